@@ -1,0 +1,59 @@
+using Broadcast.Server.Configuration;
+using Broadcast.Server.Connections;
+using Broadcast.Server.Diagnostics;
+using Broadcast.Server.Fanout;
+using Broadcast.Server.Http;
+using Broadcast.Server.WebApp;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server;
+
+/// <summary>Composes the server. Program.cs and the tests both build it from here.</summary>
+public static class BroadcastServer
+{
+    /// <summary>The original server listened on port 8000; so does this one unless told otherwise.</summary>
+    public const string DefaultUrl = "http://localhost:8000";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddBroadcastOptions();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<BroadcastMetrics>();
+        builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddSingleton<ConnectionEvents>();
+        builder.Services.AddSingleton<ShutdownDrain>();
+        builder.Services.AddSingleton<Broadcaster>();
+        builder.Services.AddSingleton<WebSocketEndpoint>();
+        builder.Services.AddSingleton<WebAppFiles>();
+        builder.Services.AddApiDocumentation();
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<BroadcastOptions>>((host, broadcast) =>
+        {
+            // Give the drain its full time, plus the close handshake, before the host gives up.
+            host.ShutdownTimeout = broadcast.Value.ShutdownTimeout + broadcast.Value.CloseTimeout + TimeSpan.FromSeconds(2);
+        });
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        // Created eagerly so it hooks ApplicationStopping before the host can stop.
+        app.Services.GetRequiredService<ShutdownDrain>();
+
+        app.UseWebSockets();
+        app.UseWebApp();
+        app.MapApiDocumentation();
+        app.MapStatusEndpoints();
+        app.MapBroadcastWebSocket();
+        return app;
+    }
+}

@@ -1,0 +1,43 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Broadcast.Server.Configuration;
+
+/// <summary>
+/// Settings of the broadcast server, bound from the <c>Broadcast</c> configuration section
+/// (appsettings.json, or environment variables such as <c>Broadcast__MaxMessageBytes</c>).
+/// Every value is validated at start-up; a bad one stops the process with a message naming the key.
+/// </summary>
+public sealed class BroadcastOptions
+{
+    public const string SectionName = "Broadcast";
+
+    /// <summary>Largest inbound message accepted, in bytes (inclusive). Larger → close 1009. Default 64 KiB, as Centrifugo.</summary>
+    [Range(16, 16 * 1024 * 1024, ErrorMessage = "Broadcast:MaxMessageBytes must be between {1} and {2}.")]
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Frames that may wait for one client before it counts as a slow consumer and is closed with 1008.
+    /// Large enough to absorb bursts, small enough that one stuck client cannot hold much memory.
+    /// </summary>
+    [Range(1, 1_000_000, ErrorMessage = "Broadcast:OutboundQueueCapacity must be between {1} and {2}.")]
+    public int OutboundQueueCapacity { get; set; } = 1024;
+
+    /// <summary>How often the server pings an otherwise quiet client. Zero disables keep-alive.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Broadcast:KeepAliveInterval must be between {1} and {2}.")]
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long to wait for the pong before the peer is considered dead and the connection aborted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Broadcast:KeepAliveTimeout must be between {1} and {2}.")]
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a close handshake the server started may take before the socket is aborted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Broadcast:CloseTimeout must be between {1} and {2}.")]
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>On SIGTERM: how long clients get to receive what is queued for them and the 1001 close.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Broadcast:ShutdownTimeout must be between {1} and {2}.")]
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Folder holding the built web app. Default: the <c>webapp</c> folder beside the server binaries.</summary>
+    public string? WebAppPath { get; set; }
+}

@@ -1,0 +1,146 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+
+namespace Broadcast.Server.Connections;
+
+/// <summary>
+/// One client's WebSocket with its single bounded outbound queue and the one writer that drains it.
+/// Anyone may enqueue (broadcasts, error replies); only the writer sends, so a slow socket holds up
+/// nobody but itself. A full queue marks the client as a slow consumer and closes it with 1008.
+/// </summary>
+public sealed class ClientConnection
+{
+    private readonly Channel<ReadOnlyMemory<byte>> _outbound;
+    private readonly ConnectionEvents _events;
+    private readonly CancellationTokenSource _abort = new();
+    private CloseRequest? _closeRequest;
+
+    internal ClientConnection(long id, WebSocket socket, IPAddress? remoteAddress, int queueCapacity, ConnectionEvents events)
+    {
+        Id = id;
+        Socket = socket;
+        RemoteAddress = remoteAddress;
+        _events = events;
+        _outbound = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(queueCapacity)
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = false,
+        });
+        _abort.Token.Register(static state => ((WebSocket)state!).Abort(), socket);
+    }
+
+    public long Id { get; }
+
+    public IPAddress? RemoteAddress { get; }
+
+    internal WebSocket Socket { get; }
+
+    /// <summary>Set once the server decided to close this connection; null while it is healthy.</summary>
+    internal CloseRequest? CloseRequest => Volatile.Read(ref _closeRequest);
+
+    /// <summary>Frames waiting to be written.</summary>
+    public int QueuedFrames => _outbound.Reader.Count;
+
+    /// <summary>
+    /// Queues a frame without waiting. The bytes must not change afterwards: the same array is
+    /// shared by every recipient. Returns false if the connection is closing or just overflowed.
+    /// </summary>
+    public bool TryEnqueue(ReadOnlyMemory<byte> frame)
+    {
+        if (_outbound.Writer.TryWrite(frame))
+        {
+            return true;
+        }
+
+        if (RequestClose(new CloseRequest(
+                WebSocketCloseStatus.PolicyViolation,
+                "slow consumer: outbound queue overflow",
+                DrainFirst: false,
+                AbortAfter: _events.CloseTimeout)))
+        {
+            _events.SlowConsumer(this);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Starts closing the connection. The first request wins; later ones return false. The writer
+    /// sends the close frame; if the handshake does not finish in time the socket is aborted.
+    /// </summary>
+    internal bool RequestClose(CloseRequest request)
+    {
+        if (Interlocked.CompareExchange(ref _closeRequest, request, null) is not null)
+        {
+            return false;
+        }
+
+        _outbound.Writer.TryComplete();
+        try
+        {
+            _abort.CancelAfter(request.AbortAfter);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection already finished; nothing left to abort.
+        }
+
+        return true;
+    }
+
+    /// <summary>Aborts the socket now: used when the peer is gone or the handshake overran.</summary>
+    internal void Abort()
+    {
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// The single writer: sends queued frames in order until the queue is completed, then the close
+    /// frame if the server asked for one. Never throws: a failed send means the peer is gone.
+    /// </summary>
+    internal async Task RunWriterAsync()
+    {
+        var reader = _outbound.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                while (reader.TryRead(out var frame))
+                {
+                    if (CloseRequest is { DrainFirst: false })
+                    {
+                        break;
+                    }
+
+                    await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                if (CloseRequest is { DrainFirst: false })
+                {
+                    break;
+                }
+            }
+
+            if (CloseRequest is { } close && Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await Socket.CloseOutputAsync(close.Status, close.Reason, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            // The peer vanished or the socket was aborted; the receive loop sees it too and cleans up.
+            Abort();
+        }
+    }
+
+    internal void DisposeResources() => _abort.Dispose();
+}

@@ -1,0 +1,29 @@
+using System.Net;
+
+namespace Broadcast.Server.Connections;
+
+/// <summary>Source-generated log messages for connections. Payloads and query strings are never logged.</summary>
+internal static partial class ConnectionLog
+{
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Connection {ConnectionId} opened from {RemoteAddress}")]
+    public static partial void Opened(ILogger logger, long connectionId, IPAddress? remoteAddress);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Connection {ConnectionId} closed: {Reason} (close status {CloseStatus})")]
+    public static partial void Closed(ILogger logger, long connectionId, string reason, int? closeStatus);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Connection {ConnectionId} is a slow consumer: its outbound queue of {Capacity} frames overflowed; closing with 1008")]
+    public static partial void SlowConsumer(ILogger logger, long connectionId, int capacity);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Connection {ConnectionId} sent an invalid message: {ErrorCode}")]
+    public static partial void Rejected(ILogger logger, long connectionId, string errorCode);
+
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Information, Message = "Connection {ConnectionId} sent a message of more than {Limit} bytes; closing with 1009")]
+    public static partial void TooBig(ILogger logger, long connectionId, int limit);
+
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Information, Message = "Refused a WebSocket upgrade from {RemoteAddress}: {Reason}")]
+    public static partial void Refused(ILogger logger, IPAddress? remoteAddress, string reason);
+
+    [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Shutting down: closing {Count} connections with 1001 (drain timeout {Timeout})")]
+    public static partial void Draining(ILogger logger, int count, TimeSpan timeout);
+
+}

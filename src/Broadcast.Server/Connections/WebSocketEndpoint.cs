@@ -1,0 +1,164 @@
+using System.Net.WebSockets;
+using Broadcast.Server.Configuration;
+using Broadcast.Server.Diagnostics;
+using Broadcast.Server.Fanout;
+using Broadcast.Server.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Connections;
+
+/// <summary>
+/// Serves <c>/ws/events</c>: accepts the upgrade, registers the connection, runs its receive loop and
+/// its writer, and always unregisters it, however the connection ends.
+/// </summary>
+internal sealed class WebSocketEndpoint(
+    ConnectionRegistry registry,
+    Broadcaster broadcaster,
+    ConnectionEvents events,
+    ShutdownDrain drain,
+    BroadcastMetrics metrics,
+    IOptions<BroadcastOptions> options,
+    ILogger<WebSocketEndpoint> logger)
+{
+    private readonly BroadcastOptions _options = options.Value;
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var remoteAddress = context.Connection.RemoteIpAddress;
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await context.Response.WriteAsJsonAsync(new { error = "This endpoint speaks WebSocket only: send an upgrade request.", code = "websocket_required" });
+            return;
+        }
+
+        if (drain.IsDraining)
+        {
+            ConnectionLog.Refused(logger, remoteAddress, "shutting down");
+            context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+            context.Response.Headers.RetryAfter = "1";
+            return;
+        }
+
+        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = _options.KeepAliveInterval,
+            KeepAliveTimeout = _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
+            DangerousEnableCompression = false,
+        });
+
+        var connection = new ClientConnection(registry.NextId(), socket, remoteAddress, _options.OutboundQueueCapacity, events);
+        registry.Add(connection);
+        metrics.ConnectionOpened();
+        ConnectionLog.Opened(logger, connection.Id, remoteAddress);
+
+        var writer = connection.RunWriterAsync();
+        var reason = "aborted";
+        try
+        {
+            if (drain.IsDraining)
+            {
+                // Shutdown began between the check above and the registration: close this one too.
+                connection.RequestClose(drain.CloseRequest);
+            }
+
+            reason = await ReceiveLoopAsync(connection);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer vanished, the keep-alive timed out, or the socket was aborted: not an error of ours.
+            reason = connection.CloseRequest?.Label ?? "connection_lost";
+        }
+        finally
+        {
+            registry.Remove(connection);
+            connection.RequestClose(new CloseRequest(WebSocketCloseStatus.NormalClosure, "", DrainFirst: false, events.CloseTimeout));
+            await writer;
+            connection.Abort();
+            connection.DisposeResources();
+            socket.Dispose();
+            metrics.ConnectionClosed(reason);
+            ConnectionLog.Closed(logger, connection.Id, reason, (int?)socket.CloseStatus);
+        }
+    }
+
+    /// <summary>Reads messages until the client closes. Returns the reason the connection ended.</summary>
+    private async Task<string> ReceiveLoopAsync(ClientConnection connection)
+    {
+        var socket = connection.Socket;
+        using var message = new MessageBuffer(_options.MaxMessageBytes);
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(message.GetFreeSpace(), CancellationToken.None);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                // The client answered our close, or started its own: then echo its code, as
+                // RFC 6455 asks (the writer sends the reply).
+                var serverClose = connection.CloseRequest;
+                connection.RequestClose(new CloseRequest(
+                    socket.CloseStatus ?? WebSocketCloseStatus.NormalClosure,
+                    "",
+                    DrainFirst: false,
+                    events.CloseTimeout));
+                return serverClose?.Label ?? "client_closed";
+            }
+
+            message.Advance(result.Count);
+            if (connection.CloseRequest is not null)
+            {
+                // Closing: discard whatever still arrives until the client answers the close.
+                message.Reset();
+                continue;
+            }
+
+            if (message.IsOverLimit)
+            {
+                ConnectionLog.TooBig(logger, connection.Id, _options.MaxMessageBytes);
+                metrics.MessageRejected("message_too_big");
+                message.Reset();
+                connection.RequestClose(new CloseRequest(
+                    WebSocketCloseStatus.MessageTooBig,
+                    $"message exceeds {_options.MaxMessageBytes} bytes",
+                    DrainFirst: false,
+                    events.CloseTimeout));
+                continue;
+            }
+
+            if (!result.EndOfMessage)
+            {
+                continue;
+            }
+
+            if (result.MessageType == WebSocketMessageType.Binary)
+            {
+                Reject(connection, ProtocolErrors.BinaryNotSupported);
+            }
+            else
+            {
+                Dispatch(connection, message.Written);
+            }
+
+            message.Reset();
+        }
+    }
+
+    private void Dispatch(ClientConnection connection, ReadOnlySpan<byte> frame)
+    {
+        var inbound = InboundMessageParser.Parse(frame);
+        if (inbound.Error is { } error)
+        {
+            Reject(connection, error);
+            return;
+        }
+
+        metrics.MessageReceived();
+        broadcaster.PublishFromClient(connection, inbound.EscapedText);
+    }
+
+    private void Reject(ClientConnection connection, ProtocolError error)
+    {
+        metrics.MessageRejected(error.Code);
+        ConnectionLog.Rejected(logger, connection.Id, error.Code);
+        connection.TryEnqueue(error.Frame);
+    }
+}

@@ -1,0 +1,4 @@
+using Broadcast.Server;
+
+var app = BroadcastServer.Build(args);
+app.Run();

@@ -1,0 +1,56 @@
+using Broadcast.Server.Connections;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Broadcast.Server.Tests.Infrastructure;
+
+/// <summary>The real server (Kestrel) on 127.0.0.1 with a free port, in this process.</summary>
+public sealed class RunningServer : IAsyncDisposable
+{
+    private RunningServer(WebApplication app, Uri baseAddress)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+        Http = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public WebApplication App { get; }
+
+    public Uri BaseAddress { get; }
+
+    public HttpClient Http { get; }
+
+    public Uri WebSocketUri => new($"ws://{BaseAddress.Authority}/ws/events");
+
+    public ConnectionRegistry Registry => App.Services.GetRequiredService<ConnectionRegistry>();
+
+    public static async Task<RunningServer> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new RunningServer(app, new Uri(address));
+    }
+
+    public async Task<TestClient> ConnectAsync() => await TestClient.ConnectAsync(WebSocketUri);
+
+    /// <summary>Waits until the server counts exactly <paramref name="expected"/> connections.</summary>
+    public Task WaitForConnectionCountAsync(int expected, TimeSpan? timeout = null) =>
+        Eventually.TrueAsync(() => Registry.Count == expected, timeout ?? TimeSpan.FromSeconds(20), $"connection count to reach {expected}");
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await App.StopAsync(stop.Token);
+        await App.DisposeAsync();
+    }
+}
