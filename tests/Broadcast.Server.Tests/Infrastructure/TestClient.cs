@@ -111,6 +111,12 @@ public sealed class TestClient : IAsyncDisposable
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     _frames.Writer.TryWrite(new ReceivedFrame(WebSocketMessageType.Close, "", result.CloseStatus, result.CloseStatusDescription));
+                    // Answer the close as browsers do, completing the handshake.
+                    if (Socket.State == WebSocketState.CloseReceived)
+                    {
+                        await Socket.CloseOutputAsync(result.CloseStatus ?? WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+                    }
+
                     return;
                 }
 
