@@ -1,7 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.WebSockets;
 using Broadcast.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Broadcast.Server.Tests.Connections;
 

@@ -1,0 +1,195 @@
+// E2E harness: starts the REAL broadcast server (a child `dotnet` process) and a
+// headless Debian Chromium driven by playwright-core. No mocks.
+//
+// Environment:
+//   SERVER_DLL      path of Broadcast.Server.dll
+//                   (default <repo>/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll)
+//   WEBAPP_PATH     folder the server serves the web app from (default <repo>/web/dist, so the
+//                   tests always see the current `npm run build`); set it to "" to use the copy
+//                   the .NET build placed beside the DLL.
+//   CHROMIUM_PATH   browser executable (default /usr/bin/chromium)
+//   DOTNET          dotnet executable (default "dotnet")
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const webDir = resolve(here, '..');
+export const repoDir = resolve(webDir, '..');
+
+export const serverDll =
+  process.env.SERVER_DLL || resolve(repoDir, 'src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll');
+export const webAppPath = process.env.WEBAPP_PATH ?? resolve(webDir, 'dist');
+const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const dotnet = process.env.DOTNET || 'dotnet';
+
+/** Fails fast with a clear message when something the e2e run needs was not built. */
+export function checkPrerequisites() {
+  const problems = [];
+  if (!existsSync(resolve(webDir, 'dist/index.html'))) {
+    problems.push(`web/dist/index.html is missing: run "npm run build" in ${webDir} first.`);
+  }
+  if (!existsSync(serverDll)) {
+    problems.push(
+      `Server not found at ${serverDll}: run "dotnet build src/Broadcast.Server -c Release" in ${repoDir}, or set SERVER_DLL.`,
+    );
+  }
+  if (!existsSync(chromiumPath)) {
+    problems.push(`Chromium not found at ${chromiumPath}: "apt-get install -y chromium", or set CHROMIUM_PATH.`);
+  }
+  if (problems.length > 0) throw new Error(`E2E prerequisites missing:\n  ${problems.join('\n  ')}`);
+}
+
+/** Asks the OS for a free loopback port (listen on 0, read it, close). */
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A running server process. `start()` resolves once GET /health answers
+ * {"status":"healthy"}; `stop()` sends SIGTERM and escalates to SIGKILL.
+ */
+export class ServerProcess {
+  /** @param {number} port */
+  constructor(port) {
+    this.port = port;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    this.child = undefined;
+    this.output = '';
+    this.exited = undefined;
+  }
+
+  async start(timeoutMs = 60_000) {
+    const env = { ...process.env, ASPNETCORE_ENVIRONMENT: process.env.ASPNETCORE_ENVIRONMENT ?? 'Production' };
+    if (webAppPath) env.Broadcast__WebAppPath = webAppPath;
+    const child = spawn(dotnet, [serverDll, '--urls', this.baseUrl], {
+      cwd: dirname(serverDll),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    this.exited = new Promise((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    const collect = (chunk) => {
+      // Keep the tail only: enough to explain a failure without unbounded memory.
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+
+    let exitedEarly = false;
+    this.exited.then(() => (exitedEarly = true));
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (exitedEarly) throw new Error(`Server exited during startup. Output:\n${this.output}`);
+      try {
+        const res = await fetch(`${this.baseUrl}/health`, { signal: AbortSignal.timeout(2000) });
+        if (res.ok) {
+          const body = await res.json();
+          if (body.status === 'healthy') return;
+        }
+      } catch {
+        // not listening yet
+      }
+      await sleep(200);
+    }
+    await this.stop();
+    throw new Error(`Server did not become healthy within ${timeoutMs} ms. Output:\n${this.output}`);
+  }
+
+  async stop(graceMs = 15_000) {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+// ---- page helpers -------------------------------------------------------
+
+const byId = (id) => `[data-testid="${id}"]`;
+
+/** Waits until the status badge shows `status` (idle | connecting | open | reconnecting). */
+export async function waitForStatus(page, status, timeout = 30_000) {
+  await page.waitForFunction(
+    ([sel, s]) => document.querySelector(sel)?.getAttribute('data-status') === s,
+    [byId('status-badge'), status],
+    { timeout },
+  );
+}
+
+/** Waits until the element's trimmed text equals `text`. */
+export async function waitForText(page, id, text, timeout = 15_000) {
+  await page.waitForFunction(
+    ([sel, t]) => document.querySelector(sel)?.textContent?.trim() === t,
+    [byId(id), text],
+    { timeout },
+  );
+}
+
+/** Waits until a list holds an item whose message text equals `text`. */
+export async function waitForItem(page, itemId, text, timeout = 15_000) {
+  await page.waitForFunction(
+    ([sel, t]) => [...document.querySelectorAll(sel)].some((li) => li.querySelector('.message-text')?.textContent === t),
+    [byId(itemId), text],
+    { timeout },
+  );
+}
+
+/** Items of a list as { own, text }. */
+export async function listItems(page, itemId) {
+  return page.$$eval(byId(itemId), (items) =>
+    items.map((li) => ({ own: li.getAttribute('data-own') === 'true', text: li.querySelector('.message-text')?.textContent ?? '' })),
+  );
+}
+
+export async function sendMessage(page, text) {
+  await page.getByTestId('message-input').fill(text);
+  await page.getByTestId('message-input').press('Enter');
+}
+
+/** Opens the app in a fresh context (own storage) and waits until it is connected. */
+export async function openApp(browser, baseUrl, { locale = 'en-US', viewport } = {}) {
+  const context = await browser.newContext({ locale, ...(viewport ? { viewport } : {}) });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('dialog', (dialog) => {
+    errors.push(`unexpected dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await page.goto(`${baseUrl}/`);
+  await waitForStatus(page, 'open');
+  return { context, page, errors };
+}

@@ -1,0 +1,32 @@
+import { h } from './dom';
+
+/**
+ * Dismissable notices for errors, kept apart from the message views.
+ * They stay until dismissed (errors should not vanish before being read),
+ * but only the newest few are kept so a failure loop cannot flood the page.
+ */
+export class Toasts {
+  constructor(
+    private readonly region: HTMLElement,
+    private readonly dismissLabel: () => string,
+    private readonly maxVisible = 4,
+  ) {}
+
+  show(text: string, kind: 'error' | 'info' = 'error'): HTMLElement {
+    const dismiss = h('button', { type: 'button', class: 'toast-dismiss', 'data-testid': 'toast-dismiss', 'data-i18n-aria-label': 'dismiss', 'aria-label': this.dismissLabel() }, '×');
+    const toast = h(
+      'div',
+      { class: `toast toast-${kind}`, role: kind === 'error' ? 'alert' : 'status', 'data-testid': 'toast' },
+      h('p', { class: 'toast-text' }, text),
+      dismiss,
+    );
+    dismiss.addEventListener('click', () => toast.remove());
+    this.region.append(toast);
+    while (this.region.childElementCount > this.maxVisible) this.region.firstElementChild?.remove();
+    return toast;
+  }
+
+  clear(): void {
+    this.region.replaceChildren();
+  }
+}

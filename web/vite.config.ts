@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+// The dev server forwards everything the real backend owns, so `npm run dev`
+// behaves like the page served by the .NET server itself.
+const backend = process.env['BACKEND_URL'] ?? 'http://localhost:8000';
+
+export default defineConfig({
+  base: '/',
+  server: {
+    proxy: {
+      '/ws': { target: backend, ws: true, changeOrigin: true },
+      '/health': { target: backend, changeOrigin: true },
+      '/api': { target: backend, changeOrigin: true },
+      '/docs': { target: backend, changeOrigin: true },
+      '/openapi': { target: backend, changeOrigin: true },
+    },
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+  },
+  test: {
+    include: ['src/**/*.test.ts'],
+    environment: 'node',
+  },
+});
