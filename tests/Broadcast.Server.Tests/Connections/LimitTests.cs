@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
-using Broadcast.Server.Tests.Infrastructure;
+using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Connections;
 

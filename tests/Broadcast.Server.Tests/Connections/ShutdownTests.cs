@@ -1,6 +1,6 @@
 using System.Net;
 using System.Net.WebSockets;
-using Broadcast.Server.Tests.Infrastructure;
+using Broadcast.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Broadcast.Server.Tests.Connections;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Net.WebSockets;
-using Broadcast.Server.Tests.Infrastructure;
+using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Connections;
 

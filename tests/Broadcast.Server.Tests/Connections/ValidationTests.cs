@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Broadcast.Server.Tests.Infrastructure;
+using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Connections;
 

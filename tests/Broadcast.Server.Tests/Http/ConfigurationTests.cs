@@ -1,4 +1,4 @@
-using Broadcast.Server.Tests.Infrastructure;
+using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Http;
 

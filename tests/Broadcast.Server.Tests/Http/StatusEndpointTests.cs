@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Broadcast.Server.Tests.Infrastructure;
+using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Http;
 

@@ -1,3 +1,4 @@
+using Broadcast.Server;
 using Broadcast.Server.Connections;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -6,7 +7,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Broadcast.Server.Tests.Infrastructure;
+namespace Broadcast.Testing;
 
 /// <summary>The real server (Kestrel) on 127.0.0.1 with a free port, in this process.</summary>
 public sealed class RunningServer : IAsyncDisposable

@@ -1,4 +1,4 @@
-namespace Broadcast.Server.Tests.Infrastructure;
+namespace Broadcast.Testing;
 
 /// <summary>Polls a condition that a real server reaches asynchronously, with a generous deadline.</summary>
 public static class Eventually

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Broadcast.Server.Tests.Infrastructure;
+namespace Broadcast.Testing;
 
 /// <summary>
 /// A TCP proxy on 127.0.0.1 in front of the server. <see cref="GoSilent"/> makes it stop forwarding in

@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
+using Xunit;
 
-namespace Broadcast.Server.Tests.Infrastructure;
+namespace Broadcast.Testing;
 
 /// <summary>
 /// The server as its own process (<c>dotnet Broadcast.Server.dll</c>), for what only a real process

@@ -2,8 +2,9 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Xunit;
 
-namespace Broadcast.Server.Tests.Infrastructure;
+namespace Broadcast.Testing;
 
 /// <summary>One frame as a client saw it.</summary>
 public sealed record ReceivedFrame(WebSocketMessageType Type, string Text, WebSocketCloseStatus? CloseStatus, string? CloseDescription)
