@@ -1,8 +1,12 @@
+using Broadcast.Server.Api;
+using Broadcast.Server.Channels;
 using Broadcast.Server.Configuration;
 using Broadcast.Server.Connections;
 using Broadcast.Server.Diagnostics;
-using Broadcast.Server.Fanout;
+using Broadcast.Server.Engines;
+using Broadcast.Server.Engines.Memory;
 using Broadcast.Server.Http;
+using Broadcast.Server.Protocol;
 using Broadcast.Server.WebApp;
 using Microsoft.Extensions.Options;
 
@@ -33,7 +37,13 @@ public static class BroadcastServer
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<ConnectionEvents>();
         builder.Services.AddSingleton<ShutdownDrain>();
-        builder.Services.AddSingleton<Broadcaster>();
+        builder.Services.AddSingleton<NodeIdentity>();
+        builder.Services.AddSingleton<ChannelHub>();
+        builder.Services.AddSingleton<MemoryEngine>();
+        builder.Services.AddSingleton<IEngine>(services => services.GetRequiredService<MemoryEngine>());
+        builder.Services.AddSingleton<ChannelService>();
+        builder.Services.AddSingleton<ExtendedProtocolHandler>();
+        builder.Services.AddSingleton<ApiKeyFilter>();
         builder.Services.AddSingleton<WebSocketEndpoint>();
         builder.Services.AddSingleton<WebAppFiles>();
         builder.Services.AddApiDocumentation();
@@ -54,6 +64,7 @@ public static class BroadcastServer
         app.MapApiDocumentation();
         app.MapStatusEndpoints();
         app.MapBroadcastWebSocket();
+        app.MapChannelApi();
         return app;
     }
 }

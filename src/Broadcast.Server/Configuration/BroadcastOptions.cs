@@ -38,6 +38,12 @@ public sealed class BroadcastOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Broadcast:ShutdownTimeout must be between {1} and {2}.")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Channels, history and idempotency (<c>Broadcast:Channels</c>).</summary>
+    public Channels.ChannelOptions Channels { get; set; } = new();
+
+    /// <summary>The HTTP API (<c>Broadcast:Api</c>).</summary>
+    public Api.ApiOptions Api { get; set; } = new();
+
     /// <summary>Folder holding the built web app. Default: the <c>webapp</c> folder beside the server binaries.</summary>
     public string? WebAppPath { get; set; }
 }

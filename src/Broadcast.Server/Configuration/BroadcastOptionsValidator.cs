@@ -1,3 +1,4 @@
+using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Configuration;
@@ -13,6 +14,18 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
             failures.Add($"{BroadcastOptions.SectionName}:{nameof(BroadcastOptions.WebAppPath)} points to '{path}', which is not a folder.");
         }
 
+        ValidateSection(options.Channels, failures);
+        ValidateSection(options.Api, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Data annotations do not recurse into nested sections, so validate each one here.</summary>
+    private static void ValidateSection(object section, List<string> failures)
+    {
+        var results = new List<ValidationResult>();
+        if (!Validator.TryValidateObject(section, new ValidationContext(section), results, validateAllProperties: true))
+        {
+            failures.AddRange(results.Select(r => r.ErrorMessage ?? "invalid setting"));
+        }
     }
 }

@@ -16,9 +16,12 @@ public sealed class ClientConnection
     private readonly CancellationTokenSource _abort = new();
     private CloseRequest? _closeRequest;
 
-    internal ClientConnection(long id, WebSocket socket, IPAddress? remoteAddress, int queueCapacity, ConnectionEvents events)
+    internal ClientConnection(long id, string nodeId, WebSocket socket, IPAddress? remoteAddress, bool isLegacy, int queueCapacity, ConnectionEvents events)
     {
         Id = id;
+        ClientKey = nodeId + ":" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        IsLegacy = isLegacy;
+        Session = Sessions.SessionId.New();
         Socket = socket;
         RemoteAddress = remoteAddress;
         _events = events;
@@ -35,6 +38,27 @@ public sealed class ClientConnection
     public long Id { get; }
 
     public IPAddress? RemoteAddress { get; }
+
+    /// <summary>Unique across nodes: identifies this connection in presence.</summary>
+    public string ClientKey { get; }
+
+    /// <summary>
+    /// True for clients of the original protocol: they receive only <c>{"message","timestamp"}</c>
+    /// broadcasts and error replies, on the channel <c>events</c>.
+    /// </summary>
+    public bool IsLegacy { get; }
+
+    /// <summary>The client's session: random for legacy clients; a v2 client may resume an earlier one in hello.</summary>
+    public string Session { get; internal set; }
+
+    /// <summary>The display name a v2 client gave in hello, shown in presence.</summary>
+    public string? Name { get; internal set; }
+
+    /// <summary>True once a v2 client's hello was accepted.</summary>
+    internal bool HasGreeted { get; set; }
+
+    /// <summary>This connection's subscriptions, by channel. Touched only by the connection's receive loop.</summary>
+    internal Dictionary<string, Channels.Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
 
     internal WebSocket Socket { get; }
 

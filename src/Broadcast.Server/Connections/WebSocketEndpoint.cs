@@ -1,7 +1,7 @@
 using System.Net.WebSockets;
+using Broadcast.Server.Channels;
 using Broadcast.Server.Configuration;
 using Broadcast.Server.Diagnostics;
-using Broadcast.Server.Fanout;
 using Broadcast.Server.Protocol;
 using Microsoft.Extensions.Options;
 
@@ -13,13 +13,18 @@ namespace Broadcast.Server.Connections;
 /// </summary>
 internal sealed class WebSocketEndpoint(
     ConnectionRegistry registry,
-    Broadcaster broadcaster,
+    ChannelService channels,
+    ExtendedProtocolHandler extendedProtocol,
+    NodeIdentity node,
     ConnectionEvents events,
     ShutdownDrain drain,
     BroadcastMetrics metrics,
     IOptions<BroadcastOptions> options,
     ILogger<WebSocketEndpoint> logger)
 {
+    /// <summary>The subprotocol a client offers to speak the extended protocol (docs/protocol.md).</summary>
+    public const string ExtendedSubprotocol = "broadcast.v2";
+
     private readonly BroadcastOptions _options = options.Value;
 
     public async Task HandleAsync(HttpContext context)
@@ -40,15 +45,17 @@ internal sealed class WebSocketEndpoint(
             return;
         }
 
+        // Clients opt in to the extended protocol with its subprotocol; everyone else is a legacy client.
+        var isLegacy = !context.WebSockets.WebSocketRequestedProtocols.Contains(ExtendedSubprotocol);
         var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
+            SubProtocol = isLegacy ? null : ExtendedSubprotocol,
             KeepAliveInterval = _options.KeepAliveInterval,
             KeepAliveTimeout = _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
             DangerousEnableCompression = false,
         });
 
-        var connection = new ClientConnection(registry.NextId(), socket, remoteAddress, _options.OutboundQueueCapacity, events);
-        registry.Add(connection);
+        var connection = new ClientConnection(registry.NextId(), node.Id, socket, remoteAddress, isLegacy, _options.OutboundQueueCapacity, events);
         metrics.ConnectionOpened();
         ConnectionLog.Opened(logger, connection.Id, remoteAddress);
 
@@ -56,6 +63,18 @@ internal sealed class WebSocketEndpoint(
         var reason = "aborted";
         try
         {
+            if (isLegacy)
+            {
+                // Legacy clients are on the default channel from the start, without any reply frame.
+                var subscribed = await channels.SubscribeAsync(connection, ChannelName.Default, since: null, wantsPresence: false, static (_, _, _) => ReadOnlyMemory<byte>.Empty, CancellationToken.None);
+                if (subscribed.Error is { } error)
+                {
+                    Reject(connection, error);
+                }
+            }
+
+            // Counted once it is fully set up, so a client seen in /health also receives broadcasts.
+            registry.Add(connection);
             if (drain.IsDraining)
             {
                 // Shutdown began between the check above and the registration: close this one too.
@@ -72,6 +91,7 @@ internal sealed class WebSocketEndpoint(
         finally
         {
             registry.Remove(connection);
+            await channels.UnsubscribeAllAsync(connection);
             connection.RequestClose(new CloseRequest(WebSocketCloseStatus.NormalClosure, "", DrainFirst: false, events.CloseTimeout));
             await writer;
             connection.Abort();
@@ -133,26 +153,45 @@ internal sealed class WebSocketEndpoint(
             {
                 Reject(connection, ProtocolErrors.BinaryNotSupported);
             }
+            else if (connection.IsLegacy)
+            {
+                await PublishLegacyAsync(connection, message.Written);
+            }
             else
             {
-                Dispatch(connection, message.Written);
+                // Parsed before the buffer is reused; handled possibly asynchronously (engine calls).
+                var request = ClientRequestParser.Parse(message.Written);
+                message.Reset();
+                await extendedProtocol.HandleAsync(connection, request);
             }
 
             message.Reset();
         }
     }
 
-    private void Dispatch(ClientConnection connection, ReadOnlySpan<byte> frame)
+    private ValueTask PublishLegacyAsync(ClientConnection connection, ReadOnlySpan<byte> frame)
     {
         var inbound = InboundMessageParser.Parse(frame);
         if (inbound.Error is { } error)
         {
             Reject(connection, error);
-            return;
+            return ValueTask.CompletedTask;
         }
 
         metrics.MessageReceived();
-        broadcaster.PublishFromClient(connection, inbound.EscapedText);
+        return PublishAsync(connection, inbound.EscapedText.ToArray());
+    }
+
+    private async ValueTask PublishAsync(ClientConnection connection, byte[] escapedMessage)
+    {
+        try
+        {
+            await channels.PublishAsync(ChannelName.Default, connection.Session, messageId: null, escapedMessage, CancellationToken.None);
+        }
+        catch (Engines.EngineUnavailableException)
+        {
+            Reject(connection, ProtocolErrors.EngineUnavailable);
+        }
     }
 
     private void Reject(ClientConnection connection, ProtocolError error)

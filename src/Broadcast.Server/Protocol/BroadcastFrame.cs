@@ -3,14 +3,16 @@ using System.Globalization;
 namespace Broadcast.Server.Protocol;
 
 /// <summary>
-/// Builds the frame every other client receives: <c>{"message":"…","timestamp":"…"}</c>, exactly the
+/// Builds the frame legacy clients receive: <c>{"message":"…","timestamp":"…"}</c>, exactly the
 /// original server's shape. It is built once per publication and the same bytes go to every recipient.
 /// </summary>
 public static class BroadcastFrame
 {
+    /// <summary>Length of a formatted timestamp, e.g. <c>2026-11-26T10:15:30.123456+00:00</c>.</summary>
+    public const int TimestampLength = 32;
+
     // The timestamp matches Python's datetime.now(timezone.utc).isoformat(), which the original sent.
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.ffffff'+00:00'";
-    private const int TimestampLength = 32;
 
     private static ReadOnlySpan<byte> Prefix => "{\"message\":\""u8;
 
@@ -30,13 +32,21 @@ public static class BroadcastFrame
         span = span[escapedMessage.Length..];
         Middle.CopyTo(span);
         span = span[Middle.Length..];
-        if (!timestampUtc.TryFormat(span, out var written, TimestampFormat, CultureInfo.InvariantCulture) || written != TimestampLength)
-        {
-            throw new InvalidOperationException("The timestamp did not format to its fixed length.");
-        }
-
+        FormatTimestamp(timestampUtc, span);
         span = span[TimestampLength..];
         Suffix.CopyTo(span);
         return frame;
     }
+
+    /// <summary>Writes the timestamp as UTF-8 into exactly <see cref="TimestampLength"/> bytes.</summary>
+    public static void FormatTimestamp(DateTime timestampUtc, Span<byte> destination)
+    {
+        if (!timestampUtc.TryFormat(destination, out var written, TimestampFormat, CultureInfo.InvariantCulture) || written != TimestampLength)
+        {
+            throw new InvalidOperationException("The timestamp did not format to its fixed length.");
+        }
+    }
+
+    public static string FormatTimestamp(DateTime timestampUtc) =>
+        timestampUtc.ToString(TimestampFormat, CultureInfo.InvariantCulture);
 }

@@ -24,8 +24,46 @@ public static class ProtocolErrors
     public static readonly ProtocolError BinaryNotSupported = ProtocolError.Define(
         "binary_not_supported", "Binary frames are not supported: send JSON in text frames.");
 
+    public static readonly ProtocolError HelloRequired = ProtocolError.Define(
+        "hello_required", "The first frame must be {\"type\": \"hello\"}.");
+
+    public static readonly ProtocolError HelloRepeated = ProtocolError.Define(
+        "hello_repeated", "The session has already started; send hello only once.");
+
+    public static readonly ProtocolError TypeUnknown = ProtocolError.Define(
+        "type_unknown", "Field 'type' must be one of: hello, subscribe, unsubscribe, publish, history, presence.");
+
+    public static readonly ProtocolError IdInvalid = ProtocolError.Define(
+        "id_invalid", "Field 'id' must be a string of 1 to 64 characters.");
+
+    public static readonly ProtocolError SessionInvalid = ProtocolError.Define(
+        "session_invalid", "Field 'session' must be 8 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.");
+
+    public static readonly ProtocolError NameInvalid = ProtocolError.Define(
+        "name_invalid", "Field 'name' must be a string of at most 64 characters.");
+
+    public static readonly ProtocolError ChannelInvalid = ProtocolError.Define(
+        "channel_invalid", "Field 'channel' must be 1 to 128 characters of A-Z, a-z, 0-9 and _ - . : @ /.");
+
+    public static readonly ProtocolError SinceInvalid = ProtocolError.Define(
+        "since_invalid", "Field 'since' must be {\"epoch\": string, \"offset\": integer >= 0} for subscribe, or an integer >= 0 for history.");
+
+    public static readonly ProtocolError LimitInvalid = ProtocolError.Define(
+        "limit_invalid", "Field 'limit' must be an integer from 1 to 1000.");
+
+    public static readonly ProtocolError TooManyChannels = ProtocolError.Define(
+        "too_many_channels", "This connection is subscribed to the maximum number of channels.");
+
+    public static readonly ProtocolError NotSubscribed = ProtocolError.Define(
+        "not_subscribed", "This connection is not subscribed to that channel.");
+
+    public static readonly ProtocolError EngineUnavailable = ProtocolError.Define(
+        "engine_unavailable", "The server cannot reach its engine right now; nothing was published. Retry later.");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
+        HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, NameInvalid, ChannelInvalid,
+        SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable,
     ];
 }

@@ -1,0 +1,695 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Broadcast.Client;
+
+/// <summary>
+/// A client of WebSocket Broadcast Server speaking <c>broadcast.v2</c>. After <see cref="ConnectAsync"/> it
+/// stays connected by itself: when the connection drops it reconnects with exponential backoff and full
+/// jitter, takes up its session again, resubscribes every channel from the last position it delivered
+/// (the server replays what was missed) and resends every publication that was not acknowledged, with
+/// the same id so the server does not publish it twice.
+/// </summary>
+/// <remarks>
+/// All members are thread-safe. Events run on the client's receive loop: keep handlers short.
+/// </remarks>
+public sealed class BroadcastClient : IAsyncDisposable
+{
+    private readonly BroadcastClientOptions _options;
+    private readonly Random _random;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, Subscription> _subscriptions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PendingRequest> _pending = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+
+    // Request ids are unique per client instance; the random prefix keeps them unique across instances
+    // too, should two ever share a session.
+    private readonly string _idPrefix = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)) + "-";
+    private long _nextId;
+    private Connection? _connection;
+    private string? _session;
+    private int _maxMessageBytes;
+    private ConnectionState _state;
+    private bool _started;
+    private bool _disposed;
+    private Task? _loop;
+
+    /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/>.</summary>
+    public BroadcastClient(BroadcastClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Uri is null && options.UriProvider is null)
+        {
+            throw new ArgumentException("Set Uri or UriProvider.", nameof(options));
+        }
+
+        _options = options;
+        _random = options.Random ?? Random.Shared;
+    }
+
+    /// <summary>The connection state; <see cref="StateChanged"/> reports every change.</summary>
+    public ConnectionState State
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _state;
+            }
+        }
+    }
+
+    /// <summary>The session id the server gave in <c>welcome</c>; sent again on every reconnect.</summary>
+    public string? SessionId
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _session;
+            }
+        }
+    }
+
+    /// <summary>Connecting, connected, reconnecting (with the delay), disconnected (with the reason).</summary>
+    public event EventHandler<ConnectionStateChange>? StateChanged;
+
+    /// <summary>A channel was resumed after a reconnect and the server replays the <see cref="ChannelRecovery.Missed"/> publications.</summary>
+    public event EventHandler<ChannelRecovery>? Recovered;
+
+    /// <summary>
+    /// A channel was resubscribed after a reconnect but what was missed cannot be replayed (the server
+    /// restarted, or the history moved past the last position). The subscription continues live; the
+    /// application must resynchronize.
+    /// </summary>
+    public event EventHandler<ChannelRecovery>? RecoveryFailed;
+
+    /// <summary>Replaces the WebSocket for unit tests.</summary>
+    internal Func<IClientTransport> TransportFactory { get; set; } = () => new WebSocketTransport();
+
+    /// <summary>Sees every inbound frame first; returning false drops it (tests simulate lost frames).</summary>
+    internal Func<JsonElement, bool>? InboundFilter { get; set; }
+
+    /// <summary>
+    /// Opens the first connection and returns once the server has welcomed it. Fails if that first attempt
+    /// fails (a wrong address should not turn into silent retries); after it succeeded, the client
+    /// reconnects by itself until disposed. Subscriptions and publications made before this call are
+    /// sent once connected.
+    /// </summary>
+    public async Task ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_started)
+            {
+                throw new InvalidOperationException("The client is already connected or connecting.");
+            }
+
+            _started = true;
+        }
+
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
+            var connection = await OpenAsync(linked.Token);
+            lock (_gate)
+            {
+                _loop = Task.Run(() => RunAsync(connection));
+            }
+        }
+        catch
+        {
+            lock (_gate)
+            {
+                _started = false;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Subscribes to <paramref name="channel"/> and returns once the server confirmed it; publications
+    /// after that moment follow on <see cref="Subscription.Publications"/>.
+    /// </summary>
+    /// <param name="channel">1-128 characters of <c>A-Z a-z 0-9 _ - . : @ /</c>.</param>
+    /// <param name="presence">Also raise <see cref="Subscription.PresenceChanged"/> for joins and leaves.</param>
+    /// <param name="cancellationToken">Cancels waiting; the subscription is then removed.</param>
+    /// <exception cref="BroadcastException">The server refused the subscription.</exception>
+    /// <exception cref="InvalidOperationException">The client is already subscribed to the channel.</exception>
+    public async Task<Subscription> SubscribeAsync(string channel, bool presence = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        cancellationToken.ThrowIfCancellationRequested();
+        Subscription subscription;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_subscriptions.ContainsKey(channel))
+            {
+                throw new InvalidOperationException($"Already subscribed to the channel '{channel}'.");
+            }
+
+            subscription = new Subscription(this, channel, presence);
+            _subscriptions.Add(channel, subscription);
+            if (_connection is { } connection)
+            {
+                SendSubscribe(connection, subscription);
+            }
+        }
+
+        try
+        {
+            await subscription.Ready.Task.WaitAsync(cancellationToken);
+            return subscription;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The server may still subscribe; the unsubscribe follows it on the same ordered connection.
+            _ = UnsubscribeAsync(channel, CancellationToken.None).ContinueWith(t => t.Exception, TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Ends the subscription to <paramref name="channel"/> (nothing happens if there is none): its
+    /// publication stream completes at once, and the server is told when connected.
+    /// </summary>
+    public async Task UnsubscribeAsync(string channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        PendingRequest? pending = null;
+        lock (_gate)
+        {
+            if (!_subscriptions.Remove(channel, out var subscription))
+            {
+                return;
+            }
+
+            DropSubscribeRequests(subscription);
+            subscription.Complete();
+            subscription.Ready.TrySetCanceled(CancellationToken.None);
+            if (_connection is { } connection)
+            {
+                var id = NextId();
+                pending = new PendingRequest(id, Frames.Unsubscribe(id, channel), RequestKind.Unsubscribe, _nextId);
+                _pending.Add(id, pending);
+                Transmit(connection, pending);
+            }
+        }
+
+        if (pending is not null)
+        {
+            await AwaitReplyAsync(pending, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="message"/> on <paramref name="channel"/> and returns the server's
+    /// acknowledgement. If the connection drops before the acknowledgement, the same request (same id) is
+    /// sent again after reconnecting until it is acknowledged or <paramref name="cancellationToken"/> is
+    /// cancelled; the server publishes it once and acknowledges a repeat with
+    /// <see cref="PublishResult.Duplicate"/>. The client is not subscribed to its own publications: it
+    /// never receives them, and counts their offsets as seen.
+    /// </summary>
+    /// <remarks>
+    /// Cancelling stops the waiting and the retries, not necessarily the publication: a request already
+    /// sent may have been accepted.
+    /// </remarks>
+    /// <exception cref="BroadcastException">The server rejected the publication (see <see cref="BroadcastException.Code"/>).</exception>
+    public async Task<PublishResult> PublishAsync(string channel, string message, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        ArgumentException.ThrowIfNullOrEmpty(message);
+        var ack = await RequestAsync(RequestKind.Publish, id => Frames.Publish(id, channel, message), cancellationToken);
+        return new PublishResult(ack.String("channel") ?? channel, ack.Int64("offset"), ack.String("epoch") ?? "", ack.Bool("duplicate"));
+    }
+
+    /// <summary>Reads up to <paramref name="limit"/> publications of <paramref name="channel"/> after offset <paramref name="since"/>, oldest first.</summary>
+    /// <param name="channel">The channel; the client need not be subscribed.</param>
+    /// <param name="since">Publications with a larger offset are returned.</param>
+    /// <param name="limit">1-1000.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    public async Task<HistoryResult> HistoryAsync(string channel, long since = 0, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        var reply = await RequestAsync(RequestKind.Read, id => Frames.History(id, channel, since, limit), cancellationToken);
+        var epoch = reply.String("epoch") ?? "";
+        var publications = reply.Array("publications").Select(p => p.Publication(channel, epoch)).ToList();
+        return new HistoryResult(channel, epoch, reply.Int64("offset"), reply.Bool("truncated"), publications);
+    }
+
+    /// <summary>Who is subscribed to <paramref name="channel"/> right now.</summary>
+    public async Task<PresenceResult> PresenceAsync(string channel, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        var reply = await RequestAsync(RequestKind.Read, id => Frames.Presence(id, channel), cancellationToken);
+        var members = reply.Array("members").Select(m => new PresenceMember(m.String("session") ?? "", m.String("name"))).ToList();
+        return new PresenceResult(channel, (int)reply.Int64("count"), members);
+    }
+
+    /// <summary>
+    /// Closes the connection (normal closure) and stops reconnecting. Pending requests fail with
+    /// <see cref="ObjectDisposedException"/>; publication streams complete.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        Connection? connection;
+        Task? loop;
+        List<PendingRequest> pending;
+        List<Subscription> subscriptions;
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            connection = _connection;
+            loop = _loop;
+            pending = [.. _pending.Values];
+            _pending.Clear();
+            subscriptions = [.. _subscriptions.Values];
+            _subscriptions.Clear();
+        }
+
+        await _stop.CancelAsync();
+        if (connection is not null)
+        {
+            await connection.CloseAsync(TimeSpan.FromSeconds(2));
+        }
+
+        if (loop is not null)
+        {
+            await loop;
+        }
+
+        var disposed = new ObjectDisposedException(nameof(BroadcastClient));
+        foreach (var request in pending)
+        {
+            request.Reply.TrySetException(disposed);
+        }
+
+        foreach (var subscription in subscriptions)
+        {
+            subscription.Ready.TrySetException(disposed);
+            subscription.Complete();
+        }
+
+        SetState(new ConnectionStateChange(ConnectionState.Disconnected));
+        // _stop is not disposed: a ConnectAsync racing with this may still link to its token.
+    }
+
+    /// <summary>Drops the current connection without a close handshake, as a network failure would; false when there is none.</summary>
+    internal bool AbortConnection()
+    {
+        lock (_gate)
+        {
+            _connection?.Abort(new IOException("Connection aborted by a test."));
+            return _connection is not null;
+        }
+    }
+
+    internal (string? Epoch, long Offset) PositionOf(Subscription subscription)
+    {
+        lock (_gate)
+        {
+            return (subscription.Position.Epoch, subscription.Position.Offset);
+        }
+    }
+
+    /// <summary>Watches the open connection, and when it ends, reconnects with backoff until disposed.</summary>
+    private async Task RunAsync(Connection connection)
+    {
+        var attempt = 0;
+        var checkInterval = TimeSpan.FromTicks(Math.Clamp(_options.AckTimeout.Ticks / 4, TimeSpan.TicksPerMillisecond * 10, TimeSpan.TicksPerSecond));
+        while (true)
+        {
+            while (!connection.Completion.IsCompleted && !_stop.IsCancellationRequested)
+            {
+                await Task.WhenAny(connection.Completion, Task.Delay(checkInterval, _stop.Token));
+                if (HasOverdueRequest(connection))
+                {
+                    connection.Abort(new TimeoutException($"No reply within {_options.AckTimeout}; the connection is considered dead."));
+                }
+            }
+
+            // Once disposing, DisposeAsync closes the connection; wait for that to finish.
+            await connection.Completion;
+            Detach(connection);
+            connection.Dispose();
+            if (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            SetState(new ConnectionStateChange(ConnectionState.Disconnected, Error: connection.Error));
+            if (Stopwatch.GetElapsedTime(connection.ConnectedAt) >= _options.StableConnectionTime)
+            {
+                attempt = 0;
+            }
+
+            while (true)
+            {
+                var delay = Backoff.Delay(attempt++, _options.ReconnectBaseDelay, _options.ReconnectMaxDelay, _random);
+                SetState(new ConnectionStateChange(ConnectionState.Reconnecting, ReconnectDelay: delay));
+                try
+                {
+                    await Task.Delay(delay, _stop.Token);
+                    connection = await OpenAsync(_stop.Token);
+                    break;
+                }
+                catch (Exception) when (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception)
+                {
+                    // OpenAsync reported the failure as Disconnected; back off further and try again.
+                }
+            }
+        }
+    }
+
+    /// <summary>Opens a transport, says hello (with the session, if any) and attaches the connection on welcome.</summary>
+    private async Task<Connection> OpenAsync(CancellationToken cancellationToken)
+    {
+        SetState(new ConnectionStateChange(ConnectionState.Connecting));
+        var connection = new Connection(TransportFactory());
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.AckTimeout);
+        try
+        {
+            var uri = _options.UriProvider?.Invoke() ?? _options.Uri!;
+            await connection.ConnectTransportAsync(uri, deadline.Token);
+            connection.Start(Dispatch);
+            connection.Send(Frames.Hello(SessionId, _options.Name));
+            var welcome = await connection.Welcome.Task.WaitAsync(deadline.Token);
+            Attach(connection, welcome);
+            SetState(new ConnectionStateChange(ConnectionState.Connected));
+            return connection;
+        }
+        catch (Exception ex)
+        {
+            connection.Abort();
+            await connection.Completion;
+            connection.Dispose();
+            var error = ex is OperationCanceledException && !cancellationToken.IsCancellationRequested
+                ? new TimeoutException($"The server did not welcome the connection within {_options.AckTimeout}.", ex)
+                : ex;
+            SetState(new ConnectionStateChange(ConnectionState.Disconnected, Error: error));
+            if (error != ex)
+            {
+                throw error;
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Makes <paramref name="connection"/> current: resubscribes every channel and resends every unanswered request.</summary>
+    private void Attach(Connection connection, JsonElement welcome)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _session = welcome.String("session") ?? _session;
+            if (welcome.TryGetProperty("limits", out var limits) && limits.ValueKind == JsonValueKind.Object)
+            {
+                _maxMessageBytes = (int)Math.Clamp(limits.Int64("maxMessageBytes"), 0, int.MaxValue);
+            }
+
+            _connection = connection;
+            connection.ConnectedAt = Stopwatch.GetTimestamp();
+
+            // Subscriptions first: publications resent below then come after the resubscriptions, so
+            // their acks find the positions already known.
+            foreach (var subscription in _subscriptions.Values)
+            {
+                SendSubscribe(connection, subscription);
+            }
+
+            foreach (var pending in _pending.Values.Where(p => p.Kind is RequestKind.Publish or RequestKind.Read).OrderBy(p => p.Sequence).ToList())
+            {
+                Transmit(connection, pending);
+            }
+        }
+    }
+
+    /// <summary>Forgets a connection that ended; its subscribe and unsubscribe requests are moot.</summary>
+    private void Detach(Connection connection)
+    {
+        lock (_gate)
+        {
+            if (_connection == connection)
+            {
+                _connection = null;
+            }
+
+            foreach (var pending in _pending.Values.Where(p => p.Kind is RequestKind.Subscribe or RequestKind.Unsubscribe).ToList())
+            {
+                _pending.Remove(pending.Id);
+                pending.Reply.TrySetResult(default);
+            }
+        }
+    }
+
+    private async Task<JsonElement> RequestAsync(RequestKind kind, Func<string, byte[]> frame, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        PendingRequest pending;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var id = NextId();
+            pending = new PendingRequest(id, frame(id), kind, _nextId);
+            _pending.Add(id, pending);
+            if (_connection is { } connection)
+            {
+                Transmit(connection, pending);
+            }
+        }
+
+        return await AwaitReplyAsync(pending, cancellationToken);
+    }
+
+    private async Task<JsonElement> AwaitReplyAsync(PendingRequest pending, CancellationToken cancellationToken)
+    {
+        await using var registration = cancellationToken.Register(() =>
+        {
+            // Cancelled requests are not resent.
+            lock (_gate)
+            {
+                _pending.Remove(pending.Id);
+            }
+
+            pending.Reply.TrySetCanceled(cancellationToken);
+        });
+        return await pending.Reply.Task;
+    }
+
+    // Everything below runs under _gate.
+
+    private string NextId() => _idPrefix + (++_nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private void SendSubscribe(Connection connection, Subscription subscription)
+    {
+        DropSubscribeRequests(subscription);
+        var id = NextId();
+        var position = subscription.Position;
+        var resume = position.IsKnown;
+        var frame = Frames.Subscribe(id, subscription.Channel, resume ? position.Epoch : null, position.Offset, subscription.Presence);
+        var pending = new PendingRequest(id, frame, RequestKind.Subscribe, _nextId, subscription, resume);
+        _pending.Add(id, pending);
+        Transmit(connection, pending);
+    }
+
+    private void DropSubscribeRequests(Subscription subscription)
+    {
+        foreach (var stale in _pending.Values.Where(p => p.Subscription == subscription).ToList())
+        {
+            _pending.Remove(stale.Id);
+        }
+    }
+
+    private void Transmit(Connection connection, PendingRequest pending)
+    {
+        if (_maxMessageBytes > 0 && pending.Frame.Length > _maxMessageBytes)
+        {
+            _pending.Remove(pending.Id);
+            pending.Reply.TrySetException(new BroadcastException(ErrorCodes.MessageTooBig, $"The frame is {pending.Frame.Length} bytes; the server accepts at most {_maxMessageBytes}."));
+            return;
+        }
+
+        pending.SentOn = connection;
+        pending.SentAt = Stopwatch.GetTimestamp();
+        connection.Send(pending.Frame);
+    }
+
+    private bool HasOverdueRequest(Connection connection)
+    {
+        lock (_gate)
+        {
+            return _pending.Values.Any(p => p.SentOn == connection && Stopwatch.GetElapsedTime(p.SentAt) > _options.AckTimeout);
+        }
+    }
+
+    /// <summary>Handles one inbound frame; called by the connection's reader, one frame at a time.</summary>
+    private void Dispatch(Connection connection, JsonElement frame)
+    {
+        if (InboundFilter is { } filter && !filter(frame))
+        {
+            return;
+        }
+
+        var type = frame.String("type");
+        if (type == "welcome")
+        {
+            connection.Welcome.TrySetResult(frame);
+            return;
+        }
+
+        // Events are raised after the lock is released, so handlers may call back into the client.
+        Action? raise = null;
+        lock (_gate)
+        {
+            if (connection != _connection)
+            {
+                if (type == "error")
+                {
+                    // Before welcome: the hello was refused.
+                    connection.Welcome.TrySetException(ToException(frame));
+                }
+
+                return;
+            }
+
+            var id = frame.String("id");
+            var channel = frame.String("channel") ?? "";
+            var pending = id is not null && _pending.TryGetValue(id, out var found) ? found : null;
+            _subscriptions.TryGetValue(channel, out var subscription);
+            switch (type)
+            {
+                case "pub":
+                    var epoch = frame.String("epoch") ?? "";
+                    if (subscription is not null && subscription.Position.IsKnown && subscription.Position.Accept(epoch, frame.Int64("offset")))
+                    {
+                        subscription.Deliver(frame.Publication(channel, epoch));
+                    }
+
+                    break;
+
+                case "subscribed":
+                    if (pending?.Subscription is { } subscribed && subscribed == subscription)
+                    {
+                        _pending.Remove(pending.Id);
+                        raise = OnSubscribed(subscribed, pending.Resume, frame);
+                    }
+
+                    break;
+
+                case "ack":
+                    if (subscription is not null && subscription.Position.IsKnown)
+                    {
+                        subscription.Position.Acknowledged(frame.String("epoch") ?? "", frame.Int64("offset"));
+                    }
+
+                    Complete(pending, frame);
+                    break;
+
+                case "unsubscribed" or "history" or "presence":
+                    Complete(pending, frame);
+                    break;
+
+                case "join" or "leave":
+                    if (subscription is { Presence: true })
+                    {
+                        var change = new PresenceChange(channel, type == "join", new PresenceMember(frame.String("session") ?? "", frame.String("name")));
+                        raise = () => subscription.RaisePresenceChanged(change);
+                    }
+
+                    break;
+
+                case "error":
+                    if (pending is not null)
+                    {
+                        OnError(pending, frame);
+                    }
+
+                    break;
+            }
+        }
+
+        raise?.Invoke();
+    }
+
+    private void Complete(PendingRequest? pending, JsonElement frame)
+    {
+        if (pending is not null)
+        {
+            _pending.Remove(pending.Id);
+            pending.Reply.TrySetResult(frame);
+        }
+    }
+
+    private Action? OnSubscribed(Subscription subscription, bool resume, JsonElement frame)
+    {
+        var epoch = frame.String("epoch") ?? "";
+        var offset = frame.Int64("offset");
+        var recovered = resume && frame.Bool("recovered");
+        if (!recovered)
+        {
+            // New, or the position is lost: live from the channel's current offset.
+            subscription.Position.Reset(epoch, offset);
+        }
+
+        subscription.Ready.TrySetResult();
+        if (!resume)
+        {
+            return null;
+        }
+
+        var recovery = new ChannelRecovery(subscription.Channel, recovered, recovered ? (int)frame.Int64("missed") : 0, epoch, offset);
+        return recovered
+            ? () => EventRaiser.Raise(Recovered, this, recovery)
+            : () => EventRaiser.Raise(RecoveryFailed, this, recovery);
+    }
+
+    private void OnError(PendingRequest pending, JsonElement frame)
+    {
+        _pending.Remove(pending.Id);
+        var error = ToException(frame);
+        if (pending.Kind == RequestKind.Unsubscribe && error.Code == ErrorCodes.NotSubscribed)
+        {
+            // Already gone, which is what was asked.
+            pending.Reply.TrySetResult(frame);
+            return;
+        }
+
+        if (pending.Subscription is { } subscription && _subscriptions.TryGetValue(subscription.Channel, out var current) && current == subscription)
+        {
+            // A refused subscription ends; whoever reads it learns why.
+            _subscriptions.Remove(subscription.Channel);
+            subscription.Ready.TrySetException(error);
+            subscription.Complete(error);
+        }
+
+        pending.Reply.TrySetException(error);
+    }
+
+    private static BroadcastException ToException(JsonElement frame) =>
+        new(frame.String("code") ?? "unknown", frame.String("error") ?? "The server reported an error.");
+
+    private void SetState(ConnectionStateChange change)
+    {
+        lock (_gate)
+        {
+            _state = change.State;
+        }
+
+        EventRaiser.Raise(StateChanged, this, change);
+    }
+}

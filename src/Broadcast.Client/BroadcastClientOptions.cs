@@ -1,0 +1,39 @@
+namespace Broadcast.Client;
+
+/// <summary>How a <see cref="BroadcastClient"/> connects and reconnects.</summary>
+public sealed class BroadcastClientOptions
+{
+    /// <summary>The WebSocket endpoint, for example <c>ws://localhost:8000/ws/events</c>.</summary>
+    public Uri? Uri { get; init; }
+
+    /// <summary>
+    /// Asked before every connection attempt, instead of <see cref="Uri"/> when set: lets a client move to
+    /// another node (failover, a list of servers, a discovery service) without being recreated.
+    /// </summary>
+    public Func<Uri>? UriProvider { get; init; }
+
+    /// <summary>The display name sent in <c>hello</c> and shown in presence (at most 64 characters).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The backoff base: the first reconnect waits a random time up to this.</summary>
+    public TimeSpan ReconnectBaseDelay { get; init; } = TimeSpan.FromSeconds(0.5);
+
+    /// <summary>The backoff cap: no reconnect waits longer than this.</summary>
+    public TimeSpan ReconnectMaxDelay { get; init; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// A connection that lasted this long counts as stable: the next reconnect starts again from
+    /// <see cref="ReconnectBaseDelay"/> instead of continuing to back off.
+    /// </summary>
+    public TimeSpan StableConnectionTime { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long a request (publish, subscribe, history, presence) or the <c>welcome</c> may go unanswered on
+    /// an open connection. The server answers in milliseconds, so a longer silence means the connection is
+    /// dead without having noticed: the client drops it, reconnects and sends the request again.
+    /// </summary>
+    public TimeSpan AckTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The randomness of the backoff jitter; tests pass a seeded one. Used by one task at a time.</summary>
+    public Random? Random { get; init; }
+}

@@ -1,0 +1,72 @@
+namespace Broadcast.Client;
+
+/// <summary>
+/// The stable <c>code</c> values of error frames (docs/protocol.md). Programs compare these; the
+/// human-readable text may be reworded by the server.
+/// </summary>
+public static class ErrorCodes
+{
+    // Legacy protocol (also used by broadcast.v2 for the same input problems).
+
+    /// <summary>The frame is not a single well-formed JSON value.</summary>
+    public const string InvalidJson = "invalid_json";
+
+    /// <summary>The JSON is valid but not an object.</summary>
+    public const string NotAnObject = "not_an_object";
+
+    /// <summary>The object has no <c>message</c> field.</summary>
+    public const string MessageMissing = "message_missing";
+
+    /// <summary><c>message</c> is not a string.</summary>
+    public const string MessageNotString = "message_not_string";
+
+    /// <summary><c>message</c> is empty.</summary>
+    public const string MessageEmpty = "message_empty";
+
+    /// <summary>A binary frame was sent; only text frames carry messages.</summary>
+    public const string BinaryNotSupported = "binary_not_supported";
+
+    // broadcast.v2.
+
+    /// <summary>A frame other than <c>hello</c> came first.</summary>
+    public const string HelloRequired = "hello_required";
+
+    /// <summary><c>hello</c> came after the session started.</summary>
+    public const string HelloRepeated = "hello_repeated";
+
+    /// <summary><c>type</c> is missing or unknown.</summary>
+    public const string TypeUnknown = "type_unknown";
+
+    /// <summary><c>id</c> is not a string of 1-64 characters.</summary>
+    public const string IdInvalid = "id_invalid";
+
+    /// <summary><c>session</c> is not 8-64 characters of <c>A-Z a-z 0-9 _ -</c>.</summary>
+    public const string SessionInvalid = "session_invalid";
+
+    /// <summary><c>name</c> is not a string of at most 64 characters.</summary>
+    public const string NameInvalid = "name_invalid";
+
+    /// <summary><c>channel</c> is missing or not 1-128 characters of <c>A-Z a-z 0-9 _ - . : @ /</c>.</summary>
+    public const string ChannelInvalid = "channel_invalid";
+
+    /// <summary><c>since</c> is malformed.</summary>
+    public const string SinceInvalid = "since_invalid";
+
+    /// <summary><c>limit</c> is not an integer from 1 to 1000.</summary>
+    public const string LimitInvalid = "limit_invalid";
+
+    /// <summary>The connection is already subscribed to the maximum number of channels.</summary>
+    public const string TooManyChannels = "too_many_channels";
+
+    /// <summary>Unsubscribe from a channel the connection is not subscribed to.</summary>
+    public const string NotSubscribed = "not_subscribed";
+
+    // Raised by this client, never sent by the server.
+
+    /// <summary>
+    /// The publish frame is larger than the server's <c>maxMessageBytes</c> (from <c>welcome</c>). The
+    /// client refuses to send it: the server would close the connection with 1009, and the retry after
+    /// reconnecting would do the same forever.
+    /// </summary>
+    public const string MessageTooBig = "message_too_big";
+}

@@ -1,0 +1,128 @@
+using Broadcast.Server.Configuration;
+using Broadcast.Server.Connections;
+using Broadcast.Server.Engines;
+using Broadcast.Server.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Channels;
+
+/// <summary>
+/// Subscribing, unsubscribing and publishing for connections: keeps this node's <see cref="ChannelHub"/>,
+/// the engine's node subscriptions and presence in step, and runs the replay-then-live switch of resume.
+/// </summary>
+public sealed partial class ChannelService(IEngine engine, ChannelHub hub, IOptions<BroadcastOptions> options, ILogger<ChannelService> logger)
+{
+    private readonly ChannelOptions _options = options.Value.Channels;
+
+    /// <summary>The outcome of a subscribe: either an error, or the reply and how the resume went.</summary>
+    public readonly record struct SubscribeOutcome(ProtocolError? Error, bool? Recovered, int Missed);
+
+    /// <summary>
+    /// Subscribes <paramref name="connection"/> to <paramref name="channel"/>. With <paramref name="since"/>,
+    /// replays what the client missed, or answers <c>recovered: false</c> when that is no longer possible.
+    /// <paramref name="replyFor"/> builds the reply frame (legacy auto-subscriptions send none).
+    /// </summary>
+    internal async ValueTask<SubscribeOutcome> SubscribeAsync(
+        ClientConnection connection,
+        string channel,
+        StreamPosition? since,
+        bool wantsPresence,
+        Func<StreamPosition, bool?, int, ReadOnlyMemory<byte>> replyFor,
+        CancellationToken cancellationToken)
+    {
+        if (connection.Subscriptions.ContainsKey(channel))
+        {
+            // Subscribing again re-runs the subscription, so a client can resume in place.
+            await UnsubscribeAsync(connection, channel, cancellationToken);
+        }
+        else if (connection.Subscriptions.Count >= _options.MaxChannelsPerConnection)
+        {
+            return new SubscribeOutcome(ProtocolErrors.TooManyChannels, null, 0);
+        }
+
+        var subscription = new Subscription(connection, channel, wantsPresence);
+        connection.Subscriptions[channel] = subscription;
+        try
+        {
+            // Registered before history is read: whatever is published from here on is held by the
+            // subscription until the replay is queued, so nothing falls between the two.
+            if (hub.Add(subscription))
+            {
+                await engine.SubscribeNodeAsync(channel, cancellationToken);
+            }
+
+            var history = await engine.ReadHistoryAsync(channel, since?.Offset ?? 0, since is null ? 0 : Math.Max(_options.HistorySize, 1), cancellationToken);
+            bool? recovered = since is { } from
+                ? string.Equals(from.Epoch, history.Position.Epoch, StringComparison.Ordinal) && from.Offset <= history.Position.Offset && !history.Truncated
+                : null;
+            IReadOnlyList<Publication> replay = recovered == true ? history.Publications : [];
+            var missed = replay.Count(p => !string.Equals(p.Origin, connection.Session, StringComparison.Ordinal));
+            subscription.GoLive(replyFor(history.Position, recovered, missed), history.Position, replay);
+            await engine.JoinAsync(channel, subscription.Member, cancellationToken);
+            return new SubscribeOutcome(null, recovered, missed);
+        }
+        catch (EngineUnavailableException ex)
+        {
+            LogEngineFailure(logger, "subscribe", channel, ex.Message);
+            connection.Subscriptions.Remove(channel);
+            RemoveFromHub(subscription);
+            return new SubscribeOutcome(ProtocolErrors.EngineUnavailable, null, 0);
+        }
+    }
+
+    /// <summary>Ends a subscription. Returns false if the connection was not subscribed.</summary>
+    internal async ValueTask<bool> UnsubscribeAsync(ClientConnection connection, string channel, CancellationToken cancellationToken)
+    {
+        if (!connection.Subscriptions.Remove(channel, out var subscription))
+        {
+            return false;
+        }
+
+        var wasLast = hub.Remove(subscription);
+        try
+        {
+            await engine.LeaveAsync(channel, subscription.Member, cancellationToken);
+            if (wasLast)
+            {
+                await engine.UnsubscribeNodeAsync(channel, cancellationToken);
+            }
+        }
+        catch (EngineUnavailableException ex)
+        {
+            // Presence entries expire in the engine by themselves; nothing else to undo.
+            LogEngineFailure(logger, "unsubscribe", channel, ex.Message);
+        }
+
+        return true;
+    }
+
+    /// <summary>Ends every subscription of a closing connection.</summary>
+    internal async ValueTask UnsubscribeAllAsync(ClientConnection connection)
+    {
+        foreach (var channel in connection.Subscriptions.Keys.ToArray())
+        {
+            await UnsubscribeAsync(connection, channel, CancellationToken.None);
+        }
+    }
+
+    public ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken) =>
+        engine.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
+
+    public ValueTask<HistoryResult> ReadHistoryAsync(string channel, long since, int limit, CancellationToken cancellationToken) =>
+        engine.ReadHistoryAsync(channel, since, limit, cancellationToken);
+
+    public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) =>
+        engine.GetPresenceAsync(channel, cancellationToken);
+
+    private void RemoveFromHub(Subscription subscription)
+    {
+        if (hub.Remove(subscription))
+        {
+            _ = engine.UnsubscribeNodeAsync(subscription.Channel, CancellationToken.None).AsTask().ContinueWith(
+                static t => _ = t.Exception, TaskScheduler.Default);
+        }
+    }
+
+    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Engine failed during {Operation} on channel {Channel}: {Reason}")]
+    private static partial void LogEngineFailure(ILogger logger, string operation, string channel, string reason);
+}

@@ -1,0 +1,116 @@
+using Broadcast.Server.Connections;
+
+namespace Broadcast.Server.Channels;
+
+/// <summary>
+/// One connection's subscription to one channel, and the switch from replay to live that makes
+/// resume lossless. While the subscription is being set up (history read, replay queued), live
+/// publications are held in <c>_pending</c>; once the replay is queued, the held ones that are newer
+/// than the last replayed offset follow, and from then on publications go straight to the queue.
+/// The last offset sent guards against duplicates at the switch.
+/// </summary>
+public sealed class Subscription
+{
+    private readonly ClientConnection _connection;
+    private readonly object _gate = new();
+    private List<Publication>? _pending = [];
+    private long _lastOffset;
+    private string? _epoch;
+
+    internal Subscription(ClientConnection connection, string channel, bool wantsPresence)
+    {
+        _connection = connection;
+        Channel = channel;
+        WantsPresence = wantsPresence;
+    }
+
+    public string Channel { get; }
+
+    public bool WantsPresence { get; }
+
+    public string ClientKey => _connection.ClientKey;
+
+    internal PresenceMember Member => new(_connection.ClientKey, _connection.Session, _connection.Name);
+
+    /// <summary>Live publications arrive here, in offset order, from the engine via the hub.</summary>
+    internal void Deliver(Publication publication)
+    {
+        if (Volatile.Read(ref _pending) is not null)
+        {
+            lock (_gate)
+            {
+                if (_pending is not null)
+                {
+                    _pending.Add(publication);
+                    return;
+                }
+            }
+        }
+
+        Send(publication);
+    }
+
+    /// <summary>Queues a control frame (presence events) for this subscriber.</summary>
+    internal void DeliverControl(ReadOnlyMemory<byte> frame) => _connection.TryEnqueue(frame);
+
+    /// <summary>
+    /// Ends the setup: queues <paramref name="reply"/> (none if empty), then <paramref name="replay"/>, then whatever
+    /// arrived live meanwhile that the replay did not cover, and switches to live delivery.
+    /// </summary>
+    /// <param name="position">The channel's position read with the replay; live publications at or below it are covered.</param>
+    /// <returns>The number of publications replayed to the client.</returns>
+    internal int GoLive(ReadOnlyMemory<byte> reply, StreamPosition position, IReadOnlyList<Publication> replay)
+    {
+        lock (_gate)
+        {
+            if (!reply.IsEmpty)
+            {
+                _connection.TryEnqueue(reply);
+            }
+
+            var replayed = 0;
+            foreach (var publication in replay)
+            {
+                if (Send(publication))
+                {
+                    replayed++;
+                }
+            }
+
+            // Offsets only grow within an epoch, so everything at or below the position read with the
+            // replay was either replayed or predates the subscription: held publications up to it are
+            // duplicates, the newer ones follow in order.
+            if (_epoch != position.Epoch || _lastOffset < position.Offset)
+            {
+                _epoch = position.Epoch;
+                _lastOffset = position.Offset;
+            }
+
+            foreach (var publication in _pending!)
+            {
+                Send(publication);
+            }
+
+            Volatile.Write(ref _pending, null);
+            return replayed;
+        }
+    }
+
+    /// <summary>Queues a publication unless it is one already sent or the client's own. Returns true if queued.</summary>
+    private bool Send(Publication publication)
+    {
+        if (publication.Offset <= _lastOffset && string.Equals(publication.Epoch, _epoch, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        _epoch = publication.Epoch;
+        _lastOffset = publication.Offset;
+        if (string.Equals(publication.Origin, _connection.Session, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        return _connection.TryEnqueue(_connection.IsLegacy ? publication.LegacyFrame : publication.Frame);
+    }
+}

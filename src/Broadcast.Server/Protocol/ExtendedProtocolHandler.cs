@@ -1,0 +1,190 @@
+using Broadcast.Server.Channels;
+using Broadcast.Server.Configuration;
+using Broadcast.Server.Connections;
+using Broadcast.Server.Diagnostics;
+using Broadcast.Server.Engines;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Protocol;
+
+/// <summary>
+/// Answers the requests of a <c>broadcast.v2</c> connection: hello, subscribe, unsubscribe, publish,
+/// history and presence (docs/protocol.md). Every failure is an error frame; none ends the connection.
+/// </summary>
+internal sealed class ExtendedProtocolHandler(
+    ChannelService channels,
+    NodeIdentity node,
+    BroadcastMetrics metrics,
+    IOptions<BroadcastOptions> options)
+{
+    private const int DefaultHistoryLimit = 100;
+    private readonly BroadcastOptions _options = options.Value;
+
+    public async ValueTask HandleAsync(ClientConnection connection, ClientRequest request)
+    {
+        if (request.Error is { } error)
+        {
+            Reject(connection, error, request);
+            return;
+        }
+
+        if (!connection.HasGreeted && request.Type != ClientRequest.Hello)
+        {
+            Reject(connection, ProtocolErrors.HelloRequired, request);
+            return;
+        }
+
+        try
+        {
+            switch (request.Type)
+            {
+                case ClientRequest.Hello:
+                    Hello(connection, request);
+                    break;
+                case ClientRequest.Subscribe:
+                    await SubscribeAsync(connection, request);
+                    break;
+                case ClientRequest.Unsubscribe:
+                    await UnsubscribeAsync(connection, request);
+                    break;
+                case ClientRequest.Publish:
+                    await PublishAsync(connection, request);
+                    break;
+                case ClientRequest.History:
+                    await HistoryAsync(connection, request);
+                    break;
+                case ClientRequest.Presence:
+                    await PresenceAsync(connection, request);
+                    break;
+                default:
+                    Reject(connection, ProtocolErrors.TypeUnknown, request);
+                    break;
+            }
+        }
+        catch (EngineUnavailableException)
+        {
+            Reject(connection, ProtocolErrors.EngineUnavailable, request);
+        }
+    }
+
+    private void Hello(ClientConnection connection, ClientRequest request)
+    {
+        if (connection.HasGreeted)
+        {
+            Reject(connection, ProtocolErrors.HelloRepeated, request);
+            return;
+        }
+
+        connection.HasGreeted = true;
+        var resumed = request.Session is not null;
+        if (resumed)
+        {
+            connection.Session = request.Session!;
+        }
+
+        connection.Name = request.Name;
+        connection.TryEnqueue(ServerFrames.Welcome(connection.Session, resumed, node.Id, _options.MaxMessageBytes, _options.Channels.MaxChannelsPerConnection));
+    }
+
+    private async ValueTask SubscribeAsync(ClientConnection connection, ClientRequest request)
+    {
+        if (request.Channel is not { } channel)
+        {
+            Reject(connection, ProtocolErrors.ChannelInvalid, request);
+            return;
+        }
+
+        if (request.SinceGiven && request.SincePosition is null)
+        {
+            Reject(connection, ProtocolErrors.SinceInvalid, request);
+            return;
+        }
+
+        var outcome = await channels.SubscribeAsync(
+            connection,
+            channel,
+            request.SincePosition,
+            request.WantsPresence,
+            (position, recovered, missed) => ServerFrames.Subscribed(request.Id, channel, position, recovered, missed),
+            CancellationToken.None);
+        if (outcome.Error is { } error)
+        {
+            Reject(connection, error, request);
+        }
+    }
+
+    private async ValueTask UnsubscribeAsync(ClientConnection connection, ClientRequest request)
+    {
+        if (request.Channel is not { } channel)
+        {
+            Reject(connection, ProtocolErrors.ChannelInvalid, request);
+            return;
+        }
+
+        if (!await channels.UnsubscribeAsync(connection, channel, CancellationToken.None))
+        {
+            Reject(connection, ProtocolErrors.NotSubscribed, request);
+            return;
+        }
+
+        connection.TryEnqueue(ServerFrames.Unsubscribed(request.Id, channel));
+    }
+
+    private async ValueTask PublishAsync(ClientConnection connection, ClientRequest request)
+    {
+        if (request.Channel is not { } channel)
+        {
+            Reject(connection, ProtocolErrors.ChannelInvalid, request);
+            return;
+        }
+
+        if (request.EscapedMessage is not { } message)
+        {
+            Reject(connection, request.MessageError ?? ProtocolErrors.MessageMissing, request);
+            return;
+        }
+
+        metrics.MessageReceived();
+        var result = await channels.PublishAsync(channel, connection.Session, request.Id, message, CancellationToken.None);
+        if (request.Id is not null)
+        {
+            connection.TryEnqueue(ServerFrames.Ack(request.Id, channel, result.Position, result.Duplicate));
+        }
+    }
+
+    private async ValueTask HistoryAsync(ClientConnection connection, ClientRequest request)
+    {
+        if (request.Channel is not { } channel)
+        {
+            Reject(connection, ProtocolErrors.ChannelInvalid, request);
+            return;
+        }
+
+        if (request.SinceGiven && request.SinceOffset is null)
+        {
+            Reject(connection, ProtocolErrors.SinceInvalid, request);
+            return;
+        }
+
+        var history = await channels.ReadHistoryAsync(channel, request.SinceOffset ?? 0, request.Limit ?? DefaultHistoryLimit, CancellationToken.None);
+        connection.TryEnqueue(ServerFrames.History(request.Id, channel, history));
+    }
+
+    private async ValueTask PresenceAsync(ClientConnection connection, ClientRequest request)
+    {
+        if (request.Channel is not { } channel)
+        {
+            Reject(connection, ProtocolErrors.ChannelInvalid, request);
+            return;
+        }
+
+        var members = await channels.GetPresenceAsync(channel, CancellationToken.None);
+        connection.TryEnqueue(ServerFrames.Presence(request.Id, channel, members));
+    }
+
+    private void Reject(ClientConnection connection, ProtocolError error, ClientRequest request)
+    {
+        metrics.MessageRejected(error.Code);
+        connection.TryEnqueue(ServerFrames.Error(error, request.Id, request.Channel));
+    }
+}

@@ -1,0 +1,178 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Broadcast.Server.Channels;
+
+namespace Broadcast.Server.Protocol;
+
+/// <summary>Serializes every frame the server sends in the extended protocol (docs/protocol.md).</summary>
+public static class ServerFrames
+{
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // Frames are JSON for programs, never embedded in HTML, so non-ASCII text stays readable.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    public static byte[] Welcome(string session, bool resumed, string node, int maxMessageBytes, int maxChannels) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "welcome"u8);
+        writer.WriteString("session"u8, session);
+        writer.WriteBoolean("resumed"u8, resumed);
+        writer.WriteNumber("protocol"u8, 2);
+        writer.WriteString("node"u8, node);
+        writer.WriteStartObject("limits"u8);
+        writer.WriteNumber("maxMessageBytes"u8, maxMessageBytes);
+        writer.WriteNumber("maxChannels"u8, maxChannels);
+        writer.WriteEndObject();
+    });
+
+    public static byte[] Subscribed(string? id, string channel, StreamPosition position, bool? recovered, int missed) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "subscribed"u8);
+        WriteId(writer, id);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("epoch"u8, position.Epoch);
+        writer.WriteNumber("offset"u8, position.Offset);
+        if (recovered is { } value)
+        {
+            writer.WriteBoolean("recovered"u8, value);
+            writer.WriteNumber("missed"u8, missed);
+        }
+    });
+
+    public static byte[] Unsubscribed(string? id, string channel) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "unsubscribed"u8);
+        WriteId(writer, id);
+        writer.WriteString("channel"u8, channel);
+    });
+
+    public static byte[] Publication(Publication publication) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "pub"u8);
+        writer.WriteString("channel"u8, publication.Channel);
+        writer.WriteNumber("offset"u8, publication.Offset);
+        writer.WriteString("epoch"u8, publication.Epoch);
+        WritePublicationFields(writer, publication);
+    });
+
+    public static byte[] Ack(string? id, string channel, StreamPosition position, bool duplicate) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "ack"u8);
+        WriteId(writer, id);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("epoch"u8, position.Epoch);
+        writer.WriteNumber("offset"u8, position.Offset);
+        writer.WriteBoolean("duplicate"u8, duplicate);
+    });
+
+    public static byte[] Error(ProtocolError error, string? id, string? channel) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "error"u8);
+        WriteId(writer, id);
+        if (channel is not null)
+        {
+            writer.WriteString("channel"u8, channel);
+        }
+
+        writer.WriteString("code"u8, error.Code);
+        writer.WriteString("error"u8, error.Text);
+    });
+
+    public static byte[] History(string? id, string channel, HistoryResult history) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "history"u8);
+        WriteId(writer, id);
+        WriteHistoryBody(writer, channel, history);
+    });
+
+    public static byte[] Presence(string? id, string channel, IReadOnlyCollection<PresenceMember> members) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "presence"u8);
+        WriteId(writer, id);
+        WritePresenceBody(writer, channel, members);
+    });
+
+    public static byte[] PresenceEvent(bool joined, string channel, PresenceMember member) => Write(writer =>
+    {
+        writer.WriteString("type"u8, joined ? "join"u8 : "leave"u8);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("session"u8, member.Session);
+        writer.WriteString("name"u8, member.Name);
+    });
+
+    /// <summary>The body shared by the WebSocket reply and the HTTP API's history answer.</summary>
+    public static void WriteHistoryBody(Utf8JsonWriter writer, string channel, HistoryResult history)
+    {
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("epoch"u8, history.Position.Epoch);
+        writer.WriteNumber("offset"u8, history.Position.Offset);
+        writer.WriteBoolean("truncated"u8, history.Truncated);
+        writer.WriteStartArray("publications"u8);
+        foreach (var publication in history.Publications)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("offset"u8, publication.Offset);
+            WritePublicationFields(writer, publication);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    public static void WritePresenceBody(Utf8JsonWriter writer, string channel, IReadOnlyCollection<PresenceMember> members)
+    {
+        writer.WriteString("channel"u8, channel);
+        writer.WriteNumber("count"u8, members.Count);
+        writer.WriteStartArray("members"u8);
+        foreach (var member in members)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("session"u8, member.Session);
+            writer.WriteString("name"u8, member.Name);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary>Writes one JSON object with <paramref name="body"/> as its content.</summary>
+    public static byte[] Write(Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WritePublicationFields(Utf8JsonWriter writer, Publication publication)
+    {
+        writer.WriteString("origin"u8, publication.Origin);
+        Span<byte> timestamp = stackalloc byte[BroadcastFrame.TimestampLength];
+        BroadcastFrame.FormatTimestamp(publication.TimestampUtc, timestamp);
+        writer.WriteString("timestamp"u8, timestamp);
+        writer.WritePropertyName("message"u8);
+        // The message is stored as the escaped JSON string content the client sent; wrap it in quotes
+        // and write it as it is rather than decoding and encoding it again.
+        var quoted = new byte[publication.EscapedMessage.Length + 2];
+        quoted[0] = (byte)'"';
+        publication.EscapedMessage.CopyTo(quoted, 1);
+        quoted[^1] = (byte)'"';
+        writer.WriteRawValue(quoted, skipInputValidation: true);
+    }
+
+    private static void WriteId(Utf8JsonWriter writer, string? id)
+    {
+        if (id is not null)
+        {
+            writer.WriteString("id"u8, id);
+        }
+    }
+}
