@@ -29,12 +29,13 @@ public sealed class RunningServer : IAsyncDisposable
 
     public ConnectionRegistry Registry => App.Services.GetRequiredService<ConnectionRegistry>();
 
-    public static async Task<RunningServer> StartAsync(IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<RunningServer> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
         var app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
             builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
             builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();

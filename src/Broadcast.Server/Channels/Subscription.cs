@@ -47,7 +47,7 @@ public sealed class Subscription
             }
         }
 
-        Send(publication);
+        Send(publication, catchingUp: false);
     }
 
     /// <summary>Queues a control frame (presence events) for this subscriber.</summary>
@@ -71,7 +71,7 @@ public sealed class Subscription
             var replayed = 0;
             foreach (var publication in replay)
             {
-                if (Send(publication))
+                if (Send(publication, catchingUp: true))
                 {
                     replayed++;
                 }
@@ -88,7 +88,7 @@ public sealed class Subscription
 
             foreach (var publication in _pending!)
             {
-                Send(publication);
+                Send(publication, catchingUp: true);
             }
 
             Volatile.Write(ref _pending, null);
@@ -97,7 +97,8 @@ public sealed class Subscription
     }
 
     /// <summary>Queues a publication unless it is one already sent or the client's own. Returns true if queued.</summary>
-    private bool Send(Publication publication)
+    /// <param name="catchingUp">Replayed or held during setup: bounded by the history, so not counted as live backlog.</param>
+    private bool Send(Publication publication, bool catchingUp)
     {
         if (publication.Offset <= _lastOffset && string.Equals(publication.Epoch, _epoch, StringComparison.Ordinal))
         {
@@ -111,6 +112,7 @@ public sealed class Subscription
             return false;
         }
 
-        return _connection.TryEnqueue(_connection.IsLegacy ? publication.LegacyFrame : publication.Frame);
+        var frame = _connection.IsLegacy ? publication.LegacyFrame : publication.Frame;
+        return catchingUp ? _connection.EnqueueReplay(frame) : _connection.TryEnqueue(frame);
     }
 }

@@ -11,7 +11,9 @@ namespace Broadcast.Server.Connections;
 /// </summary>
 public sealed class ClientConnection
 {
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound;
+    private readonly Channel<OutboundFrame> _outbound;
+    private readonly int _capacity;
+    private int _liveDepth;
     private readonly ConnectionEvents _events;
     private readonly CancellationTokenSource _abort = new();
     private CloseRequest? _closeRequest;
@@ -25,11 +27,13 @@ public sealed class ClientConnection
         Socket = socket;
         RemoteAddress = remoteAddress;
         _events = events;
-        _outbound = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(queueCapacity)
+        _capacity = queueCapacity;
+        // Unbounded underneath; the bound on live frames is enforced by counting them (_liveDepth),
+        // because a resume's replay (itself bounded by the history size) must not count as slowness.
+        _outbound = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions
         {
             SingleReader = true,
             SingleWriter = false,
-            FullMode = BoundedChannelFullMode.Wait,
             AllowSynchronousContinuations = false,
         });
         _abort.Token.Register(static state => ((WebSocket)state!).Abort(), socket);
@@ -74,9 +78,16 @@ public sealed class ClientConnection
     /// </summary>
     public bool TryEnqueue(ReadOnlyMemory<byte> frame)
     {
-        if (_outbound.Writer.TryWrite(frame))
+        if (Volatile.Read(ref _liveDepth) < _capacity)
         {
-            return true;
+            Interlocked.Increment(ref _liveDepth);
+            if (_outbound.Writer.TryWrite(new OutboundFrame(frame, CountsAsLive: true)))
+            {
+                return true;
+            }
+
+            Interlocked.Decrement(ref _liveDepth);
+            return false;
         }
 
         if (RequestClose(new CloseRequest(
@@ -90,6 +101,12 @@ public sealed class ClientConnection
 
         return false;
     }
+
+    /// <summary>
+    /// Queues a replayed frame: not counted against the live queue's capacity, since the history
+    /// it comes from is bounded and a client catching up is not a slow client.
+    /// </summary>
+    internal bool EnqueueReplay(ReadOnlyMemory<byte> frame) => _outbound.Writer.TryWrite(new OutboundFrame(frame, CountsAsLive: false));
 
     /// <summary>
     /// Starts closing the connection. The first request wins; later ones return false. The writer
@@ -140,12 +157,17 @@ public sealed class ClientConnection
             {
                 while (reader.TryRead(out var frame))
                 {
+                    if (frame.CountsAsLive)
+                    {
+                        Interlocked.Decrement(ref _liveDepth);
+                    }
+
                     if (CloseRequest is { DrainFirst: false })
                     {
                         break;
                     }
 
-                    await Socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                    await Socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
                 }
 
                 if (CloseRequest is { DrainFirst: false })

@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+
+namespace Broadcast.Client.Tests.Unit;
+
+/// <summary>The reconnect and resume state machine, driven frame by frame through a fake transport.</summary>
+public sealed class ReconnectTests
+{
+    [Fact]
+    public async Task A_reconnect_resumes_the_session_resubscribes_from_the_position_and_resends_the_unacked_publish()
+    {
+        var server = new FakeServer();
+        await using var client = NewClient(server, new BroadcastClientOptions
+        {
+            Uri = new Uri("ws://fake/ws/events"),
+            ReconnectBaseDelay = TimeSpan.FromMilliseconds(1),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(5),
+        });
+        var states = new ConcurrentQueue<ConnectionState>();
+        client.StateChanged += (_, change) => states.Enqueue(change.State);
+        var recovered = new TaskCompletionSource<ChannelRecovery>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.Recovered += (_, recovery) => recovered.TrySetResult(recovery);
+
+        var connecting = client.ConnectAsync();
+        var first = await server.AcceptAsync("session-one");
+        await connecting.Within();
+        Assert.Equal("session-one", client.SessionId);
+
+        var subscribing = client.SubscribeAsync("room");
+        var subscribe = await first.NextSentAsync();
+        Assert.Equal(("subscribe", "room"), (subscribe.String("type"), subscribe.String("channel")));
+        Assert.False(subscribe.TryGetProperty("since", out _));
+        first.Push(new { type = "subscribed", id = subscribe.String("id"), channel = "room", epoch = "e1", offset = 10 });
+        var room = await subscribing.Within();
+
+        first.Push(Pub(11, "eleven"));
+        first.Push(Pub(11, "eleven again"));
+        first.Push(Pub(12, "twelve"));
+        Assert.Equal("eleven", (await room.NextAsync()).Message);
+        Assert.Equal("twelve", (await room.NextAsync()).Message);
+
+        var publishing = client.PublishAsync("room", "mine");
+        var publish = await first.NextSentAsync();
+        first.Drop();
+
+        var second = await server.NextConnectionAsync();
+        var hello = await second.NextSentAsync();
+        Assert.Equal(("hello", "session-one"), (hello.String("type"), hello.String("session")));
+        second.Push(new { type = "welcome", session = "session-one", resumed = true, protocol = 2 });
+
+        var resubscribe = await second.NextSentAsync();
+        Assert.Equal(("subscribe", "room"), (resubscribe.String("type"), resubscribe.String("channel")));
+        var since = resubscribe.GetProperty("since");
+        Assert.Equal(("e1", 12L), (since.String("epoch"), since.Int64("offset")));
+        var retry = await second.NextSentAsync();
+        Assert.Equal(publish.GetRawText(), retry.GetRawText());
+
+        second.Push(new { type = "subscribed", id = resubscribe.String("id"), channel = "room", epoch = "e1", offset = 14, recovered = true, missed = 1 });
+        second.Push(Pub(13, "thirteen"));
+        second.Push(new { type = "ack", id = retry.String("id"), channel = "room", epoch = "e1", offset = 14, duplicate = true });
+
+        var recovery = await recovered.Task.Within();
+        Assert.Equal(("room", true, 1), (recovery.Channel, recovery.Recovered, recovery.Missed));
+        Assert.Equal("thirteen", (await room.NextAsync()).Message);
+        var result = await publishing.Within();
+        Assert.Equal((14L, true), (result.Offset, result.Duplicate));
+        Assert.Equal(14, room.Offset);
+        Assert.Equal(
+            [ConnectionState.Connecting, ConnectionState.Connected, ConnectionState.Disconnected, ConnectionState.Reconnecting, ConnectionState.Connecting, ConnectionState.Connected],
+            states.ToArray());
+    }
+
+    [Fact]
+    public async Task Reconnect_delays_back_off_exponentially_up_to_the_cap_and_restart_after_a_stable_connection()
+    {
+        var server = new FakeServer();
+        var delays = new ConcurrentQueue<TimeSpan>();
+        await using var client = NewClient(server, new BroadcastClientOptions
+        {
+            Uri = new Uri("ws://fake/ws/events"),
+            ReconnectBaseDelay = TimeSpan.FromMilliseconds(2),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(16),
+            StableConnectionTime = TimeSpan.Zero,
+            Random = new FixedRandom(0.5),
+        });
+        client.StateChanged += (_, change) =>
+        {
+            if (change.ReconnectDelay is { } delay)
+            {
+                delays.Enqueue(delay);
+            }
+        };
+        var connecting = client.ConnectAsync();
+        var first = await server.AcceptAsync("session-one");
+        await connecting.Within();
+
+        server.Refuse(true);
+        first.Drop();
+        await Broadcast.Testing.Eventually.TrueAsync(() => delays.Count >= 6, TestClients.Timeout, "six reconnect attempts");
+        server.Refuse(false);
+        var second = await server.AcceptAsync("session-one", resumed: true);
+        var countBefore = delays.Count;
+        second.Drop();
+        await server.AcceptAsync("session-one", resumed: true);
+
+        // Half of 2, 4, 8, 16, 16, 16 ms while refused; after a (zero-length) stable connection, half of 2 ms again.
+        Assert.Equal([1.0, 2, 4, 8, 8, 8], delays.Take(6).Select(d => d.TotalMilliseconds));
+        Assert.Equal(1.0, delays.ElementAt(countBefore).TotalMilliseconds);
+    }
+
+    [Fact]
+    public async Task A_request_unanswered_within_the_ack_timeout_drops_the_connection_and_is_sent_again()
+    {
+        var server = new FakeServer();
+        await using var client = NewClient(server, new BroadcastClientOptions
+        {
+            Uri = new Uri("ws://fake/ws/events"),
+            ReconnectBaseDelay = TimeSpan.FromMilliseconds(1),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(5),
+            AckTimeout = TimeSpan.FromMilliseconds(300),
+        });
+        var connecting = client.ConnectAsync();
+        var first = await server.AcceptAsync("session-one");
+        await connecting.Within();
+
+        var publishing = client.PublishAsync("room", "hello?");
+        var publish = await first.NextSentAsync();
+        // No ack: the connection looks alive but is not.
+
+        var second = await server.AcceptAsync("session-one", resumed: true);
+        var retry = await second.NextSentAsync();
+        Assert.Equal(publish.GetRawText(), retry.GetRawText());
+        second.Push(new { type = "ack", id = retry.String("id"), channel = "room", epoch = "e1", offset = 1, duplicate = false });
+        Assert.Equal(1, (await publishing.Within()).Offset);
+    }
+
+    [Fact]
+    public async Task An_error_frame_fails_the_request_with_its_id_and_code()
+    {
+        var server = new FakeServer();
+        await using var client = NewClient(server, new BroadcastClientOptions { Uri = new Uri("ws://fake/ws/events") });
+        var connecting = client.ConnectAsync();
+        var connection = await server.AcceptAsync("session-one");
+        await connecting.Within();
+
+        var publishing = client.PublishAsync("room", "x");
+        var other = client.PublishAsync("room", "y");
+        var publish = await connection.NextSentAsync();
+        connection.Push(new { type = "error", id = publish.String("id"), channel = "room", code = "message_empty", error = "Field 'message' must not be empty." });
+
+        var error = await Assert.ThrowsAsync<BroadcastException>(() => publishing);
+        Assert.Equal((ErrorCodes.MessageEmpty, "Field 'message' must not be empty."), (error.Code, error.Message));
+        Assert.False(other.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_publication_larger_than_the_server_limit_is_refused_without_being_sent()
+    {
+        var server = new FakeServer();
+        await using var client = NewClient(server, new BroadcastClientOptions { Uri = new Uri("ws://fake/ws/events") });
+        var connecting = client.ConnectAsync();
+        await server.AcceptAsync("session-one");
+        await connecting.Within();
+
+        var error = await Assert.ThrowsAsync<BroadcastException>(() => client.PublishAsync("room", new string('x', 70_000)));
+        Assert.Equal(ErrorCodes.MessageTooBig, error.Code);
+    }
+
+    private static BroadcastClient NewClient(FakeServer server, BroadcastClientOptions options) =>
+        new(options) { TransportFactory = server.CreateTransport };
+
+    private static object Pub(long offset, string message) =>
+        new { type = "pub", channel = "room", offset, epoch = "e1", origin = "someone-else", timestamp = "2026-11-26T10:15:30.123456+00:00", message };
+}
