@@ -5,6 +5,7 @@ using Broadcast.Server.Connections;
 using Broadcast.Server.Diagnostics;
 using Broadcast.Server.Engines;
 using Broadcast.Server.Engines.Memory;
+using Broadcast.Server.Engines.Redis;
 using Broadcast.Server.Http;
 using Broadcast.Server.Protocol;
 using Broadcast.Server.WebApp;
@@ -40,7 +41,13 @@ public static class BroadcastServer
         builder.Services.AddSingleton<NodeIdentity>();
         builder.Services.AddSingleton<ChannelHub>();
         builder.Services.AddSingleton<MemoryEngine>();
-        builder.Services.AddSingleton<IEngine>(services => services.GetRequiredService<MemoryEngine>());
+        builder.Services.AddSingleton<RedisEngine>();
+        // One setting swaps the engine; only the chosen one is ever created.
+        builder.Services.AddSingleton<IEngine>(services =>
+            services.GetRequiredService<IOptions<BroadcastOptions>>().Value.Engine == EngineKind.Redis
+                ? services.GetRequiredService<RedisEngine>()
+                : services.GetRequiredService<MemoryEngine>());
+        builder.Services.AddReadinessChecks();
         builder.Services.AddSingleton<ChannelService>();
         builder.Services.AddSingleton<ExtendedProtocolHandler>();
         builder.Services.AddSingleton<ApiKeyFilter>();
@@ -58,11 +65,20 @@ public static class BroadcastServer
         var app = builder.Build();
         // Created eagerly so it hooks ApplicationStopping before the host can stop.
         app.Services.GetRequiredService<ShutdownDrain>();
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            // Connect to Redis right away (in the background) so a wrong address shows in the log at start.
+            if (app.Services.GetRequiredService<IEngine>() is RedisEngine redis)
+            {
+                _ = redis.StartAsync();
+            }
+        });
 
         app.UseWebSockets();
         app.UseWebApp();
         app.MapApiDocumentation();
         app.MapStatusEndpoints();
+        app.MapReadiness();
         app.MapBroadcastWebSocket();
         app.MapChannelApi();
         return app;

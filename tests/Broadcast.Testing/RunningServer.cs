@@ -33,8 +33,13 @@ public sealed class RunningServer : IAsyncDisposable
     {
         var app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
         {
+            // Quiet by default (appsettings.json would otherwise log every connection at Information).
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+            });
             builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
             configure?.Invoke(builder);
         });
         await app.StartAsync();

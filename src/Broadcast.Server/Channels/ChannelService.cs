@@ -45,11 +45,11 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, IOpti
         try
         {
             // Registered before history is read: whatever is published from here on is held by the
-            // subscription until the replay is queued, so nothing falls between the two.
-            if (hub.Add(subscription))
-            {
-                await engine.SubscribeNodeAsync(channel, cancellationToken);
-            }
+            // subscription until the replay is queued, so nothing falls between the two. The node's
+            // subscription must be live before the read too (not only for the channel's first subscriber:
+            // the first one's may still be in progress), so this waits for it.
+            hub.Add(subscription);
+            await engine.SubscribeNodeAsync(channel, cancellationToken);
 
             var history = await engine.ReadHistoryAsync(channel, since?.Offset ?? 0, since is null ? 0 : Math.Max(_options.HistorySize, 1), cancellationToken);
             bool? recovered = since is { } from

@@ -38,6 +38,12 @@ public sealed class BroadcastOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Broadcast:ShutdownTimeout must be between {1} and {2}.")]
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Where channel state lives: <c>Memory</c> (one node, the default) or <c>Redis</c> (several nodes).</summary>
+    public Engines.EngineKind Engine { get; set; } = Engines.EngineKind.Memory;
+
+    /// <summary>The Redis engine (<c>Broadcast:Redis</c>), used when <see cref="Engine"/> is <c>Redis</c>.</summary>
+    public Engines.Redis.RedisOptions Redis { get; set; } = new();
+
     /// <summary>Channels, history and idempotency (<c>Broadcast:Channels</c>).</summary>
     public Channels.ChannelOptions Channels { get; set; } = new();
 

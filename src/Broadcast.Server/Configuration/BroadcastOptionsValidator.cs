@@ -14,7 +14,18 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
             failures.Add($"{BroadcastOptions.SectionName}:{nameof(BroadcastOptions.WebAppPath)} points to '{path}', which is not a folder.");
         }
 
+        if (!Enum.IsDefined(options.Engine))
+        {
+            failures.Add("Broadcast:Engine must be Memory or Redis.");
+        }
+
+        if (options.Engine == Engines.EngineKind.Redis && string.IsNullOrWhiteSpace(options.Redis.Configuration))
+        {
+            failures.Add("Broadcast:Redis:Configuration is required when Broadcast:Engine is Redis (for example 'localhost:6379').");
+        }
+
         ValidateSection(options.Channels, failures);
+        ValidateSection(options.Redis, failures);
         ValidateSection(options.Api, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }

@@ -39,10 +39,13 @@ public interface IEngine
     /// </summary>
     ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, CancellationToken cancellationToken);
 
-    /// <summary>From now on, deliver this channel's publications to this node. Called for the first local subscriber.</summary>
+    /// <summary>
+    /// Called after a local subscriber was added to the hub: when it returns, this node receives the
+    /// channel's publications. Safe to call for every subscriber; only the first does any work.
+    /// </summary>
     ValueTask SubscribeNodeAsync(string channel, CancellationToken cancellationToken);
 
-    /// <summary>Stop delivering this channel to this node. Called when its last local subscriber leaves.</summary>
+    /// <summary>Called after the channel's last local subscriber left the hub: stop delivering it to this node.</summary>
     ValueTask UnsubscribeNodeAsync(string channel, CancellationToken cancellationToken);
 
     /// <summary>Adds a presence member and tells every node's subscribers of the channel that it joined.</summary>
@@ -53,4 +56,7 @@ public interface IEngine
 
     /// <summary>The channel's presence members on every node.</summary>
     ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken);
+
+    /// <summary>True when the engine can serve requests now (readiness). Never throws.</summary>
+    ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken);
 }

@@ -7,12 +7,12 @@ using Broadcast.Testing;
 namespace Broadcast.Server.Tests.Api;
 
 /// <summary>The HTTP API: publishing from a server, listing channels, presence and history, behind an API key.</summary>
-public sealed class ChannelApiTests
+public abstract class ChannelApiTests(EngineUnderTest engine)
 {
     private const string Key = "test-api-key-0123456789";
 
-    private static Task<RunningServer> StartAsync() =>
-        RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:Api:Key"] = Key });
+    private Task<RunningServer> StartAsync() =>
+        engine.StartAsync(new Dictionary<string, string?> { ["Broadcast:Api:Key"] = Key });
 
     private static HttpRequestMessage Request(HttpMethod method, string path, string? key = Key, object? body = null)
     {
@@ -50,7 +50,7 @@ public sealed class ChannelApiTests
     [Fact]
     public async Task Without_a_configured_key_the_API_refuses_everyone()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         using var response = await server.Http.SendAsync(Request(HttpMethod.Get, "/api/channels", key: "anything-at-all-anything"));
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -123,3 +123,7 @@ public sealed class ChannelApiTests
         Assert.Equal(HttpStatusCode.BadRequest, badLimit.StatusCode);
     }
 }
+
+public sealed class ChannelApiTestsOnMemory(MemoryEngineUnderTest engine) : ChannelApiTests(engine), IClassFixture<MemoryEngineUnderTest>;
+
+public sealed class ChannelApiTestsOnRedis(RedisEngineUnderTest engine) : ChannelApiTests(engine), IClassFixture<RedisEngineUnderTest>;

@@ -4,12 +4,12 @@ using Broadcast.Testing;
 namespace Broadcast.Server.Tests.Channels;
 
 /// <summary>The extended protocol's basics: session, channels, publications with positions, acks, errors.</summary>
-public sealed class ExtendedProtocolTests
+public abstract class ExtendedProtocolTests(EngineUnderTest engine)
 {
     [Fact]
     public async Task Hello_starts_a_session_and_a_returning_client_keeps_its_session()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var first = await ExtendedClient.ConnectAsync(server, name: "ana");
         Assert.False(first.Welcome.GetProperty("resumed").GetBoolean());
         Assert.Equal(2, first.Welcome.GetProperty("protocol").GetInt32());
@@ -23,7 +23,7 @@ public sealed class ExtendedProtocolTests
     [Fact]
     public async Task Frames_before_hello_and_a_second_hello_are_errors_that_keep_the_connection()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var client = await TestClient.ConnectAsync(server.WebSocketUri, options => options.AddSubProtocol("broadcast.v2"));
 
         await client.SendTextAsync("""{"type":"subscribe","id":"early","channel":"room"}""");
@@ -41,7 +41,7 @@ public sealed class ExtendedProtocolTests
     [Fact]
     public async Task A_publication_reaches_subscribers_with_its_position_and_origin_but_not_its_publisher()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var publisher = await ExtendedClient.ConnectAsync(server);
         await using var subscriber = await ExtendedClient.ConnectAsync(server);
         await publisher.SubscribeAsync("room");
@@ -72,7 +72,7 @@ public sealed class ExtendedProtocolTests
     [Fact]
     public async Task Channels_are_separate_and_offsets_count_per_channel()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var publisher = await ExtendedClient.ConnectAsync(server);
         await using var subscriber = await ExtendedClient.ConnectAsync(server);
         await subscriber.SubscribeAsync("b");
@@ -89,7 +89,7 @@ public sealed class ExtendedProtocolTests
     [Fact]
     public async Task Legacy_and_extended_clients_meet_on_the_events_channel_each_in_their_own_format()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var legacy = await server.ConnectAsync();
         await using var extended = await ExtendedClient.ConnectAsync(server);
         await extended.SubscribeAsync("events");
@@ -109,7 +109,7 @@ public sealed class ExtendedProtocolTests
     [Fact]
     public async Task A_retried_publish_is_acknowledged_again_but_published_once()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var publisher = await ExtendedClient.ConnectAsync(server);
         await using var subscriber = await ExtendedClient.ConnectAsync(server);
         await subscriber.SubscribeAsync("room");
@@ -134,7 +134,7 @@ public sealed class ExtendedProtocolTests
     [Fact]
     public async Task History_returns_publications_after_an_offset()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var client = await ExtendedClient.ConnectAsync(server);
         for (var i = 1; i <= 5; i++)
         {
@@ -153,7 +153,7 @@ public sealed class ExtendedProtocolTests
     [Fact]
     public async Task Unsubscribe_stops_delivery_and_unsubscribing_twice_is_an_error()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var publisher = await ExtendedClient.ConnectAsync(server);
         await using var subscriber = await ExtendedClient.ConnectAsync(server);
         await subscriber.SubscribeAsync("a");
@@ -196,7 +196,7 @@ public sealed class ExtendedProtocolTests
     [MemberData(nameof(InvalidRequests))]
     public async Task Invalid_requests_get_an_error_frame_with_a_code_and_the_connection_stays_usable(string frame, string code)
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var client = await ExtendedClient.ConnectAsync(server);
         await client.Client.SendTextAsync(frame);
         var error = await client.ReceiveAsync("error");
@@ -210,7 +210,7 @@ public sealed class ExtendedProtocolTests
     [Fact]
     public async Task A_connection_may_not_exceed_its_channel_limit()
     {
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:Channels:MaxChannelsPerConnection"] = "2" });
+        await using var server = await engine.StartAsync(new Dictionary<string, string?> { ["Broadcast:Channels:MaxChannelsPerConnection"] = "2" });
         await using var client = await ExtendedClient.ConnectAsync(server);
         await client.SubscribeAsync("one", id: "1");
         await client.SubscribeAsync("two", id: "2");
@@ -247,3 +247,7 @@ public sealed class ExtendedProtocolTests
     internal static JsonElement Since(JsonElement positionHolder, long offset) =>
         JsonSerializer.SerializeToElement(new { epoch = positionHolder.GetProperty("epoch").GetString(), offset });
 }
+
+public sealed class ExtendedProtocolTestsOnMemory(MemoryEngineUnderTest engine) : ExtendedProtocolTests(engine), IClassFixture<MemoryEngineUnderTest>;
+
+public sealed class ExtendedProtocolTestsOnRedis(RedisEngineUnderTest engine) : ExtendedProtocolTests(engine), IClassFixture<RedisEngineUnderTest>;

@@ -3,12 +3,12 @@ using Broadcast.Testing;
 namespace Broadcast.Server.Tests.Channels;
 
 /// <summary>Who is on a channel: a query with a count, and join/leave events for those who ask.</summary>
-public sealed class PresenceTests
+public abstract class PresenceTests(EngineUnderTest engine)
 {
     [Fact]
     public async Task Presence_lists_subscribers_with_their_names_and_counts_legacy_clients_too()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var ana = await ExtendedClient.ConnectAsync(server, name: "ana");
         await using var bo = await ExtendedClient.ConnectAsync(server, name: "bo");
         await using var legacy = await server.ConnectAsync();
@@ -28,7 +28,7 @@ public sealed class PresenceTests
     [Fact]
     public async Task Subscribers_that_ask_for_presence_see_others_join_and_leave()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var watcher = await ExtendedClient.ConnectAsync(server, name: "watcher");
         await watcher.SubscribeAsync("room", presence: true);
 
@@ -52,7 +52,7 @@ public sealed class PresenceTests
     [Fact]
     public async Task Without_asking_for_presence_a_subscriber_gets_no_join_or_leave_frames()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await engine.StartAsync();
         await using var quiet = await ExtendedClient.ConnectAsync(server);
         await using var publisher = await ExtendedClient.ConnectAsync(server);
         await quiet.SubscribeAsync("room");
@@ -65,3 +65,7 @@ public sealed class PresenceTests
         Assert.Equal("first frame you see", (await quiet.ReceiveAsync("pub")).GetProperty("message").GetString());
     }
 }
+
+public sealed class PresenceTestsOnMemory(MemoryEngineUnderTest engine) : PresenceTests(engine), IClassFixture<MemoryEngineUnderTest>;
+
+public sealed class PresenceTestsOnRedis(RedisEngineUnderTest engine) : PresenceTests(engine), IClassFixture<RedisEngineUnderTest>;

@@ -72,5 +72,7 @@ public sealed class ReplayLiveSwitchTests
         public ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.LeaveAsync(channel, member, cancellationToken);
 
         public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) => inner.GetPresenceAsync(channel, cancellationToken);
+
+        public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => inner.IsAvailableAsync(cancellationToken);
     }
 }

@@ -127,6 +127,9 @@ public sealed class MemoryEngine : IEngine, IDisposable
         }
     }
 
+    // Always available: it lives in this process.
+    public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => ValueTask.FromResult(true);
+
     private void UpdatePresence(string channel, Action<MemoryChannel> update)
     {
         while (true)

@@ -1,0 +1,174 @@
+using System.Text;
+using System.Text.Json;
+using Broadcast.Server.Channels;
+using StackExchange.Redis;
+
+namespace Broadcast.Server.Engines.Redis;
+
+public sealed partial class RedisEngine
+{
+    /// <summary>
+    /// This node's pub/sub subscription to one channel. Messages are handled one at a time, in the order
+    /// Redis published them (offset order). The listener remembers the last offset it delivered and, when
+    /// a publication skips ahead, first reads the missing ones from the channel's stream, so a dropped
+    /// pub/sub message never becomes a silent gap for subscribers.
+    /// </summary>
+    private sealed class ChannelListener(RedisEngine engine, string channel)
+    {
+        private readonly SemaphoreSlim _gate = new(1, 1);
+        private ChannelMessageQueue? _queue;
+        private string? _epoch;
+        private long _lastOffset;
+
+        public void Start(ChannelMessageQueue queue)
+        {
+            _queue = queue;
+            queue.OnMessage(message => HandleAsync(message.Message));
+        }
+
+        public async Task StopAsync()
+        {
+            if (_queue is { } queue)
+            {
+                try
+                {
+                    await queue.UnsubscribeAsync();
+                }
+                catch (Exception ex) when (IsRedisFailure(ex))
+                {
+                    // The link is down: the subscription is gone with it.
+                }
+            }
+        }
+
+        public void RequestCatchUp() => _ = CatchUpAsync();
+
+        private async Task HandleAsync(RedisValue message)
+        {
+            try
+            {
+                var bytes = (byte[])message!;
+                switch (bytes.Length > 0 ? (char)bytes[0] : '\0')
+                {
+                    case 'P':
+                        await DeliverAsync(ParsePublication(bytes));
+                        break;
+                    case 'J':
+                    case 'L':
+                        var member = DeserializeMember(Encoding.UTF8.GetString(bytes, 1, bytes.Length - 1));
+                        engine._hub.DeliverPresence(channel, joined: bytes[0] == 'J', member);
+                        break;
+                }
+            }
+            catch (Exception ex) when (ex is FormatException or JsonException or IndexOutOfRangeException or ArgumentException)
+            {
+                LogGapNotFilled(engine._logger, channel, _lastOffset, "unreadable pub/sub message: " + ex.Message);
+            }
+        }
+
+        private async Task DeliverAsync(Publication publication)
+        {
+            await _gate.WaitAsync();
+            try
+            {
+                if (_epoch == publication.Epoch)
+                {
+                    if (publication.Offset <= _lastOffset)
+                    {
+                        return;
+                    }
+
+                    if (publication.Offset > _lastOffset + 1)
+                    {
+                        await FillAsync(publication.Offset - 1);
+                    }
+                }
+                else if (_epoch is not null)
+                {
+                    LogEpochChanged(engine._logger, channel, _epoch, publication.Epoch);
+                }
+
+                Deliver(publication);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        /// <summary>After the pub/sub link came back: deliver whatever was published meanwhile.</summary>
+        private async Task CatchUpAsync()
+        {
+            await _gate.WaitAsync();
+            try
+            {
+                if (_epoch is not null)
+                {
+                    await FillAsync(long.MaxValue);
+                }
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+
+        /// <summary>Reads publications after the last delivered one (up to <paramref name="through"/>) from the stream and delivers them.</summary>
+        private async Task FillAsync(long through)
+        {
+            try
+            {
+                var limit = (int)Math.Min(Math.Max(engine._channelOptions.HistorySize, 1), through - _lastOffset);
+                var history = await engine.ReadHistoryAsync(channel, _lastOffset, limit, CancellationToken.None);
+                if (history.Position.Epoch != _epoch || history.Truncated)
+                {
+                    LogGapNotFilled(engine._logger, channel, _lastOffset, history.Truncated ? "no longer in history" : "history was lost");
+                    return;
+                }
+
+                foreach (var publication in history.Publications)
+                {
+                    if (publication.Offset > _lastOffset && publication.Offset <= through)
+                    {
+                        Deliver(publication);
+                    }
+                }
+            }
+            catch (EngineUnavailableException ex)
+            {
+                LogGapNotFilled(engine._logger, channel, _lastOffset, ex.Message);
+            }
+        }
+
+        private void Deliver(Publication publication)
+        {
+            engine._hub.Deliver(publication);
+            _epoch = publication.Epoch;
+            _lastOffset = publication.Offset;
+        }
+
+        /// <summary>Reads <c>P\n{epoch}\n{offset}\n{origin}\n{µs}\n{escaped message}</c>; the message has no raw newline (JSON escapes it).</summary>
+        private Publication ParsePublication(byte[] bytes)
+        {
+            var span = bytes.AsSpan(2);
+            var epoch = NextField(ref span);
+            var offset = long.Parse(NextField(ref span), System.Globalization.CultureInfo.InvariantCulture);
+            var origin = NextField(ref span);
+            var micros = long.Parse(NextField(ref span), System.Globalization.CultureInfo.InvariantCulture);
+            return new Publication(channel, epoch, offset, origin, FromMicroseconds(micros), span.ToArray());
+        }
+
+        private static string NextField(ref Span<byte> span)
+        {
+            var end = span.IndexOf((byte)'\n');
+            if (end < 0)
+            {
+                throw new FormatException("truncated publication");
+            }
+
+            var field = Encoding.UTF8.GetString(span[..end]);
+            span = span[(end + 1)..];
+            return field;
+        }
+    }
+}

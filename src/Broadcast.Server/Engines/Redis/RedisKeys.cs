@@ -1,0 +1,29 @@
+using StackExchange.Redis;
+
+namespace Broadcast.Server.Engines.Redis;
+
+/// <summary>
+/// Every Redis key and pub/sub channel name the engine uses, built in one place. A channel's keys
+/// share the hash tag <c>{channel}</c>, so a Redis Cluster keeps them in one slot and one script can
+/// touch them all.
+/// </summary>
+internal sealed class RedisKeys(string prefix)
+{
+    /// <summary>Hash: <c>epoch</c> and the last assigned <c>offset</c>.</summary>
+    public RedisKey Meta(string channel) => $"{prefix}:{{{channel}}}:meta";
+
+    /// <summary>Stream of the channel's history; entry id <c>{offset}-1</c>, fields o (origin), t (µs), m (message).</summary>
+    public RedisKey Stream(string channel) => $"{prefix}:{{{channel}}}:stream";
+
+    /// <summary>String <c>epoch:offset</c> remembered for a (origin, message id) during the idempotency window.</summary>
+    public RedisKey MessageId(string channel, string origin, string messageId) => $"{prefix}:{{{channel}}}:msgid:{origin}:{messageId}";
+
+    /// <summary>Hash: client key → JSON of the presence member.</summary>
+    public RedisKey Presence(string channel) => $"{prefix}:{{{channel}}}:presence";
+
+    /// <summary>Sorted set: client key → expiry (Unix ms), refreshed by the node that holds the connection.</summary>
+    public RedisKey PresenceExpiry(string channel) => $"{prefix}:{{{channel}}}:presence:exp";
+
+    /// <summary>Pub/sub channel carrying the channel's publications and presence events to subscribed nodes.</summary>
+    public RedisChannel Events(string channel) => RedisChannel.Literal($"{prefix}:events:{channel}");
+}

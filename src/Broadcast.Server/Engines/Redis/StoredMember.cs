@@ -1,0 +1,9 @@
+using System.Text.Json.Serialization;
+
+namespace Broadcast.Server.Engines.Redis;
+
+/// <summary>A presence member as stored in Redis (short names: it is stored once per subscription).</summary>
+internal sealed record StoredMember(string K, string S, string? N);
+
+[JsonSerializable(typeof(StoredMember))]
+internal sealed partial class StoredMemberContext : JsonSerializerContext;
