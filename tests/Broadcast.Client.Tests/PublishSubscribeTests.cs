@@ -112,4 +112,21 @@ public sealed class PublishSubscribeTests
         var again = await ana.SubscribeAsync("room");
         Assert.Equal(1, again.Offset);
     }
+
+    [Fact]
+    public async Task The_events_channel_is_shared_with_legacy_clients()
+    {
+        await using var server = await RunningServer.StartAsync();
+        await using var client = await TestClients.ConnectAsync(server);
+        await using var legacy = await server.ConnectAsync();
+        var events = await client.SubscribeAsync("events");
+        await server.WaitForConnectionCountAsync(2);
+
+        await legacy.SendMessageAsync("from a legacy client");
+        var publication = await events.NextAsync();
+        Assert.Equal(("events", 1L, "from a legacy client"), (publication.Channel, publication.Offset, publication.Message));
+
+        await client.PublishAsync("events", "from the .NET client");
+        Assert.Equal("from the .NET client", (await legacy.ReceiveJsonAsync()).GetProperty("message").GetString());
+    }
 }
