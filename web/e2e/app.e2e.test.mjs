@@ -6,14 +6,26 @@ import {
   ServerProcess,
   checkPrerequisites,
   freePort,
+  joinChannel,
   launchBrowser,
   listItems,
   openApp,
+  presenceNames,
   sendMessage,
+  setName,
   waitForItem,
   waitForStatus,
   waitForText,
 } from './harness.mjs';
+
+/** Waits until an element's attribute has a value. */
+async function waitForAttr(page, id, attr, value, timeout = 30_000) {
+  await page.waitForFunction(
+    ([sel, a, v]) => document.querySelector(sel)?.getAttribute(a) === v,
+    [`[data-testid="${id}"]`, attr, value],
+    { timeout },
+  );
+}
 
 let server;
 let browser;
@@ -146,9 +158,89 @@ describe('broadcast web app (e2e)', { timeout: 300_000 }, () => {
     assert.equal(await a.page.getByTestId('send-button').isEnabled(), true);
     assert.equal(await a.page.getByTestId('reconnect-countdown').isVisible(), false);
 
+    // The in-memory history died with the server: the app says so instead of pretending.
+    await waitForAttr(a.page, 'recovery-notice', 'data-kind', 'unrecovered');
+    assert.equal(await a.page.getByTestId('recovery-notice').isVisible(), true);
+    assert.match(await a.page.getByTestId('recovery-text').innerText(), /some events could not be recovered \(#events\)/);
+
     await sendMessage(b.page, 'after restart');
     await waitForItem(a.page, 'broadcast-item', 'after restart');
     await waitForText(a.page, 'count-received', '1');
+    await closeAll();
+  });
+
+  it('two pages in channel room-2: messages stay in the channel and presence lists both names', { timeout: 60_000 }, async () => {
+    const a = await open();
+    const b = await open();
+    await setName(a.page, 'Ana');
+    await setName(b.page, 'Bruno');
+    await joinChannel(a.page, 'room-2');
+    await joinChannel(b.page, 'room-2');
+
+    await a.page.waitForFunction(() => document.querySelectorAll('[data-testid="presence-item"]').length === 2, undefined, { timeout: 15_000 });
+    assert.deepEqual(await presenceNames(a.page), ['Ana (you)', 'Bruno']);
+    await b.page.waitForFunction(() => document.querySelectorAll('[data-testid="presence-item"]').length === 2, undefined, { timeout: 15_000 });
+    assert.deepEqual(await presenceNames(b.page), ['Ana', 'Bruno (you)']);
+
+    await sendMessage(a.page, 'hello room 2');
+    await waitForItem(b.page, 'broadcast-item', 'hello room 2');
+    assert.deepEqual(await listItems(b.page, 'broadcast-item'), [{ own: false, text: 'hello room 2' }]);
+    const author = await b.page.getByTestId('broadcast-item').locator('.author').innerText();
+    assert.equal(author, 'Ana');
+    assert.deepEqual(await listItems(a.page, 'chat-item'), [{ own: true, text: 'hello room 2' }]);
+
+    // The message went to room-2 only: #events on b stays empty.
+    await b.page.locator('[data-testid="channel-select"][data-channel="events"]').click();
+    assert.deepEqual(await listItems(b.page, 'broadcast-item'), []);
+    // Keyboard: back to room-2 with Enter on its focused button.
+    await b.page.locator('[data-testid="channel-select"][data-channel="room-2"]').focus();
+    await b.page.keyboard.press('Enter');
+    await waitForItem(b.page, 'broadcast-item', 'hello room 2');
+
+    // Leaving updates the other page's presence list.
+    await b.page.locator('[data-testid="channel-leave"][data-channel="room-2"]').click();
+    await a.page.waitForFunction(() => document.querySelectorAll('[data-testid="presence-item"]').length === 1, undefined, { timeout: 15_000 });
+    assert.deepEqual(await presenceNames(a.page), ['Ana (you)']);
+    assert.deepEqual([...a.errors, ...b.errors], []);
+    await closeAll();
+  });
+
+  it('after a reconnect, replays what was missed and says how many events were recovered', { timeout: 60_000 }, async () => {
+    const a = await open();
+    const b = await open();
+    await joinChannel(a.page, 'room-3');
+    await joinChannel(b.page, 'room-3');
+    await sendMessage(b.page, 'seen live');
+    await waitForItem(a.page, 'broadcast-item', 'seen live');
+
+    await a.page.getByTestId('connection-toggle').click();
+    await waitForStatus(a.page, 'idle');
+    for (let i = 1; i <= 3; i++) await sendMessage(b.page, `missed ${i}`);
+    await waitForText(b.page, 'count-sent', '4');
+    await a.page.getByTestId('connection-toggle').click();
+    await waitForStatus(a.page, 'open');
+
+    await waitForAttr(a.page, 'recovery-notice', 'data-kind', 'recovered');
+    await waitForText(a.page, 'recovery-text', 'Reconnected: recovered 3 missed events.');
+    await waitForItem(a.page, 'broadcast-item', 'missed 3');
+    assert.deepEqual(
+      (await listItems(a.page, 'broadcast-item')).map((i) => i.text),
+      ['seen live', 'missed 1', 'missed 2', 'missed 3'],
+    );
+    await a.page.getByTestId('recovery-dismiss').click();
+    assert.equal(await a.page.getByTestId('recovery-notice').isVisible(), false);
+    await closeAll();
+  });
+
+  it('fits a phone screen: no horizontal scrolling, channels and presence reachable', { timeout: 60_000 }, async () => {
+    const a = await open({ viewport: { width: 375, height: 740 } });
+    await joinChannel(a.page, 'phone-room');
+    const overflow = await a.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+    for (const id of ['channel-input', 'presence-list', 'name-input', 'message-input']) {
+      const box = await a.page.getByTestId(id).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${id} is off screen`);
+    }
     await closeAll();
   });
 

@@ -193,3 +193,34 @@ export async function openApp(browser, baseUrl, { locale = 'en-US', viewport } =
   await waitForStatus(page, 'open');
   return { context, page, errors };
 }
+
+/** Joins (and selects) a channel with the sidebar form; waits until the server confirmed it. */
+export async function joinChannel(page, channel) {
+  await page.getByTestId('channel-input').fill(channel);
+  await page.getByTestId('channel-input').press('Enter');
+  await page.waitForFunction(
+    (c) => {
+      const item = [...document.querySelectorAll('[data-testid="channel-item"]')].find((li) => li.getAttribute('data-channel') === c);
+      return item?.getAttribute('data-selected') === 'true' && item.getAttribute('data-subscribed') === 'true';
+    },
+    channel,
+    { timeout: 15_000 },
+  );
+}
+
+/** Saves the display name (the app reconnects to send it) and waits until connected again. */
+export async function setName(page, name) {
+  await page.getByTestId('name-input').fill(name);
+  await page.getByTestId('name-input').press('Enter');
+  await page.waitForFunction(
+    (n) => [...document.querySelectorAll('[data-testid="presence-item"][data-self="true"]')].some((li) => li.textContent?.includes(n)),
+    name,
+    { timeout: 15_000 },
+  );
+}
+
+/** Names in the presence list of the selected channel, sorted. */
+export async function presenceNames(page) {
+  const names = await page.$$eval('[data-testid="presence-item"] .member-name', (els) => els.map((e) => e.textContent ?? ''));
+  return names.sort();
+}

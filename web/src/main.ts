@@ -1,7 +1,7 @@
 import './styles.css';
-import { BroadcastSocket } from './connection/broadcastSocket';
-import { socketUrlFor } from './connection/protocol';
+import { BroadcastClient, socketUrl } from '@broadcast/client';
 import { loadLocale } from './i18n';
+import { loadChannels, loadName } from './settings';
 import { mountApp } from './ui/app';
 
 /** localStorage can throw on access (e.g. disabled storage); the app works without it. */
@@ -14,20 +14,22 @@ function safeStorage(): Storage | undefined {
 }
 
 const storage = safeStorage();
-const socket = new BroadcastSocket({ url: socketUrlFor(window.location) });
+const name = loadName(storage);
+const client = new BroadcastClient({ url: socketUrl(window.location), name: name === '' ? undefined : name });
 
 mountApp({
   root: document.body,
-  socket,
+  client,
   storage,
   locale: loadLocale(storage, navigator.language),
+  channels: loadChannels(storage),
 });
 
-socket.connect();
+client.connect();
 
 // Close cleanly on navigation so the server frees the slot right away.
-window.addEventListener('pagehide', () => socket.disconnect());
+window.addEventListener('pagehide', () => client.disconnect());
 // Coming back from the back/forward cache: the page is alive again, so reconnect.
 window.addEventListener('pageshow', (event) => {
-  if (event.persisted) socket.connect();
+  if (event.persisted) client.connect();
 });

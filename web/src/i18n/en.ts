@@ -45,6 +45,36 @@ export const en = {
   closedPolicy: 'The server closed the connection (policy violation, code 1008). Reconnecting…',
   closedTooBig: 'The server closed the connection because a message was too big (code 1009). Reconnecting…',
 
+  nameLabel: 'Display name',
+  namePlaceholder: 'Your name (optional)',
+  nameSave: 'Save name',
+  nameSaved: 'Name saved. Others see it in the presence list.',
+  nameTooLong: 'A display name can be at most {max} characters.',
+
+  channelsTitle: 'Channels',
+  channelJoinLabel: 'Join a channel',
+  channelJoinPlaceholder: 'e.g. room-2',
+  channelJoin: 'Join',
+  channelLeave: 'Leave #{channel}',
+  channelUnread: '{count} new',
+  channelInvalid: 'Channel names are 1–128 characters: letters, digits and _ - . : @ /',
+  channelAlreadyJoined: 'You are already in #{channel}.',
+  channelRefused: 'Could not join #{channel}: {reason}',
+  composerChannel: 'Sending to #{channel}',
+
+  presenceTitle: 'Who is here',
+  presenceCount: '{count} online',
+  presenceYou: '{name} (you)',
+  presenceAnonymous: 'Anonymous',
+  presenceEmpty: 'Nobody else is here yet.',
+
+  recoveredOne: 'Reconnected: recovered 1 missed event.',
+  recoveredMany: 'Reconnected: recovered {count} missed events.',
+  unrecovered: 'Reconnected, but some events could not be recovered (#{channels}).',
+  sendFailed: 'The event could not be sent: {reason}',
+  sendPending: 'Sending…',
+  sendFailedLabel: 'Not sent',
+
   footerHealth: 'Health',
   footerDocs: 'API docs',
 } as const;

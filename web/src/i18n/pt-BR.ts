@@ -47,6 +47,36 @@ export const ptBR: Messages = {
   closedPolicy: 'O servidor encerrou a conexão (violação de política, código 1008). Reconectando…',
   closedTooBig: 'O servidor encerrou a conexão porque uma mensagem era grande demais (código 1009). Reconectando…',
 
+  nameLabel: 'Nome de exibição',
+  namePlaceholder: 'Seu nome (opcional)',
+  nameSave: 'Salvar nome',
+  nameSaved: 'Nome salvo. Os outros o veem na lista de presença.',
+  nameTooLong: 'Um nome de exibição pode ter no máximo {max} caracteres.',
+
+  channelsTitle: 'Canais',
+  channelJoinLabel: 'Entrar em um canal',
+  channelJoinPlaceholder: 'ex.: sala-2',
+  channelJoin: 'Entrar',
+  channelLeave: 'Sair de #{channel}',
+  channelUnread: '{count} novos',
+  channelInvalid: 'Nomes de canal têm de 1 a 128 caracteres: letras, dígitos e _ - . : @ /',
+  channelAlreadyJoined: 'Você já está em #{channel}.',
+  channelRefused: 'Não foi possível entrar em #{channel}: {reason}',
+  composerChannel: 'Enviando para #{channel}',
+
+  presenceTitle: 'Quem está aqui',
+  presenceCount: '{count} online',
+  presenceYou: '{name} (você)',
+  presenceAnonymous: 'Anônimo',
+  presenceEmpty: 'Ninguém mais está aqui ainda.',
+
+  recoveredOne: 'Reconectado: 1 evento perdido foi recuperado.',
+  recoveredMany: 'Reconectado: {count} eventos perdidos foram recuperados.',
+  unrecovered: 'Reconectado, mas alguns eventos não puderam ser recuperados (#{channels}).',
+  sendFailed: 'O evento não pôde ser enviado: {reason}',
+  sendPending: 'Enviando…',
+  sendFailedLabel: 'Não enviado',
+
   footerHealth: 'Saúde',
   footerDocs: 'Documentação da API',
 };

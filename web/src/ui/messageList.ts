@@ -1,30 +1,27 @@
+import type { ChatEntry } from '../channels';
+import type { MessageKey } from '../i18n';
 import { h } from './dom';
-
-export interface ListEntry {
-  readonly text: string;
-  readonly time: Date;
-  /** Sent by this page (shown on the right in Chat). */
-  readonly own: boolean;
-}
 
 export interface MessageListOptions {
   readonly list: HTMLElement;
   readonly empty: HTMLElement;
   /** data-testid of each item, e.g. "chat-item". */
   readonly itemTestId: string;
-  /** Oldest entries are dropped past this, so a long session cannot grow the DOM forever. */
-  readonly maxItems?: number;
   readonly formatTime: (time: Date) => string;
-  /** "You" / "Another client" in the current language. */
-  readonly authorLabel: (own: boolean) => string;
+  /** Text for an i18n key in the current language. */
+  readonly label: (key: MessageKey) => string;
 }
 
-/** One of the two message views (Broadcasts, Chat). */
+const STATE_LABEL: Partial<Record<ChatEntry['state'], MessageKey>> = {
+  pending: 'sendPending',
+  failed: 'sendFailedLabel',
+};
+
+/** One of the two message views (Broadcasts, Chat), showing the selected channel's entries. */
 export class MessageList {
-  private readonly maxItems: number;
+  private readonly items = new WeakMap<ChatEntry, HTMLElement>();
 
   constructor(private readonly options: MessageListOptions) {
-    this.maxItems = options.maxItems ?? 500;
     this.syncEmpty();
   }
 
@@ -32,32 +29,29 @@ export class MessageList {
     return this.options.list.childElementCount;
   }
 
-  add(entry: ListEntry): void {
+  /** Replaces the content (e.g. another channel was selected). */
+  render(entries: readonly ChatEntry[]): void {
+    const { list } = this.options;
+    list.replaceChildren(...entries.map((e) => this.item(e)));
+    this.syncEmpty();
+    list.scrollTop = list.scrollHeight;
+  }
+
+  /** Appends one entry; `max` drops the oldest items beyond it. */
+  add(entry: ChatEntry, max = 500): void {
     const { list } = this.options;
     // Only follow new messages if the reader is already at the bottom.
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
-
-    const time = h('time', { datetime: entry.time.toISOString() }, this.options.formatTime(entry.time));
-    // data-i18n lets a later language switch relabel existing messages.
-    const author = h(
-      'span',
-      { class: 'author', 'data-i18n': entry.own ? 'you' : 'otherClient' },
-      this.options.authorLabel(entry.own),
-    );
-    const item = h(
-      'li',
-      {
-        class: `message ${entry.own ? 'own' : 'other'}`,
-        'data-testid': this.options.itemTestId,
-        'data-own': String(entry.own),
-      },
-      h('div', { class: 'bubble' }, h('p', { class: 'message-text' }, entry.text), h('div', { class: 'meta' }, author, time)),
-    );
-    list.append(item);
-
-    while (list.childElementCount > this.maxItems) list.firstElementChild?.remove();
+    list.append(this.item(entry));
+    while (list.childElementCount > max) list.firstElementChild?.remove();
     this.syncEmpty();
     if (atBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  /** Re-renders an entry whose state changed, if it is shown. */
+  update(entry: ChatEntry): void {
+    const old = this.items.get(entry);
+    if (old?.isConnected) old.replaceWith(this.item(entry));
   }
 
   clear(): void {
@@ -71,6 +65,31 @@ export class MessageList {
       const iso = time.getAttribute('datetime');
       if (iso) time.textContent = this.options.formatTime(new Date(iso));
     }
+  }
+
+  private item(entry: ChatEntry): HTMLElement {
+    const { label } = this.options;
+    const time = h('time', { datetime: entry.time.toISOString() }, this.options.formatTime(entry.time));
+    // data-i18n lets a later language switch relabel existing messages; names are shown as they are.
+    const author =
+      entry.author !== undefined && !entry.own
+        ? h('span', { class: 'author' }, entry.author)
+        : h('span', { class: 'author', 'data-i18n': entry.own ? 'you' : 'otherClient' }, label(entry.own ? 'you' : 'otherClient'));
+    const meta = h('div', { class: 'meta' }, author, time);
+    const stateKey = STATE_LABEL[entry.state];
+    if (stateKey) meta.append(h('span', { class: 'state', 'data-i18n': stateKey }, label(stateKey)));
+    const li = h(
+      'li',
+      {
+        class: `message ${entry.own ? 'own' : 'other'}`,
+        'data-testid': this.options.itemTestId,
+        'data-own': String(entry.own),
+        'data-state': entry.state,
+      },
+      h('div', { class: 'bubble' }, h('p', { class: 'message-text' }, entry.text), meta),
+    );
+    this.items.set(entry, li);
+    return li;
   }
 
   private syncEmpty(): void {

@@ -1,8 +1,8 @@
 import { h } from './dom';
 
 /**
- * Dismissable notices for errors, kept apart from the message views.
- * They stay until dismissed (errors should not vanish before being read),
+ * Dismissable notices, kept apart from the message views. Errors stay until
+ * dismissed (they should not vanish before being read), information goes after a few seconds,
  * but only the newest few are kept so a failure loop cannot flood the page.
  */
 export class Toasts {
@@ -10,6 +10,7 @@ export class Toasts {
     private readonly region: HTMLElement,
     private readonly dismissLabel: () => string,
     private readonly maxVisible = 4,
+    private readonly infoMs = 5000,
   ) {}
 
   show(text: string, kind: 'error' | 'info' = 'error'): HTMLElement {
@@ -22,6 +23,8 @@ export class Toasts {
     );
     dismiss.addEventListener('click', () => toast.remove());
     this.region.append(toast);
+    // Information goes away by itself; errors stay until read and dismissed.
+    if (kind === 'info') setTimeout(() => toast.remove(), this.infoMs);
     while (this.region.childElementCount > this.maxVisible) this.region.firstElementChild?.remove();
     return toast;
   }

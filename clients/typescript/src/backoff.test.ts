@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BACKOFF, backoffWindow, computeDelay } from './backoff';
+import { DEFAULT_BACKOFF, backoffWindow, computeDelay } from './backoff.js';
 
 describe('backoffWindow', () => {
   it('starts at the 0.5 s base and doubles per attempt', () => {

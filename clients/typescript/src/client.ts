@@ -1,0 +1,777 @@
+/**
+ * BroadcastClient: the `broadcast.v2` protocol on top of a ReconnectingSocket.
+ *
+ * - Session: `hello` on every connection, with the session id from the last
+ *   `welcome` (and the display name); the connection is "open" once welcomed.
+ * - Subscriptions survive reconnects: after each welcome every registered
+ *   channel is subscribed again with `since` = the last (epoch, offset) seen,
+ *   so the server replays what was missed. `recovered` / `unrecovered` events
+ *   say how that went, per channel, and `resumed` sums up one reconnect.
+ * - publish() resolves with the server's ack. An unacknowledged publish is
+ *   sent again with the same id after a reconnect; the server deduplicates.
+ * - Error frames reject the request they answer with a BroadcastError.
+ */
+import type { BackoffOptions, Rng } from './backoff.js';
+import { ClientErrorCode, LegacyErrorCode, V2ErrorCode } from './codes.js';
+import { Emitter } from './emitter.js';
+import { BroadcastError } from './errors.js';
+import { Outbox } from './outbox.js';
+import {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  SUBPROTOCOL,
+  byteLength,
+  encodeFrame,
+  isValidChannel,
+  isValidName,
+  isValidSession,
+  parseServerFrame,
+  type AckFrame,
+  type ErrorFrame,
+  type HistoryReplyFrame,
+  type PresenceMember,
+  type PresenceReplyFrame,
+  type Publication,
+  type PubFrame,
+  type ServerLimits,
+  type StreamPosition,
+  type SubscribedFrame,
+  type WelcomeFrame,
+} from './protocol.js';
+import { SubscriptionRegistry, type SubscriptionState } from './subscriptions.js';
+import {
+  ReconnectingSocket,
+  socketFactory,
+  systemClock,
+  type Clock,
+  type CloseEventLike,
+  type ConnectionStatus,
+  type OnlineSource,
+  type WebSocketConstructor,
+  type WebSocketFactory,
+  type WebSocketLike,
+} from './transport.js';
+
+export interface ClientOptions {
+  /** e.g. `ws://localhost:8000/ws/events` (see `socketUrl()` for browsers). */
+  readonly url: string;
+  /** Display name sent in `hello` (at most 64 characters), shown in presence. */
+  readonly name?: string | undefined;
+  /** A session id from an earlier welcome, to resume it. */
+  readonly session?: string | undefined;
+  /** WebSocket constructor; defaults to the global one. In Node 20 pass `WebSocket` from `ws`. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Lower-level alternative to `WebSocket` (tests). */
+  readonly createSocket?: WebSocketFactory;
+  readonly clock?: Clock;
+  readonly random?: Rng;
+  /** Reconnect backoff; default 0.5 s base, 20 s cap, full jitter. */
+  readonly backoff?: BackoffOptions;
+  /** A connection must stay open this long before the backoff resets (ms). Default 5000. */
+  readonly stableAfterMs?: number;
+  /** An attempt must open and be welcomed within this time (ms). Default 10000. */
+  readonly connectTimeoutMs?: number;
+  /** Source of `online` events (browser `window` by default); null disables. */
+  readonly onlineSource?: OnlineSource | null;
+  /** Deadline for subscribe/unsubscribe/history/presence replies (ms). Default 15000. */
+  readonly requestTimeoutMs?: number;
+  /** Deadline for a publish's ack, re-sends included (ms). Default 60000. */
+  readonly publishTimeoutMs?: number;
+}
+
+export interface ConnectedEvent {
+  readonly session: string;
+  /** Whether the server took the session we sent (always false on the first connection). */
+  readonly resumed: boolean;
+  readonly node: string | undefined;
+  readonly limits: ServerLimits;
+}
+
+export interface PublicationEvent extends Publication {
+  readonly channel: string;
+  readonly epoch: string;
+}
+
+export interface SubscribedInfo {
+  readonly channel: string;
+  readonly epoch: string;
+  /** The channel's latest offset when the subscription started. */
+  readonly offset: number;
+  /** Whether `since` was sent (a resume) and the server could replay everything after it. */
+  readonly recovered: boolean;
+  /** Publications replayed after the reply (0 unless recovered). */
+  readonly missed: number;
+  /** Whether the request carried `since`. */
+  readonly resumed: boolean;
+}
+
+export interface RecoveredEvent {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly missed: number;
+}
+
+export interface UnrecoveredEvent {
+  readonly channel: string;
+  /** The position the subscription continues from. */
+  readonly epoch: string;
+  readonly offset: number;
+  /** The position the client asked to resume from. */
+  readonly previous: StreamPosition;
+}
+
+/** One reconnect's resubscriptions, once all of them were answered. */
+export interface ResumedEvent {
+  readonly recovered: readonly { readonly channel: string; readonly missed: number }[];
+  readonly unrecovered: readonly string[];
+  /** Channels whose resubscription was refused (they are no longer subscribed). */
+  readonly failed: readonly string[];
+  /** Sum of `missed` over the recovered channels. */
+  readonly missed: number;
+}
+
+export interface PresenceEvent {
+  readonly channel: string;
+  readonly session: string;
+  readonly name: string | null;
+}
+
+export interface PublishResult {
+  readonly id: string;
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  /** The server had already accepted this id (a retry after a lost ack). */
+  readonly duplicate: boolean;
+}
+
+export interface HistoryResult {
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly truncated: boolean;
+  readonly publications: readonly Publication[];
+}
+
+export interface PresenceResult {
+  readonly channel: string;
+  readonly count: number;
+  readonly members: readonly PresenceMember[];
+}
+
+export interface SubscribeOptions {
+  /** Also deliver `join` / `leave` events for this channel. */
+  readonly presence?: boolean;
+  /** Resume from a known position (e.g. one saved earlier) instead of starting live. */
+  readonly since?: StreamPosition;
+}
+
+/** Counters for diagnostics (and tests of the server's guarantees). */
+export interface ClientStats {
+  /** Publications dropped because their offset was at or below the last one seen. */
+  readonly duplicatesDropped: number;
+  /** Publications dropped because their origin was this client's own session. */
+  readonly ownDropped: number;
+  /** Publish frames sent again after a reconnect. */
+  readonly publishRetries: number;
+}
+
+export interface ClientEvents {
+  /** Connection state changes, including the scheduled reconnect delay. */
+  status: ConnectionStatus;
+  connected: ConnectedEvent;
+  disconnected: CloseEventLike;
+  publication: PublicationEvent;
+  subscribed: SubscribedInfo;
+  recovered: RecoveredEvent;
+  unrecovered: UnrecoveredEvent;
+  resumed: ResumedEvent;
+  join: PresenceEvent;
+  leave: PresenceEvent;
+  /** A subscription was dropped because the server refused to (re)subscribe it. */
+  subscriptionError: BroadcastError;
+  /** An error frame that answers no pending request, or a broken handshake. */
+  error: BroadcastError;
+}
+
+interface Waiter {
+  readonly resolve: (info: SubscribedInfo) => void;
+  readonly reject: (error: BroadcastError) => void;
+  readonly timer: unknown;
+}
+
+interface ResumeRound {
+  readonly waiting: Set<string>;
+  readonly recovered: { channel: string; missed: number }[];
+  readonly unrecovered: string[];
+  readonly failed: string[];
+}
+
+function randomToken(random: Rng, length: number): string {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  let out = '';
+  for (let i = 0; i < length; i++) out += alphabet[Math.floor(Math.min(Math.max(random(), 0), 0.999999) * 36)];
+  return out;
+}
+
+export class BroadcastClient {
+  private readonly events = new Emitter<ClientEvents>();
+  private readonly transport: ReconnectingSocket;
+  private readonly clock: Clock;
+  private readonly subs = new SubscriptionRegistry();
+  private readonly outbox: Outbox;
+  private readonly waiters = new Map<string, Waiter[]>();
+  private readonly requestTimeoutMs: number;
+  private readonly publishTimeoutMs: number;
+  /** Publish ids are `<prefix>-<n>`: unique within a session even across page loads. */
+  private readonly idPrefix: string;
+  private nextId = 0;
+
+  private sessionId: string | undefined;
+  private displayName: string | undefined;
+  private limits: ServerLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChannels: undefined };
+  private ready = false;
+  private helloSent = false;
+  private round: ResumeRound | undefined;
+  private closed = false;
+  private counters = { duplicatesDropped: 0, ownDropped: 0, publishRetries: 0 };
+
+  constructor(options: ClientOptions) {
+    if (options.name !== undefined && !isValidName(options.name)) {
+      throw new BroadcastError(ClientErrorCode.BadRequest, 'name must be at most 64 characters');
+    }
+    this.clock = options.clock ?? systemClock;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
+    this.publishTimeoutMs = options.publishTimeoutMs ?? 60_000;
+    this.sessionId = isValidSession(options.session) ? options.session : undefined;
+    this.displayName = options.name;
+    this.idPrefix = `p${randomToken(options.random ?? Math.random, 8)}`;
+    this.outbox = new Outbox(this.clock);
+    this.transport = new ReconnectingSocket({
+      url: options.url,
+      protocols: [SUBPROTOCOL],
+      createSocket: options.createSocket ?? socketFactory(options.WebSocket),
+      clock: this.clock,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.backoff ? { backoff: options.backoff } : {}),
+      ...(options.stableAfterMs !== undefined ? { stableAfterMs: options.stableAfterMs } : {}),
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(options.onlineSource !== undefined ? { onlineSource: options.onlineSource } : {}),
+    });
+    this.transport.on('status', (s) => this.events.emit('status', s));
+    this.transport.on('socketOpen', () => this.sendHello());
+    this.transport.on('message', (raw) => this.handleFrame(raw));
+    this.transport.on('close', (info) => this.handleClose(info));
+  }
+
+  // ---- public API --------------------------------------------------------
+
+  on<K extends keyof ClientEvents>(event: K, listener: (payload: ClientEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  get status(): ConnectionStatus {
+    return this.transport.status;
+  }
+
+  /** The session id from the last welcome (undefined before the first one). */
+  get session(): string | undefined {
+    return this.sessionId;
+  }
+
+  get name(): string | undefined {
+    return this.displayName;
+  }
+
+  /** The limits the server announced in its last welcome. */
+  get serverLimits(): ServerLimits {
+    return this.limits;
+  }
+
+  /** The current socket, for diagnostics and tests (e.g. to drop it abruptly). */
+  get socket(): WebSocketLike | undefined {
+    return this.transport.socket;
+  }
+
+  /** Registered channels, in subscription order. */
+  get channels(): string[] {
+    return this.subs.channels();
+  }
+
+  get stats(): ClientStats {
+    return { ...this.counters };
+  }
+
+  /** The last (epoch, offset) seen on a channel. */
+  position(channel: string): StreamPosition | undefined {
+    return this.subs.get(channel)?.position;
+  }
+
+  isSubscribed(channel: string): boolean {
+    return this.subs.get(channel)?.subscribed === true;
+  }
+
+  /** Starts connecting; keeps reconnecting until disconnect() or close(). */
+  connect(): void {
+    this.assertOpen();
+    this.transport.connect();
+  }
+
+  /**
+   * Closes the connection and stops reconnecting. Session, subscriptions and
+   * positions are kept: connect() resumes where this left off (pending requests keep their deadlines).
+   */
+  disconnect(): void {
+    this.transport.disconnect();
+  }
+
+  /** Changes the display name; it is sent in the next `hello` (reconnect to apply it now). */
+  setName(name: string | undefined): void {
+    if (name !== undefined && !isValidName(name)) {
+      throw new BroadcastError(ClientErrorCode.BadRequest, 'name must be at most 64 characters');
+    }
+    this.displayName = name;
+  }
+
+  /** Disconnects for good: every pending promise rejects with `client_closed`. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.dispose();
+    const closedError = (channel?: string) =>
+      new BroadcastError(ClientErrorCode.ClientClosed, 'The client was closed', channel);
+    this.outbox.rejectAll((r) => closedError(r.channel));
+    for (const [channel, list] of this.waiters) for (const w of list) this.settleWaiter(w, undefined, closedError(channel));
+    this.waiters.clear();
+    this.subs.clear();
+    this.events.clear();
+  }
+
+  /**
+   * Subscribes to a channel. The subscription lasts until unsubscribe(): it is
+   * renewed after every reconnect, resuming from the last position seen. The
+   * promise resolves with the first confirmation; it rejects if the server
+   * refuses (the subscription is then dropped) or after `requestTimeoutMs`
+   * (the subscription stays registered and is made when the connection is back).
+   */
+  subscribe(channel: string, options: SubscribeOptions = {}): Promise<SubscribedInfo> {
+    this.assertOpen();
+    if (!isValidChannel(channel)) return Promise.reject(badChannel(channel));
+    const presence = options.presence ?? false;
+    const existing = this.subs.get(channel);
+    if (existing && existing.presence === presence && options.since === undefined && existing.subscribed && existing.position) {
+      const { epoch, offset } = existing.position;
+      return Promise.resolve({ channel, epoch, offset, recovered: false, missed: 0, resumed: false });
+    }
+    const sub = this.subs.add(channel, presence, options.since);
+    const promise = new Promise<SubscribedInfo>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        const list = this.waiters.get(channel);
+        const index = list?.findIndex((w) => w.timer === timer) ?? -1;
+        if (list && index >= 0) list.splice(index, 1);
+        reject(new BroadcastError(ClientErrorCode.Timeout, `No reply to subscribe on "${channel}"`, channel));
+      }, this.requestTimeoutMs);
+      const list = this.waiters.get(channel) ?? [];
+      list.push({ resolve, reject, timer });
+      this.waiters.set(channel, list);
+    });
+    // Not yet answered on this connection (or options changed): (re)send now.
+    if (this.ready && (sub.requestId === undefined || existing?.presence !== presence || options.since)) {
+      this.sendSubscribe(sub);
+    }
+    return promise;
+  }
+
+  /**
+   * Stops a subscription. Publications for the channel stop being delivered at
+   * once; the promise resolves when the server confirmed (or right away when not connected).
+   */
+  unsubscribe(channel: string): Promise<void> {
+    this.assertOpen();
+    const sub = this.subs.remove(channel);
+    this.rejectWaiters(channel, new BroadcastError(ClientErrorCode.Unsubscribed, `unsubscribe("${channel}") was called`, channel));
+    this.round?.waiting.delete(channel);
+    this.maybeFinishRound();
+    if (!sub || !this.ready) return Promise.resolve();
+    const id = this.newRequestId();
+    const promise = this.outbox.add<void>({
+      id,
+      kind: 'unsubscribe',
+      channel,
+      frame: encodeFrame({ type: 'unsubscribe', id, channel }),
+      timeoutMs: this.requestTimeoutMs,
+      // A dropped connection ends every subscription it had.
+      resend: false,
+      onConnectionLost: () => undefined,
+    });
+    this.flush(id);
+    return promise;
+  }
+
+  /**
+   * Publishes a message. Resolves with the offset the server assigned. If the
+   * connection drops before the ack, the same frame (same id) is sent again
+   * after the reconnect until it is acknowledged or `publishTimeoutMs` passes.
+   */
+  publish(channel: string, message: string, options: { readonly timeoutMs?: number } = {}): Promise<PublishResult> {
+    this.assertOpen();
+    if (!isValidChannel(channel)) return Promise.reject(badChannel(channel));
+    if (typeof message !== 'string' || message === '') {
+      return Promise.reject(new BroadcastError(LegacyErrorCode.MessageEmpty, 'message must be a non-empty string', channel));
+    }
+    const id = `${this.idPrefix}-${++this.nextId}`;
+    const frame = encodeFrame({ type: 'publish', id, channel, message });
+    const max = this.limits.maxMessageBytes;
+    if (byteLength(frame) > max) {
+      return Promise.reject(
+        new BroadcastError(ClientErrorCode.MessageTooBig, `The message exceeds the server's limit of ${max} bytes`, channel),
+      );
+    }
+    const promise = this.outbox.add<PublishResult>({
+      id,
+      kind: 'publish',
+      channel,
+      frame,
+      timeoutMs: options.timeoutMs ?? this.publishTimeoutMs,
+      resend: true,
+    });
+    this.flush(id);
+    return promise;
+  }
+
+  /** Publications with offsets greater than `since` (default 0), oldest first, at most `limit` (1-1000). */
+  history(channel: string, since?: number, limit?: number): Promise<HistoryResult> {
+    this.assertOpen();
+    if (!isValidChannel(channel)) return Promise.reject(badChannel(channel));
+    if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) {
+      return Promise.reject(new BroadcastError(ClientErrorCode.BadRequest, 'since must be an integer >= 0', channel));
+    }
+    if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000)) {
+      return Promise.reject(new BroadcastError(ClientErrorCode.BadRequest, 'limit must be an integer from 1 to 1000', channel));
+    }
+    const id = this.newRequestId();
+    const frame = encodeFrame({
+      type: 'history',
+      id,
+      channel,
+      ...(since !== undefined ? { since } : {}),
+      ...(limit !== undefined ? { limit } : {}),
+    });
+    const promise = this.outbox.add<HistoryResult>({
+      id,
+      kind: 'history',
+      channel,
+      frame,
+      timeoutMs: this.requestTimeoutMs,
+      resend: true,
+    });
+    this.flush(id);
+    return promise;
+  }
+
+  /** The channel's current members (legacy connections included, with `name: null`). */
+  presence(channel: string): Promise<PresenceResult> {
+    this.assertOpen();
+    if (!isValidChannel(channel)) return Promise.reject(badChannel(channel));
+    const id = this.newRequestId();
+    const promise = this.outbox.add<PresenceResult>({
+      id,
+      kind: 'presence',
+      channel,
+      frame: encodeFrame({ type: 'presence', id, channel }),
+      timeoutMs: this.requestTimeoutMs,
+      resend: true,
+    });
+    this.flush(id);
+    return promise;
+  }
+
+  // ---- connection --------------------------------------------------------
+
+  private sendHello(): void {
+    const socket = this.transport.socket;
+    // A server that did not accept the subprotocol speaks the legacy protocol only.
+    if (socket?.protocol !== undefined && socket.protocol !== SUBPROTOCOL) {
+      this.events.emit(
+        'error',
+        new BroadcastError(ClientErrorCode.ProtocolUnsupported, `The server did not accept the ${SUBPROTOCOL} subprotocol`),
+      );
+      this.transport.fail('subprotocol not accepted');
+      return;
+    }
+    this.helloSent = true;
+    this.transport.send(
+      encodeFrame({
+        type: 'hello',
+        ...(this.sessionId !== undefined ? { session: this.sessionId } : {}),
+        ...(this.displayName !== undefined && this.displayName !== '' ? { name: this.displayName } : {}),
+      }),
+    );
+  }
+
+  private handleWelcome(frame: WelcomeFrame): void {
+    if (this.ready) return;
+    this.sessionId = frame.session;
+    this.limits = frame.limits;
+    this.ready = true;
+    this.transport.markReady();
+    this.events.emit('connected', {
+      session: frame.session,
+      resumed: frame.resumed,
+      node: frame.node,
+      limits: frame.limits,
+    });
+    if (!this.ready) return; // a listener disconnected
+
+    // Renew every subscription, resuming where it left off.
+    const subs = this.subs.all();
+    const resuming = subs.filter((s) => s.position !== undefined).map((s) => s.channel);
+    this.round =
+      resuming.length > 0 ? { waiting: new Set(resuming), recovered: [], unrecovered: [], failed: [] } : undefined;
+    for (const sub of subs) this.sendSubscribe(sub);
+    // Then everything still waiting for a reply, in the order it was made.
+    for (const request of this.outbox.resendable()) this.flush(request.id);
+  }
+
+  private handleClose(info: CloseEventLike): void {
+    this.ready = false;
+    this.helloSent = false;
+    this.round = undefined;
+    this.subs.connectionLost();
+    this.outbox.connectionLost();
+    this.events.emit('disconnected', info);
+  }
+
+  // ---- frames ------------------------------------------------------------
+
+  private handleFrame(raw: string): void {
+    const frame = parseServerFrame(raw);
+    switch (frame.type) {
+      case 'welcome':
+        return this.handleWelcome(frame);
+      case 'pub':
+        return this.handlePub(frame);
+      case 'subscribed':
+        return this.handleSubscribed(frame);
+      case 'unsubscribed':
+        if (frame.id !== undefined) this.outbox.resolve(frame.id, undefined);
+        return;
+      case 'ack':
+        return this.handleAck(frame);
+      case 'history':
+        return this.handleHistory(frame);
+      case 'presence':
+        return this.handlePresence(frame);
+      case 'join':
+      case 'leave': {
+        const sub = this.subs.get(frame.channel);
+        if (!sub?.presence) return;
+        this.events.emit(frame.type, { channel: frame.channel, session: frame.session, name: frame.name });
+        return;
+      }
+      case 'error':
+        return this.handleError(frame);
+      case 'unknown':
+        return;
+    }
+  }
+
+  private handlePub(frame: PubFrame): void {
+    // Safety nets: never deliver our own publications, nor an offset already seen.
+    if (!this.subs.has(frame.channel)) return;
+    if (!this.subs.accept(frame)) {
+      this.counters.duplicatesDropped += 1;
+      return;
+    }
+    if (frame.origin !== undefined && frame.origin === this.sessionId) {
+      this.counters.ownDropped += 1;
+      return;
+    }
+    this.events.emit('publication', {
+      channel: frame.channel,
+      epoch: frame.epoch,
+      offset: frame.offset,
+      origin: frame.origin,
+      timestamp: frame.timestamp,
+      message: frame.message,
+    });
+  }
+
+  private handleSubscribed(frame: SubscribedFrame): void {
+    const sub = this.subs.get(frame.channel);
+    if (!sub || sub.requestId === undefined || (frame.id !== undefined && frame.id !== sub.requestId)) return;
+    const outcome = this.subs.confirmed(sub, frame);
+    const resumed = outcome.kind !== 'fresh';
+    const recovered = outcome.kind === 'recovered';
+    const info: SubscribedInfo = {
+      channel: frame.channel,
+      epoch: frame.epoch,
+      offset: frame.offset,
+      recovered,
+      missed: recovered ? frame.missed : 0,
+      resumed,
+    };
+    this.events.emit('subscribed', info);
+    if (outcome.kind === 'recovered') {
+      this.events.emit('recovered', { channel: frame.channel, epoch: frame.epoch, missed: frame.missed });
+      this.round?.recovered.push({ channel: frame.channel, missed: frame.missed });
+    } else if (outcome.kind === 'unrecovered') {
+      this.events.emit('unrecovered', {
+        channel: frame.channel,
+        epoch: outcome.position.epoch,
+        offset: outcome.position.offset,
+        previous: outcome.previous,
+      });
+      this.round?.unrecovered.push(frame.channel);
+    }
+    this.resolveWaiters(frame.channel, info);
+    if (this.round?.waiting.delete(frame.channel)) this.maybeFinishRound();
+  }
+
+  private handleAck(frame: AckFrame): void {
+    const request = this.outbox.get(frame.id);
+    if (request?.kind !== 'publish') return;
+    const result: PublishResult = {
+      id: frame.id,
+      channel: frame.channel,
+      epoch: frame.epoch,
+      offset: frame.offset,
+      duplicate: frame.duplicate,
+    };
+    this.outbox.resolve(frame.id, result);
+  }
+
+  private handleHistory(frame: HistoryReplyFrame): void {
+    if (frame.id === undefined || this.outbox.get(frame.id)?.kind !== 'history') return;
+    const result: HistoryResult = {
+      channel: frame.channel,
+      epoch: frame.epoch,
+      offset: frame.offset,
+      truncated: frame.truncated,
+      publications: frame.publications,
+    };
+    this.outbox.resolve(frame.id, result);
+  }
+
+  private handlePresence(frame: PresenceReplyFrame): void {
+    if (frame.id === undefined || this.outbox.get(frame.id)?.kind !== 'presence') return;
+    const result: PresenceResult = { channel: frame.channel, count: frame.count, members: frame.members };
+    this.outbox.resolve(frame.id, result);
+  }
+
+  private handleError(frame: ErrorFrame): void {
+    const error = new BroadcastError(frame.code, frame.error, frame.channel, frame.id);
+    if (!this.ready && frame.id === undefined && this.helloSent) return this.handleHelloError(error);
+
+    if (frame.id !== undefined) {
+      const request = this.outbox.get(frame.id);
+      if (request) {
+        // Unsubscribing from a channel the server no longer has for us is what we wanted anyway.
+        if (request.kind === 'unsubscribe' && frame.code === V2ErrorCode.NotSubscribed) this.outbox.resolve(frame.id, undefined);
+        else this.outbox.reject(frame.id, error);
+        return;
+      }
+      const sub = this.subs.all().find((s) => s.requestId === frame.id);
+      if (sub) return this.subscribeFailed(sub, error);
+    }
+    this.events.emit('error', error);
+  }
+
+  /** The server refused our hello: fix what it named and try again, or give up on this socket. */
+  private handleHelloError(error: BroadcastError): void {
+    if (error.code === V2ErrorCode.SessionInvalid && this.sessionId !== undefined) {
+      this.sessionId = undefined;
+      this.sendHello();
+      return;
+    }
+    if (error.code === V2ErrorCode.NameInvalid && this.displayName !== undefined) {
+      this.displayName = undefined;
+      this.events.emit('error', error);
+      this.sendHello();
+      return;
+    }
+    this.events.emit('error', error);
+    this.transport.fail(`hello refused: ${error.code}`);
+  }
+
+  private subscribeFailed(sub: SubscriptionState, error: BroadcastError): void {
+    this.subs.remove(sub.channel);
+    const hadWaiters = (this.waiters.get(sub.channel)?.length ?? 0) > 0;
+    this.rejectWaiters(sub.channel, error);
+    if (!hadWaiters) this.events.emit('subscriptionError', error);
+    if (this.round?.waiting.delete(sub.channel)) {
+      this.round.failed.push(sub.channel);
+      this.maybeFinishRound();
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------
+
+  private sendSubscribe(sub: SubscriptionState): void {
+    const id = this.newRequestId();
+    const since = this.subs.requested(sub, id);
+    this.transport.send(
+      encodeFrame({
+        type: 'subscribe',
+        id,
+        channel: sub.channel,
+        ...(since !== undefined ? { since: { epoch: since.epoch, offset: since.offset } } : {}),
+        ...(sub.presence ? { presence: true } : {}),
+      }),
+    );
+  }
+
+  /** Sends a pending request now if the connection is ready (otherwise after the next welcome). */
+  private flush(id: string): void {
+    if (!this.ready) return;
+    const request = this.outbox.get(id);
+    if (!request) return;
+    if (request.kind === 'publish' && request.sends > 0) this.counters.publishRetries += 1;
+    if (this.transport.send(request.frame)) this.outbox.sent(id);
+  }
+
+  private maybeFinishRound(): void {
+    const round = this.round;
+    if (!round || round.waiting.size > 0) return;
+    this.round = undefined;
+    this.events.emit('resumed', {
+      recovered: round.recovered,
+      unrecovered: round.unrecovered,
+      failed: round.failed,
+      missed: round.recovered.reduce((sum, r) => sum + r.missed, 0),
+    });
+  }
+
+  private resolveWaiters(channel: string, info: SubscribedInfo): void {
+    const list = this.waiters.get(channel);
+    this.waiters.delete(channel);
+    for (const w of list ?? []) this.settleWaiter(w, info, undefined);
+  }
+
+  private rejectWaiters(channel: string, error: BroadcastError): void {
+    const list = this.waiters.get(channel);
+    this.waiters.delete(channel);
+    for (const w of list ?? []) this.settleWaiter(w, undefined, error);
+  }
+
+  private settleWaiter(w: Waiter, info: SubscribedInfo | undefined, error: BroadcastError | undefined): void {
+    this.clock.clearTimeout(w.timer);
+    if (error) w.reject(error);
+    else if (info) w.resolve(info);
+  }
+
+  private newRequestId(): string {
+    return `r${++this.nextId}`;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('The client has been closed');
+  }
+}
+
+function badChannel(channel: unknown): BroadcastError {
+  return new BroadcastError(
+    ClientErrorCode.BadRequest,
+    'A channel name is 1-128 characters of A-Z a-z 0-9 _ - . : @ /',
+    typeof channel === 'string' ? channel : undefined,
+  );
+}

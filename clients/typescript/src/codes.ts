@@ -1,0 +1,83 @@
+/**
+ * Error and close codes of the broadcast server, mirrored from docs/protocol.md
+ * ("Errors", "Errors in the extended protocol", "Close codes"). This is the one
+ * place the client spells them; compare `BroadcastError.code` against these.
+ */
+
+/** Codes the legacy protocol and broadcast.v2 share (bad input in a frame). */
+export const LegacyErrorCode = {
+  InvalidJson: 'invalid_json',
+  NotAnObject: 'not_an_object',
+  MessageMissing: 'message_missing',
+  MessageNotString: 'message_not_string',
+  MessageEmpty: 'message_empty',
+  BinaryNotSupported: 'binary_not_supported',
+} as const;
+
+/** Codes only the extended protocol (`broadcast.v2`) sends, in `{"type": "error", "code": …}`. */
+export const V2ErrorCode = {
+  HelloRequired: 'hello_required',
+  HelloRepeated: 'hello_repeated',
+  TypeUnknown: 'type_unknown',
+  IdInvalid: 'id_invalid',
+  SessionInvalid: 'session_invalid',
+  NameInvalid: 'name_invalid',
+  ChannelInvalid: 'channel_invalid',
+  SinceInvalid: 'since_invalid',
+  LimitInvalid: 'limit_invalid',
+  TooManyChannels: 'too_many_channels',
+  NotSubscribed: 'not_subscribed',
+} as const;
+
+/** Every code the server may put in an error frame. */
+export const ServerErrorCode = { ...LegacyErrorCode, ...V2ErrorCode } as const;
+export type ServerErrorCode = (typeof ServerErrorCode)[keyof typeof ServerErrorCode];
+
+/**
+ * Codes the client itself uses to reject a promise (never sent by the server).
+ * They are distinct from every server code.
+ */
+export const ClientErrorCode = {
+  /** No reply (ack, subscribed, …) arrived within the request's timeout. */
+  Timeout: 'timeout',
+  /** close() was called while the request was pending. */
+  ClientClosed: 'client_closed',
+  /** The frame would exceed the server's `maxMessageBytes`; it was not sent. */
+  MessageTooBig: 'message_too_big',
+  /** The argument is invalid by the protocol's rules (checked before sending). */
+  BadRequest: 'bad_request',
+  /** unsubscribe() replaced a subscribe() that was still waiting for its reply. */
+  Unsubscribed: 'unsubscribed',
+  /** The server did not accept the broadcast.v2 subprotocol (a legacy-only server). */
+  ProtocolUnsupported: 'protocol_unsupported',
+} as const;
+export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
+
+export type ErrorCode = ServerErrorCode | ClientErrorCode;
+
+const SERVER_CODES: ReadonlySet<string> = new Set(Object.values(ServerErrorCode));
+
+export function isServerErrorCode(code: string): code is ServerErrorCode {
+  return SERVER_CODES.has(code);
+}
+
+/** WebSocket close codes the server uses ("Close codes" in docs/protocol.md). */
+export const CloseCode = {
+  /** Normal closure: echoed when the client closes. */
+  Normal: 1000,
+  /** The server is shutting down; reconnect with backoff. */
+  GoingAway: 1001,
+  /** Malformed WebSocket frame. */
+  ProtocolError: 1002,
+  /** Never sent on the wire: the connection dropped without a close frame. */
+  Abnormal: 1006,
+  /** A text frame that is not valid UTF-8. */
+  InvalidPayload: 1007,
+  /** Slow consumer: the client did not read fast enough; messages were lost. */
+  PolicyViolation: 1008,
+  /** A message over the server's size limit. */
+  MessageTooBig: 1009,
+  /** Used locally (never on the wire) when an attempt did not open and welcome in time. */
+  ConnectTimeout: 4000,
+} as const;
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

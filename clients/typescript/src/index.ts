@@ -1,0 +1,46 @@
+export { BroadcastClient } from './client.js';
+export type {
+  ClientEvents,
+  ClientOptions,
+  ClientStats,
+  ConnectedEvent,
+  HistoryResult,
+  PresenceEvent,
+  PresenceResult,
+  PublicationEvent,
+  PublishResult,
+  RecoveredEvent,
+  ResumedEvent,
+  SubscribeOptions,
+  SubscribedInfo,
+  UnrecoveredEvent,
+} from './client.js';
+export { BroadcastError } from './errors.js';
+export { ClientErrorCode, CloseCode, LegacyErrorCode, ServerErrorCode, V2ErrorCode, isServerErrorCode } from './codes.js';
+export type { ErrorCode } from './codes.js';
+export { DEFAULT_BACKOFF, backoffWindow, computeDelay } from './backoff.js';
+export type { BackoffOptions, Rng } from './backoff.js';
+export {
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_PATH,
+  MAX_NAME_LENGTH,
+  SUBPROTOCOL,
+  byteLength,
+  isValidChannel,
+  isValidName,
+  isValidSession,
+  parseServerFrame,
+  socketUrl,
+} from './protocol.js';
+export type { PresenceMember, Publication, ServerFrame, ServerLimits, StreamPosition } from './protocol.js';
+export { ReconnectingSocket, socketFactory } from './transport.js';
+export type {
+  Clock,
+  CloseEventLike,
+  ConnectionState,
+  ConnectionStatus,
+  OnlineSource,
+  WebSocketConstructor,
+  WebSocketFactory,
+  WebSocketLike,
+} from './transport.js';

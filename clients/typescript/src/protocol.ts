@@ -1,0 +1,307 @@
+/**
+ * Wire format of the extended protocol (`broadcast.v2`, docs/protocol.md):
+ * typed frames, an encoder for what the client sends and a parser that never
+ * throws for what it receives. Unknown fields are ignored; frames of unknown
+ * type come back as `{ type: 'unknown' }`.
+ */
+
+export const SUBPROTOCOL = 'broadcast.v2';
+export const DEFAULT_PATH = '/ws/events';
+/** The server's default `Broadcast:MaxMessageBytes`; the welcome frame tells the real value. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
+
+/** A position in a channel's stream. */
+export interface StreamPosition {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+// ---- client → server ---------------------------------------------------
+
+export interface HelloFrame {
+  readonly type: 'hello';
+  readonly session?: string;
+  readonly name?: string;
+}
+export interface SubscribeFrame {
+  readonly type: 'subscribe';
+  readonly id: string;
+  readonly channel: string;
+  readonly since?: StreamPosition;
+  readonly presence?: boolean;
+}
+export interface UnsubscribeFrame {
+  readonly type: 'unsubscribe';
+  readonly id: string;
+  readonly channel: string;
+}
+export interface PublishFrame {
+  readonly type: 'publish';
+  readonly id: string;
+  readonly channel: string;
+  readonly message: string;
+}
+export interface HistoryRequestFrame {
+  readonly type: 'history';
+  readonly id: string;
+  readonly channel: string;
+  readonly since?: number;
+  readonly limit?: number;
+}
+export interface PresenceRequestFrame {
+  readonly type: 'presence';
+  readonly id: string;
+  readonly channel: string;
+}
+export type ClientFrame =
+  | HelloFrame
+  | SubscribeFrame
+  | UnsubscribeFrame
+  | PublishFrame
+  | HistoryRequestFrame
+  | PresenceRequestFrame;
+
+// ---- server → client ---------------------------------------------------
+
+export interface ServerLimits {
+  readonly maxMessageBytes: number;
+  readonly maxChannels: number | undefined;
+}
+export interface WelcomeFrame {
+  readonly type: 'welcome';
+  readonly session: string;
+  readonly resumed: boolean;
+  readonly protocol: number | undefined;
+  readonly node: string | undefined;
+  readonly limits: ServerLimits;
+}
+export interface SubscribedFrame {
+  readonly type: 'subscribed';
+  readonly id: string | undefined;
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly recovered: boolean;
+  readonly missed: number;
+}
+export interface UnsubscribedFrame {
+  readonly type: 'unsubscribed';
+  readonly id: string | undefined;
+  readonly channel: string;
+}
+export interface Publication {
+  readonly offset: number;
+  readonly origin: string | undefined;
+  /** ISO-8601 UTC, as the server wrote it; undefined if missing or not a date. */
+  readonly timestamp: string | undefined;
+  readonly message: string;
+}
+export interface PubFrame extends Publication {
+  readonly type: 'pub';
+  readonly channel: string;
+  readonly epoch: string;
+}
+export interface AckFrame {
+  readonly type: 'ack';
+  readonly id: string;
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly duplicate: boolean;
+}
+export interface HistoryReplyFrame {
+  readonly type: 'history';
+  readonly id: string | undefined;
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+  readonly truncated: boolean;
+  readonly publications: readonly Publication[];
+}
+export interface PresenceMember {
+  readonly session: string;
+  readonly name: string | null;
+}
+export interface PresenceReplyFrame {
+  readonly type: 'presence';
+  readonly id: string | undefined;
+  readonly channel: string;
+  readonly count: number;
+  readonly members: readonly PresenceMember[];
+}
+export interface PresenceEventFrame {
+  readonly type: 'join' | 'leave';
+  readonly channel: string;
+  readonly session: string;
+  readonly name: string | null;
+}
+export interface ErrorFrame {
+  readonly type: 'error';
+  readonly id: string | undefined;
+  readonly channel: string | undefined;
+  readonly code: string;
+  readonly error: string;
+}
+export interface UnknownFrame {
+  readonly type: 'unknown';
+  readonly raw: string;
+}
+export type ServerFrame =
+  | WelcomeFrame
+  | SubscribedFrame
+  | UnsubscribedFrame
+  | PubFrame
+  | AckFrame
+  | HistoryReplyFrame
+  | PresenceReplyFrame
+  | PresenceEventFrame
+  | ErrorFrame
+  | UnknownFrame;
+
+// ---- validation (the server's rules, checked before sending) -------------
+
+const CHANNEL_RE = /^[A-Za-z0-9_\-.:@/]{1,128}$/;
+const SESSION_RE = /^[A-Za-z0-9_-]{8,64}$/;
+
+export function isValidChannel(channel: unknown): channel is string {
+  return typeof channel === 'string' && CHANNEL_RE.test(channel);
+}
+export function isValidSession(session: unknown): session is string {
+  return typeof session === 'string' && SESSION_RE.test(session);
+}
+/** Names are at most 64 characters (UTF-16 code units are what .NET counts too). */
+export const MAX_NAME_LENGTH = 64;
+export function isValidName(name: unknown): name is string {
+  return typeof name === 'string' && name.length <= MAX_NAME_LENGTH;
+}
+
+// ---- encoding ------------------------------------------------------------
+
+export function encodeFrame(frame: ClientFrame): string {
+  return JSON.stringify(frame);
+}
+
+const encoder = new TextEncoder();
+/** UTF-8 size: the server limits frames in bytes, not characters. */
+export function byteLength(text: string): number {
+  return encoder.encode(text).length;
+}
+
+// ---- parsing -------------------------------------------------------------
+
+type Json = Record<string, unknown>;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const offsetOf = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : undefined;
+const timestampOf = (v: unknown): string | undefined =>
+  typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? v : undefined;
+const nameOf = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+function publicationOf(d: Json): Publication | undefined {
+  const offset = offsetOf(d['offset']);
+  const message = str(d['message']);
+  if (offset === undefined || message === undefined) return undefined;
+  return { offset, origin: str(d['origin']), timestamp: timestampOf(d['timestamp']), message };
+}
+
+/** Parses one inbound text frame. Never throws; anything unexpected is `unknown`. */
+export function parseServerFrame(raw: string): ServerFrame {
+  let d: unknown;
+  try {
+    d = JSON.parse(raw);
+  } catch {
+    return { type: 'unknown', raw };
+  }
+  if (!isRecord(d)) return { type: 'unknown', raw };
+  const unknown: UnknownFrame = { type: 'unknown', raw };
+  const id = str(d['id']);
+  const channel = str(d['channel']);
+  const epoch = str(d['epoch']);
+  const offset = offsetOf(d['offset']);
+
+  switch (d['type']) {
+    case 'welcome': {
+      const session = str(d['session']);
+      if (session === undefined) return unknown;
+      const limits = isRecord(d['limits']) ? d['limits'] : {};
+      const maxBytes = offsetOf(limits['maxMessageBytes']);
+      return {
+        type: 'welcome',
+        session,
+        resumed: d['resumed'] === true,
+        protocol: typeof d['protocol'] === 'number' ? d['protocol'] : undefined,
+        node: str(d['node']),
+        limits: {
+          maxMessageBytes: maxBytes !== undefined && maxBytes > 0 ? maxBytes : DEFAULT_MAX_MESSAGE_BYTES,
+          maxChannels: offsetOf(limits['maxChannels']),
+        },
+      };
+    }
+    case 'subscribed':
+      if (channel === undefined || epoch === undefined || offset === undefined) return unknown;
+      return {
+        type: 'subscribed',
+        id,
+        channel,
+        epoch,
+        offset,
+        recovered: d['recovered'] === true,
+        missed: offsetOf(d['missed']) ?? 0,
+      };
+    case 'unsubscribed':
+      if (channel === undefined) return unknown;
+      return { type: 'unsubscribed', id, channel };
+    case 'pub': {
+      const pub = publicationOf(d);
+      if (channel === undefined || epoch === undefined || pub === undefined) return unknown;
+      return { type: 'pub', channel, epoch, ...pub };
+    }
+    case 'ack':
+      if (id === undefined || channel === undefined || epoch === undefined || offset === undefined) return unknown;
+      return { type: 'ack', id, channel, epoch, offset, duplicate: d['duplicate'] === true };
+    case 'history': {
+      const list = d['publications'];
+      if (channel === undefined || epoch === undefined || offset === undefined || !Array.isArray(list)) return unknown;
+      const publications: Publication[] = [];
+      for (const item of list) {
+        const pub = isRecord(item) ? publicationOf(item) : undefined;
+        if (pub) publications.push(pub);
+      }
+      return { type: 'history', id, channel, epoch, offset, truncated: d['truncated'] === true, publications };
+    }
+    case 'presence': {
+      const list = d['members'];
+      if (channel === undefined || !Array.isArray(list)) return unknown;
+      const members: PresenceMember[] = [];
+      for (const m of list) {
+        const session = isRecord(m) ? str(m['session']) : undefined;
+        if (isRecord(m) && session !== undefined) members.push({ session, name: nameOf(m['name']) });
+      }
+      const count = offsetOf(d['count']) ?? members.length;
+      return { type: 'presence', id, channel, count, members };
+    }
+    case 'join':
+    case 'leave': {
+      const session = str(d['session']);
+      if (channel === undefined || session === undefined) return unknown;
+      return { type: d['type'], channel, session, name: nameOf(d['name']) };
+    }
+    case 'error': {
+      const code = str(d['code']);
+      if (code === undefined) return unknown;
+      return { type: 'error', id, channel, code, error: str(d['error']) ?? code };
+    }
+    default:
+      return unknown;
+  }
+}
+
+/** WebSocket URL for a page location: ws for http, wss for https, same host. */
+export function socketUrl(location: { readonly protocol: string; readonly host: string }, path = DEFAULT_PATH): string {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  return `${scheme}://${location.host}${path}`;
+}
