@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing first what the tests need:
-#   apt: chromium (end-to-end tests in a real browser)
-#   npm: the web app's packages (npm ci)
+#   apt: chromium (end-to-end tests in a real browser), redis-server (the Redis engine's tests)
+#   npm: the TypeScript client's and the web app's packages (npm ci)
 #   NuGet: restored by dotnet
-# Stages: formatting check, .NET build (which builds the web app), .NET tests, web unit tests,
-# browser end-to-end tests. Every stage runs even if an earlier one failed; the exit code is
+# Stages: formatting check, .NET build (which builds the web app), .NET tests (server, .NET client),
+# TypeScript client unit and integration tests, web unit tests, browser end-to-end tests. Every stage runs even if an earlier one failed; the exit code is
 # non-zero if any failed, and the last line sums up all test counts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,7 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 install_system_packages() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   if [ ${#missing[@]} -gt 0 ]; then
     stage "Installing with apt: ${missing[*]}"
     as_root apt-get update -qq
@@ -31,7 +32,8 @@ install_system_packages() {
 
 install_system_packages || { echo "apt install failed"; exit 1; }
 
-stage "npm ci (web)"
+stage "npm ci (clients/typescript, web)"
+(cd clients/typescript && npm ci --no-audit --no-fund) || { echo "npm ci failed"; exit 1; }
 (cd web && npm ci --no-audit --no-fund) || { echo "npm ci failed"; exit 1; }
 
 stage "dotnet format --verify-no-changes"
@@ -44,6 +46,12 @@ stage ".NET tests"
 dotnet test Broadcast.slnx -c Release --no-build \
   --logger "trx;LogFilePrefix=dotnet" --logger "console;verbosity=normal" \
   --results-directory "$RESULTS" || failed_stages+=("dotnet test")
+
+stage "TypeScript client: type check, build, unit tests"
+(cd clients/typescript && npm run typecheck && npm run build && npx vitest run --reporter=default --reporter=json --outputFile="$RESULTS/vitest-client.json") || failed_stages+=("client unit")
+
+stage "TypeScript client: integration and soak tests against the real server"
+(cd clients/typescript && npx vitest run --config vitest.integration.config.ts --reporter=default --reporter=json --outputFile="$RESULTS/vitest-client-integration.json") || failed_stages+=("client integration")
 
 stage "Web unit tests (vitest)"
 (cd web && npx vitest run --reporter=default --reporter=json --outputFile="$RESULTS/vitest.json") || failed_stages+=("vitest")
@@ -61,11 +69,12 @@ for trx in "$RESULTS"/*.trx; do
   f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
-if [ -f "$RESULTS/vitest.json" ]; then
-  p=$(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests)' "$RESULTS/vitest.json")
-  f=$(node -e 'const r=require(process.argv[1]);console.log(r.numFailedTests)' "$RESULTS/vitest.json")
+for report in "$RESULTS"/vitest*.json; do
+  [ -f "$report" ] || continue
+  p=$(node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests)' "$report")
+  f=$(node -e 'const r=require(process.argv[1]);console.log(r.numFailedTests)' "$report")
   passed=$((passed + p)); failed=$((failed + f))
-fi
+done
 if [ -f "$RESULTS/e2e.log" ]; then
   p=$(sed -n -E 's/^(ℹ|#) pass ([0-9]+)$/\2/p' "$RESULTS/e2e.log" | tail -1)
   f=$(sed -n -E 's/^(ℹ|#) fail ([0-9]+)$/\2/p' "$RESULTS/e2e.log" | tail -1)
