@@ -219,6 +219,24 @@ describe('subscriptions and resume', () => {
     expect(got).toEqual([41, 4]);
   });
 
+  it('emits unrecovered when the server reports publications it lost while the subscription was live', () => {
+    make();
+    const unrecovered: unknown[] = [];
+    const got: Array<[string, number]> = [];
+    client.on('unrecovered', (u) => unrecovered.push(u));
+    client.on('publication', (p) => got.push([p.epoch, p.offset]));
+    client.connect();
+    welcome();
+    bg(client.subscribe('room'));
+    subscribed('room', { epoch: 'E1', offset: 7 });
+    pub('room', 8);
+    latest().serverSend({ type: 'unrecovered', channel: 'room', epoch: 'E2', offset: 0 });
+    expect(unrecovered).toEqual([{ channel: 'room', epoch: 'E2', offset: 0, previous: { epoch: 'E1', offset: 8 } }]);
+    expect(client.position('room')).toEqual({ epoch: 'E2', offset: 0 });
+    pub('room', 1, 'after', 'E2');
+    expect(got).toEqual([['E1', 8], ['E2', 1]]);
+  });
+
   it('treats recovered:true with a different epoch as unrecovered', () => {
     make();
     const unrecovered: unknown[] = [];

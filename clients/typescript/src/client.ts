@@ -570,6 +570,15 @@ export class BroadcastClient {
       }
       case 'error':
         return this.handleError(frame);
+      case 'unrecovered': {
+        // Publications were lost server-side (e.g. Redis restarted without its data): same event as a
+        // failed resume, so the application resynchronizes.
+        const position = { epoch: frame.epoch, offset: frame.offset };
+        const previous = this.subs.lost(frame.channel, position);
+        if (previous === undefined) return;
+        this.events.emit('unrecovered', { channel: frame.channel, epoch: frame.epoch, offset: frame.offset, previous });
+        return;
+      }
       case 'unknown':
         return;
     }

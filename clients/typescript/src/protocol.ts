@@ -142,6 +142,13 @@ export interface ErrorFrame {
   readonly code: string;
   readonly error: string;
 }
+/** The server lost publications it could not deliver; the stream continues after this position. */
+export interface UnrecoveredFrame {
+  readonly type: 'unrecovered';
+  readonly channel: string;
+  readonly epoch: string;
+  readonly offset: number;
+}
 export interface UnknownFrame {
   readonly type: 'unknown';
   readonly raw: string;
@@ -156,6 +163,7 @@ export type ServerFrame =
   | PresenceReplyFrame
   | PresenceEventFrame
   | ErrorFrame
+  | UnrecoveredFrame
   | UnknownFrame;
 
 // ---- validation (the server's rules, checked before sending) -------------
@@ -290,6 +298,9 @@ export function parseServerFrame(raw: string): ServerFrame {
       if (channel === undefined || session === undefined) return unknown;
       return { type: d['type'], channel, session, name: nameOf(d['name']) };
     }
+    case 'unrecovered':
+      if (channel === undefined || epoch === undefined || offset === undefined) return unknown;
+      return { type: 'unrecovered', channel, epoch, offset };
     case 'error': {
       const code = str(d['code']);
       if (code === undefined) return unknown;

@@ -121,6 +121,18 @@ export class SubscriptionRegistry {
   }
 
   /**
+   * The server says publications before `position` were lost while this subscription stayed live:
+   * continue from there. Returns the position given up, or undefined for channels not registered.
+   */
+  lost(channel: string, position: StreamPosition): StreamPosition | undefined {
+    const sub = this.subs.get(channel);
+    if (!sub) return undefined;
+    const previous = sub.position ?? position;
+    sub.position = position;
+    return previous;
+  }
+
+  /**
    * Decides whether a publication is new and advances the position if so.
    * Returns false for channels not registered and for offsets already seen.
    */
