@@ -13,11 +13,17 @@ export default defineConfig({
       '/api': { target: backend, changeOrigin: true },
       '/docs': { target: backend, changeOrigin: true },
       '/openapi': { target: backend, changeOrigin: true },
+      '/metrics': { target: backend, changeOrigin: true },
+      '/ready': { target: backend, changeOrigin: true },
     },
   },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
+    // Two pages: the app, and the admin view (served by the server at /admin; /admin.html in `npm run dev`).
+    rolldownOptions: {
+      input: { main: 'index.html', admin: 'admin.html' },
+    },
   },
   test: {
     include: ['src/**/*.test.ts'],

@@ -604,6 +604,20 @@ public sealed class BroadcastClient : IAsyncDisposable
                     Complete(pending, frame);
                     break;
 
+                case "unrecovered":
+                    // The server lost publications it could not deliver (e.g. Redis restarted without its
+                    // data): the stream continues after the given position; the application must resync.
+                    if (subscription is not null)
+                    {
+                        var lostEpoch = frame.String("epoch") ?? "";
+                        var lostOffset = frame.Int64("offset");
+                        subscription.Position.Reset(lostEpoch, lostOffset);
+                        var lost = new ChannelRecovery(channel, false, 0, lostEpoch, lostOffset);
+                        raise = () => EventRaiser.Raise(RecoveryFailed, this, lost);
+                    }
+
+                    break;
+
                 case "join" or "leave":
                     if (subscription is { Presence: true })
                     {

@@ -34,7 +34,7 @@ public static class BroadcastServer
 
         builder.Services.AddBroadcastOptions();
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<BroadcastMetrics>();
+        builder.Services.AddBroadcastTelemetry();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<ConnectionEvents>();
         builder.Services.AddSingleton<ShutdownDrain>();
@@ -61,6 +61,7 @@ public static class BroadcastServer
         });
 
         configure?.Invoke(builder);
+        LoggingSetup.Validate(builder.Configuration);
 
         var app = builder.Build();
         // Created eagerly so it hooks ApplicationStopping before the host can stop.
@@ -81,6 +82,8 @@ public static class BroadcastServer
         app.MapReadiness();
         app.MapBroadcastWebSocket();
         app.MapChannelApi();
+        app.MapMetrics();
+        app.MapAdmin();
         return app;
     }
 }

@@ -11,11 +11,13 @@ namespace Broadcast.Testing;
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
+    private readonly string? _dataDirectory;
     private Process? _process;
 
-    private RedisServer(int port)
+    private RedisServer(int port, string? dataDirectory)
     {
         Port = port;
+        _dataDirectory = dataDirectory;
     }
 
     public int Port { get; }
@@ -23,9 +25,10 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The StackExchange.Redis configuration string for this server.</summary>
     public string Configuration => $"127.0.0.1:{Port}";
 
-    public static async Task<RedisServer> StartAsync()
+    /// <param name="persistent">Keep data across restarts (append-only file, fsync on every write), as a production Redis would.</param>
+    public static async Task<RedisServer> StartAsync(bool persistent = false)
     {
-        var server = new RedisServer(FreePort());
+        var server = new RedisServer(FreePort(), persistent ? Directory.CreateTempSubdirectory("broadcast-redis-").FullName : null);
         await server.StartAgainAsync();
         return server;
     }
@@ -39,7 +42,10 @@ public sealed class RedisServer : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no" })
+        string[] persistence = _dataDirectory is null
+            ? ["--save", "", "--appendonly", "no"]
+            : ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", _dataDirectory];
+        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--protected-mode", "no", "--daemonize", "no" }.Concat(persistence))
         {
             info.ArgumentList.Add(arg);
         }
@@ -99,5 +105,9 @@ public sealed class RedisServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
+        if (_dataDirectory is not null)
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
     }
 }

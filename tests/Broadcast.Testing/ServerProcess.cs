@@ -15,6 +15,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _disposed;
 
     private ServerProcess(Process process)
     {
@@ -109,14 +110,25 @@ public sealed partial class ServerProcess : IAsyncDisposable
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int SendSignal(int pid, int signal);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>SIGKILL: the process dies at once, with no chance to close anything (kill -9).</summary>
+    public async Task KillAsync()
     {
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
         }
+    }
 
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        await KillAsync();
         _process.Dispose();
     }
 }

@@ -64,9 +64,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * {"status":"healthy"}; `stop()` sends SIGTERM and escalates to SIGKILL.
  */
 export class ServerProcess {
-  /** @param {number} port */
-  constructor(port) {
+  /**
+   * @param {number} port
+   * @param {Record<string, string>} [env] extra environment variables (settings) for the server
+   */
+  constructor(port, env = {}) {
     this.port = port;
+    this.env = env;
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.child = undefined;
     this.output = '';
@@ -74,7 +78,7 @@ export class ServerProcess {
   }
 
   async start(timeoutMs = 60_000) {
-    const env = { ...process.env, ASPNETCORE_ENVIRONMENT: process.env.ASPNETCORE_ENVIRONMENT ?? 'Production' };
+    const env = { ...process.env, ASPNETCORE_ENVIRONMENT: process.env.ASPNETCORE_ENVIRONMENT ?? 'Production', ...this.env };
     if (webAppPath) env.Broadcast__WebAppPath = webAppPath;
     const child = spawn(dotnet, [serverDll, '--urls', this.baseUrl], {
       cwd: dirname(serverDll),

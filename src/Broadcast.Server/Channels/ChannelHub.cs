@@ -77,6 +77,24 @@ public sealed class ChannelHub
         }
     }
 
+    /// <summary>
+    /// Tells every subscription of the channel that publications before <paramref name="position"/> may
+    /// have been lost and cannot be recovered (the engine lost them, e.g. Redis restarted without its data).
+    /// </summary>
+    public void DeliverUnrecoverable(string channel, StreamPosition position)
+    {
+        if (!_channels.TryGetValue(channel, out var local))
+        {
+            return;
+        }
+
+        var frame = Protocol.ServerFrames.Unrecovered(channel, position);
+        foreach (var subscription in local.Subscribers)
+        {
+            subscription.DeliverUnrecoverable(frame);
+        }
+    }
+
     /// <summary>Tells the channel's subscriptions that asked for presence events that someone else joined or left.</summary>
     public void DeliverPresence(string channel, bool joined, PresenceMember member)
     {

@@ -10,7 +10,7 @@ namespace Broadcast.Server.Channels;
 /// Subscribing, unsubscribing and publishing for connections: keeps this node's <see cref="ChannelHub"/>,
 /// the engine's node subscriptions and presence in step, and runs the replay-then-live switch of resume.
 /// </summary>
-public sealed partial class ChannelService(IEngine engine, ChannelHub hub, IOptions<BroadcastOptions> options, ILogger<ChannelService> logger)
+public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagnostics.BroadcastMetrics metrics, IOptions<BroadcastOptions> options, ILogger<ChannelService> logger)
 {
     private readonly ChannelOptions _options = options.Value.Channels;
 
@@ -105,8 +105,16 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, IOpti
         }
     }
 
-    public ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken) =>
-        engine.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
+    public async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
+    {
+        var result = await engine.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
+        if (!result.Duplicate)
+        {
+            metrics.MessagePublished();
+        }
+
+        return result;
+    }
 
     public ValueTask<HistoryResult> ReadHistoryAsync(string channel, long since, int limit, CancellationToken cancellationToken) =>
         engine.ReadHistoryAsync(channel, since, limit, cancellationToken);

@@ -50,6 +50,18 @@ public sealed class Subscription
         Send(publication, catchingUp: false);
     }
 
+    /// <summary>
+    /// Tells an extended-protocol client that it may have missed publications that cannot be recovered.
+    /// Legacy clients have no way to hear it; they simply continue.
+    /// </summary>
+    internal void DeliverUnrecoverable(ReadOnlyMemory<byte> frame)
+    {
+        if (!_connection.IsLegacy)
+        {
+            _connection.EnqueueReplay(frame);
+        }
+    }
+
     /// <summary>Queues a control frame (presence events) for this subscriber.</summary>
     internal void DeliverControl(ReadOnlyMemory<byte> frame) => _connection.TryEnqueue(frame);
 
@@ -113,6 +125,7 @@ public sealed class Subscription
         }
 
         var frame = _connection.IsLegacy ? publication.LegacyFrame : publication.Frame;
-        return catchingUp ? _connection.EnqueueReplay(frame) : _connection.TryEnqueue(frame);
+        var published = publication.TimestampUtc.Ticks;
+        return catchingUp ? _connection.EnqueueReplay(frame, published) : _connection.TryEnqueue(frame, published);
     }
 }

@@ -50,6 +50,12 @@ public sealed class BroadcastOptions
     /// <summary>The HTTP API (<c>Broadcast:Api</c>).</summary>
     public Api.ApiOptions Api { get; set; } = new();
 
+    /// <summary>The admin view and its API (<c>Broadcast:Admin</c>).</summary>
+    public Diagnostics.AdminOptions Admin { get; set; } = new();
+
+    /// <summary>The Prometheus endpoint (<c>Broadcast:Metrics</c>).</summary>
+    public Diagnostics.MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Folder holding the built web app. Default: the <c>webapp</c> folder beside the server binaries.</summary>
     public string? WebAppPath { get; set; }
 }

@@ -41,6 +41,9 @@ public sealed class ClientConnection
 
     public long Id { get; }
 
+    /// <summary>When the upgrade was accepted (UTC).</summary>
+    public DateTimeOffset ConnectedAt { get; } = DateTimeOffset.UtcNow;
+
     public IPAddress? RemoteAddress { get; }
 
     /// <summary>Unique across nodes: identifies this connection in presence.</summary>
@@ -69,19 +72,25 @@ public sealed class ClientConnection
     /// <summary>Set once the server decided to close this connection; null while it is healthy.</summary>
     internal CloseRequest? CloseRequest => Volatile.Read(ref _closeRequest);
 
-    /// <summary>Frames waiting to be written.</summary>
-    public int QueuedFrames => _outbound.Reader.Count;
+    /// <summary>
+    /// Live frames waiting to be written: the number bounded by the queue capacity (a replay is not counted).
+    /// Read from the counter, since a single-reader channel cannot count its items.
+    /// </summary>
+    public int QueuedFrames => Math.Max(0, Volatile.Read(ref _liveDepth));
 
     /// <summary>
     /// Queues a frame without waiting. The bytes must not change afterwards: the same array is
     /// shared by every recipient. Returns false if the connection is closing or just overflowed.
     /// </summary>
-    public bool TryEnqueue(ReadOnlyMemory<byte> frame)
+    public bool TryEnqueue(ReadOnlyMemory<byte> frame) => TryEnqueue(frame, publishedUtcTicks: 0);
+
+    /// <summary>Queues a publication's frame; <paramref name="publishedUtcTicks"/> lets the writer measure delivery latency.</summary>
+    internal bool TryEnqueue(ReadOnlyMemory<byte> frame, long publishedUtcTicks)
     {
         if (Volatile.Read(ref _liveDepth) < _capacity)
         {
             Interlocked.Increment(ref _liveDepth);
-            if (_outbound.Writer.TryWrite(new OutboundFrame(frame, CountsAsLive: true)))
+            if (_outbound.Writer.TryWrite(new OutboundFrame(frame, CountsAsLive: true, publishedUtcTicks)))
             {
                 return true;
             }
@@ -99,6 +108,7 @@ public sealed class ClientConnection
             _events.SlowConsumer(this);
         }
 
+        _events.Metrics.SlowConsumerDropped(1);
         return false;
     }
 
@@ -106,7 +116,8 @@ public sealed class ClientConnection
     /// Queues a replayed frame: not counted against the live queue's capacity, since the history
     /// it comes from is bounded and a client catching up is not a slow client.
     /// </summary>
-    internal bool EnqueueReplay(ReadOnlyMemory<byte> frame) => _outbound.Writer.TryWrite(new OutboundFrame(frame, CountsAsLive: false));
+    internal bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks = 0) =>
+        _outbound.Writer.TryWrite(new OutboundFrame(frame, CountsAsLive: false, publishedUtcTicks));
 
     /// <summary>
     /// Starts closing the connection. The first request wins; later ones return false. The writer
@@ -151,6 +162,10 @@ public sealed class ClientConnection
     internal async Task RunWriterAsync()
     {
         var reader = _outbound.Reader;
+        var metrics = _events.Metrics;
+        // Counted per batch, not per frame, so the shared totals are touched once per wake-up (or per 64 frames).
+        var publications = 0;
+        var bytes = 0L;
         try
         {
             while (await reader.WaitToReadAsync().ConfigureAwait(false))
@@ -168,7 +183,25 @@ public sealed class ClientConnection
                     }
 
                     await Socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                    bytes += frame.Bytes.Length;
+                    if (frame.PublishedUtcTicks != 0)
+                    {
+                        publications++;
+                        if (frame.CountsAsLive)
+                        {
+                            metrics.DeliveryLatency(frame.PublishedUtcTicks);
+                        }
+                    }
+
+                    if (publications == 64)
+                    {
+                        metrics.FramesSent(publications, bytes);
+                        (publications, bytes) = (0, 0);
+                    }
                 }
+
+                metrics.FramesSent(publications, bytes);
+                (publications, bytes) = (0, 0);
 
                 if (CloseRequest is { DrainFirst: false })
                 {
@@ -185,6 +218,10 @@ public sealed class ClientConnection
         {
             // The peer vanished or the socket was aborted; the receive loop sees it too and cleans up.
             Abort();
+        }
+        finally
+        {
+            metrics.FramesSent(publications, bytes);
         }
     }
 

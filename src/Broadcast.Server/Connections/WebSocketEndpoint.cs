@@ -56,7 +56,7 @@ internal sealed class WebSocketEndpoint(
         });
 
         var connection = new ClientConnection(registry.NextId(), node.Id, socket, remoteAddress, isLegacy, _options.OutboundQueueCapacity, events);
-        metrics.ConnectionOpened();
+        metrics.ConnectionOpened(isLegacy);
         ConnectionLog.Opened(logger, connection.Id, remoteAddress);
 
         var writer = connection.RunWriterAsync();
@@ -97,7 +97,7 @@ internal sealed class WebSocketEndpoint(
             connection.Abort();
             connection.DisposeResources();
             socket.Dispose();
-            metrics.ConnectionClosed(reason);
+            metrics.ConnectionClosed(isLegacy, reason, (int?)socket.CloseStatus, DateTimeOffset.UtcNow - connection.ConnectedAt);
             ConnectionLog.Closed(logger, connection.Id, reason, (int?)socket.CloseStatus);
         }
     }
@@ -110,6 +110,7 @@ internal sealed class WebSocketEndpoint(
         while (true)
         {
             var result = await socket.ReceiveAsync(message.GetFreeSpace(), CancellationToken.None);
+            metrics.BytesReceived(result.Count);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 // The client answered our close, or started its own: then echo its code, as

@@ -58,6 +58,14 @@ public static class ServerFrames
         WritePublicationFields(writer, publication);
     });
 
+    public static byte[] Unrecovered(string channel, StreamPosition position) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "unrecovered"u8);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteString("epoch"u8, position.Epoch);
+        writer.WriteNumber("offset"u8, position.Offset);
+    });
+
     public static byte[] Ack(string? id, string channel, StreamPosition position, bool duplicate) => Write(writer =>
     {
         writer.WriteString("type"u8, "ack"u8);

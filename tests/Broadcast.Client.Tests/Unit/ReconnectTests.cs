@@ -70,6 +70,32 @@ public sealed class ReconnectTests
     }
 
     [Fact]
+    public async Task A_server_notice_of_lost_publications_raises_RecoveryFailed_and_the_stream_continues_from_it()
+    {
+        var server = new FakeServer();
+        await using var client = NewClient(server, new BroadcastClientOptions { Uri = new Uri("ws://fake/ws/events") });
+        var failed = new TaskCompletionSource<ChannelRecovery>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.RecoveryFailed += (_, recovery) => failed.TrySetResult(recovery);
+
+        var connecting = client.ConnectAsync();
+        var connection = await server.AcceptAsync("session-one");
+        await connecting.Within();
+        var subscribing = client.SubscribeAsync("room");
+        var subscribe = await connection.NextSentAsync();
+        connection.Push(new { type = "subscribed", id = subscribe.String("id"), channel = "room", epoch = "e1", offset = 10 });
+        var room = await subscribing.Within();
+
+        // Redis came back empty: the server says publications up to (e2, 0) are lost, then e2 goes on.
+        connection.Push(new { type = "unrecovered", channel = "room", epoch = "e2", offset = 0 });
+        connection.Push(new { type = "pub", channel = "room", offset = 1, epoch = "e2", origin = "other", timestamp = "2026-11-26T10:15:30.123456+00:00", message = "new era" });
+
+        var recovery = await failed.Task.Within();
+        Assert.Equal(("room", false, "e2", 0L), (recovery.Channel, recovery.Recovered, recovery.Epoch, recovery.Offset));
+        Assert.Equal("new era", (await room.NextAsync()).Message);
+        Assert.Equal(("e2", 1L), (room.Epoch, room.Offset));
+    }
+
+    [Fact]
     public async Task Reconnect_delays_back_off_exponentially_up_to_the_cap_and_restart_after_a_stable_connection()
     {
         var server = new FakeServer();

@@ -85,7 +85,10 @@ public sealed partial class RedisEngine
                 }
                 else if (_epoch is not null)
                 {
+                    // Redis lost the channel (restart without persistence, eviction): whatever was
+                    // published after our last offset in the old epoch is gone. Say so, never silently.
                     LogEpochChanged(engine._logger, channel, _epoch, publication.Epoch);
+                    engine._hub.DeliverUnrecoverable(channel, new Channels.StreamPosition(publication.Epoch, publication.Offset - 1));
                 }
 
                 Deliver(publication);
@@ -123,6 +126,18 @@ public sealed partial class RedisEngine
                 if (history.Position.Epoch != _epoch || history.Truncated)
                 {
                     LogGapNotFilled(engine._logger, channel, _lastOffset, history.Truncated ? "no longer in history" : "history was lost");
+                    engine._hub.DeliverUnrecoverable(channel, history.Position);
+                    if (history.Position.Epoch != _epoch)
+                    {
+                        // The next publication starts the new epoch; nothing of the old one can follow.
+                        _epoch = history.Position.Epoch;
+                        _lastOffset = history.Position.Offset;
+                    }
+                    else
+                    {
+                        _lastOffset = Math.Max(_lastOffset, through == long.MaxValue ? history.Position.Offset : through);
+                    }
+
                     return;
                 }
 

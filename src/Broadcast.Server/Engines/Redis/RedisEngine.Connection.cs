@@ -68,6 +68,7 @@ public sealed partial class RedisEngine
     private EngineUnavailableException Unavailable(Exception ex)
     {
         LogUnavailable(_logger, ex.GetType().Name, ex.Message);
+        _metrics.EngineError("redis", ex.GetType().Name);
         return new EngineUnavailableException("Redis is unreachable: " + ex.Message, ex);
     }
 

@@ -29,14 +29,16 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
     private readonly RedisOptions _options;
     private readonly RedisKeys _keys;
     private readonly ILogger<RedisEngine> _logger;
+    private readonly Diagnostics.BroadcastMetrics _metrics;
     private readonly ConcurrentDictionary<string, ChannelListener> _listeners = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _subscriptionGates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, PresenceMember>> _localPresence = new(StringComparer.Ordinal);
     private readonly Lazy<Task<ConnectionMultiplexer>> _connection;
     private readonly ITimer _presenceRefresh;
 
-    public RedisEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options, ILogger<RedisEngine> logger)
+    public RedisEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options, Diagnostics.BroadcastMetrics metrics, ILogger<RedisEngine> logger)
     {
+        _metrics = metrics;
         _hub = hub;
         _clock = clock;
         _channelOptions = options.Value.Channels;

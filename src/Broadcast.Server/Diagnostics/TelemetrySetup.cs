@@ -1,0 +1,67 @@
+using System.Diagnostics.Metrics;
+using Broadcast.Server.Configuration;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace Broadcast.Server.Diagnostics;
+
+/// <summary>
+/// Metrics for operators: the server's own meter plus ASP.NET Core's and the runtime's built-in meters,
+/// collected by OpenTelemetry and served in Prometheus text format at <c>/metrics</c>.
+/// </summary>
+internal static class TelemetrySetup
+{
+    public const string MetricsPath = "/metrics";
+
+    /// <summary>
+    /// Meters built into .NET 10 and ASP.NET Core 10 (http.server.*, kestrel.*, dotnet.* …). They are read
+    /// directly rather than through the OpenTelemetry instrumentation packages, which on .NET 9+ only
+    /// forward these same meters.
+    /// </summary>
+    private static readonly string[] PlatformMeters =
+    [
+        "Microsoft.AspNetCore.Hosting",
+        "Microsoft.AspNetCore.Server.Kestrel",
+        "Microsoft.AspNetCore.Routing",
+        "Microsoft.AspNetCore.Diagnostics",
+        "System.Runtime",
+    ];
+
+    public static IServiceCollection AddBroadcastTelemetry(this IServiceCollection services)
+    {
+        services.AddSingleton<BroadcastMetrics>();
+        services.AddSingleton<SlowConsumerLog>();
+        services.AddSingleton<IValidateOptions<BroadcastOptions>, OperationsOptionsValidator>();
+        services.AddBroadcastLogging();
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("broadcast-server", serviceVersion: typeof(TelemetrySetup).Assembly.GetName().Version?.ToString()))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(BroadcastMetrics.MeterName).AddMeter(PlatformMeters).AddPrometheusExporter();
+                ((IDeferredMeterProviderBuilder)metrics).Configure((provider, builder) => builder.AddView(OnlyThisHost(provider.GetRequiredService<IMeterFactory>())));
+            });
+        return services;
+    }
+
+    /// <summary>
+    /// OpenTelemetry subscribes to meters by name, process-wide. Meters that another host's factory created
+    /// (several servers in one process: the tests) are dropped, so no server reports another's numbers.
+    /// Process-wide meters (System.Runtime, no factory) are kept.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> OnlyThisHost(IMeterFactory factory) =>
+        instrument => instrument.Meter.Scope is IMeterFactory owner && !ReferenceEquals(owner, factory) ? MetricStreamConfiguration.Drop : null;
+
+    public static WebApplication MapMetrics(this WebApplication app)
+    {
+        // Created now, not on the first connection, so every instrument is in the first scrape.
+        app.Services.GetRequiredService<BroadcastMetrics>();
+        if (app.Services.GetRequiredService<IOptions<BroadcastOptions>>().Value.Metrics.Enabled)
+        {
+            // Scrapes are not requests anyone wants in http.server.request.duration.
+            app.MapPrometheusScrapingEndpoint(MetricsPath).DisableHttpMetrics();
+        }
+
+        return app;
+    }
+}

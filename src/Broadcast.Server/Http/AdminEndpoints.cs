@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Broadcast.Server.Channels;
+using Broadcast.Server.Configuration;
+using Broadcast.Server.Connections;
+using Broadcast.Server.Diagnostics;
+using Broadcast.Server.WebApp;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Http;
+
+/// <summary>
+/// The admin view: the page at <c>/admin</c> (part of the web app) and the JSON it polls under
+/// <c>/api/admin</c>, guarded by <see cref="AdminKeyFilter"/>. Everything here is about this node;
+/// nothing includes message payloads or session ids.
+/// </summary>
+internal static class AdminEndpoints
+{
+    public const string PagePath = "/admin";
+    private const int MaxChannels = 200;
+    private const int DefaultConnections = 100;
+    private const int MaxConnections = 1000;
+
+    private static readonly DateTimeOffset StartedAt = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
+    {
+        // The page itself holds no data, so it is served without the key; it asks for one when the API answers 401.
+        app.MapGet(PagePath, async (HttpContext context, WebAppFiles webApp) =>
+            {
+                var page = Path.Combine(webApp.Root, "admin.html");
+                if (!File.Exists(page))
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return;
+                }
+
+                context.Response.ContentType = "text/html; charset=utf-8";
+                context.Response.Headers.CacheControl = "no-cache";
+                await context.Response.SendFileAsync(page);
+            })
+            .ExcludeFromDescription();
+
+        var api = app.MapGroup("/api/admin")
+            .AddEndpointFilter<AdminKeyFilter>()
+            .WithTags("Admin")
+            .DisableHttpMetrics();
+        api.MapGet("/overview", OverviewAsync)
+            .WithSummary("This node, its channels, metric totals and recent slow consumers")
+            .WithDescription("Totals are since the node started; the admin view turns successive answers into rates. Requires `X-Admin-Key` when `Broadcast:Admin:Key` is set.");
+        api.MapGet("/connections", Connections)
+            .WithSummary("Open connections on this node, fullest outbound queue first");
+        return app;
+    }
+
+    private static async Task<Ok<AdminOverview>> OverviewAsync(
+        ConnectionRegistry registry,
+        ChannelHub hub,
+        BroadcastMetrics metrics,
+        SlowConsumerLog slowConsumers,
+        NodeIdentity node,
+        ShutdownDrain drain,
+        HealthCheckService health,
+        IOptions<BroadcastOptions> options,
+        CancellationToken cancellationToken)
+    {
+        var channels = hub.ActiveChannels();
+        var report = await health.CheckHealthAsync(cancellationToken);
+        var self = new AdminNode(
+            node.Id,
+            StartedAt,
+            options.Value.Engine.ToString(),
+            report.Status == HealthStatus.Healthy,
+            drain.IsDraining,
+            registry.Count,
+            channels.Count);
+        return TypedResults.Ok(new AdminOverview(
+            self,
+            [self],
+            options.Value.OutboundQueueCapacity,
+            channels.Count,
+            [.. channels.OrderByDescending(c => c.Subscribers).ThenBy(c => c.Channel, StringComparer.Ordinal).Take(MaxChannels).Select(c => new AdminChannel(c.Channel, c.Subscribers))],
+            metrics.Snapshot(),
+            slowConsumers.Recent()));
+    }
+
+    private static Ok<AdminConnectionList> Connections(ConnectionRegistry registry, int limit = DefaultConnections)
+    {
+        var all = registry.All().ToList();
+        var shown = all
+            .OrderByDescending(c => c.QueuedFrames)
+            .ThenBy(c => c.Id)
+            .Take(Math.Clamp(limit, 1, MaxConnections))
+            .Select(c => new AdminConnection(
+                c.Id,
+                c.IsLegacy ? "legacy" : "v2",
+                c.RemoteAddress?.ToString(),
+                c.Name,
+                c.Subscriptions.Count,
+                c.QueuedFrames,
+                c.ConnectedAt));
+        return TypedResults.Ok(new AdminConnectionList(all.Count, [.. shown]));
+    }
+}

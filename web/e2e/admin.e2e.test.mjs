@@ -1,0 +1,108 @@
+// The admin view in headless Chromium against the real server: locked behind the admin key, then live
+// numbers that follow what two chat pages do.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ServerProcess, checkPrerequisites, freePort, joinChannel, launchBrowser, openApp, sendMessage, waitForItem } from './harness.mjs';
+
+const ADMIN_KEY = 'e2e-admin-key-0123456789';
+const byId = (id) => `[data-testid="${id}"]`;
+
+let server;
+let browser;
+const contexts = [];
+
+/** Waits until the element's trimmed text matches `pattern`; returns that text. */
+async function waitForTextMatching(page, id, pattern, timeout = 30_000) {
+  const handle = await page.waitForFunction(
+    ([sel, source, flags]) => {
+      const text = document.querySelector(sel)?.textContent?.trim() ?? '';
+      return new RegExp(source, flags).test(text) ? text : false;
+    },
+    [byId(id), pattern.source, pattern.flags],
+    { timeout },
+  );
+  return handle.jsonValue();
+}
+
+async function openAdmin() {
+  const context = await browser.newContext();
+  contexts.push(context);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  await page.goto(`${server.baseUrl}/admin`);
+  return { page, errors };
+}
+
+describe('admin view (e2e)', { timeout: 300_000 }, () => {
+  before(async () => {
+    checkPrerequisites();
+    server = new ServerProcess(await freePort(), { Broadcast__Admin__Key: ADMIN_KEY });
+    await server.start();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    for (const context of contexts.splice(0)) await context.close().catch(() => {});
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('asks for the admin key, refuses a wrong one and opens with the right one', async () => {
+    const { page, errors } = await openAdmin();
+    await page.waitForSelector(`${byId('admin-key-form')}:not([hidden])`);
+    assert.equal(await page.isHidden(byId('admin-dashboard')), true);
+
+    await page.getByTestId('admin-key-input').fill('not-the-key');
+    await page.getByTestId('admin-key-input').press('Enter');
+    await page.waitForSelector(`${byId('admin-key-error')}:not([hidden])`);
+
+    await page.getByTestId('admin-key-input').fill(ADMIN_KEY);
+    await page.getByTestId('admin-key-input').press('Enter');
+    await page.waitForSelector(`${byId('admin-dashboard')}:not([hidden])`);
+    await page.waitForFunction((sel) => document.querySelector(sel)?.getAttribute('data-status') === 'ready', byId('admin-status'));
+    assert.match(await page.getByTestId('admin-node').textContent(), /^n-[0-9a-f]+$/);
+    assert.deepEqual(errors, []);
+  });
+
+  it('shows connections, channels, rates and latency live as clients chat', { timeout: 120_000 }, async () => {
+    const admin = await openAdmin();
+    await admin.page.getByTestId('admin-key-input').fill(ADMIN_KEY);
+    await admin.page.getByTestId('admin-key-input').press('Enter');
+    await waitForTextMatching(admin.page, 'stat-connections', /^0$/);
+
+    const a = await openApp(browser, server.baseUrl);
+    const b = await openApp(browser, server.baseUrl);
+    contexts.push(a.context, b.context);
+    await joinChannel(a.page, 'ops-room');
+    await joinChannel(b.page, 'ops-room');
+
+    await waitForTextMatching(admin.page, 'stat-connections', /^2$/);
+    await admin.page.waitForFunction(
+      () => document.querySelector('[data-testid="channel-row"][data-channel="ops-room"] [data-testid="channel-subscribers"]')?.textContent === '2',
+      undefined,
+      { timeout: 30_000 },
+    );
+    assert.equal(await admin.page.locator(byId('connection-row')).count(), 2);
+
+    // Keep messages flowing for a few seconds so the per-second numbers have something to show.
+    for (let i = 0; i < 6; i++) {
+      await sendMessage(a.page, `ops message ${i}`);
+      await waitForItem(b.page, 'broadcast-item', `ops message ${i}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+
+    const published = await waitForTextMatching(admin.page, 'stat-published-rate', /^(?!0\.0\/s$)[0-9.]+\/s$/);
+    assert.ok(parseFloat(published) > 0);
+    const p50 = await waitForTextMatching(admin.page, 'stat-latency-p50', /^[0-9.]+ (ms|s)$/);
+    assert.match(p50, /^[0-9.]+ (ms|s)$/);
+    // The charts drew lines for the rates and the latency.
+    await admin.page.waitForSelector(`${byId('chart-rate')} polyline[data-series="published"]`, { state: 'attached' });
+    await admin.page.waitForSelector(`${byId('chart-latency')} polyline[data-series="p50"]`, { state: 'attached' });
+
+    // A client leaves: the numbers follow.
+    await b.context.close();
+    await waitForTextMatching(admin.page, 'stat-connections', /^1$/);
+    assert.deepEqual(admin.errors, []);
+  });
+});
