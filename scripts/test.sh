@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing first what the tests need:
-#   apt: chromium (end-to-end tests in a real browser), redis-server (the Redis engine's tests)
+#   apt: chromium (end-to-end tests in a real browser), redis-server (the Redis engine's tests),
+#        systemd (systemd-analyze verify of the unit file in deploy/)
 #   npm: the TypeScript client's and the web app's packages (npm ci)
 #   NuGet: restored by dotnet
 # Stages: formatting check, .NET build (which builds the web app), .NET tests (server, .NET client),
@@ -23,6 +24,7 @@ install_system_packages() {
   local missing=()
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v redis-server >/dev/null || missing+=(redis-server)
+  command -v systemd-analyze >/dev/null || missing+=(systemd)
   if [ ${#missing[@]} -gt 0 ]; then
     stage "Installing with apt: ${missing[*]}"
     as_root apt-get update -qq
@@ -46,6 +48,9 @@ stage ".NET tests"
 dotnet test Broadcast.slnx -c Release --no-build \
   --logger "trx;LogFilePrefix=dotnet" --logger "console;verbosity=normal" \
   --results-directory "$RESULTS" || failed_stages+=("dotnet test")
+
+stage "Deployment checks (self-contained publish, systemd unit)"
+bash deploy/check.sh || failed_stages+=("deploy")
 
 stage "TypeScript client: type check, build, unit tests"
 (cd clients/typescript && npm run typecheck && npm run build && npx vitest run --reporter=default --reporter=json --outputFile="$RESULTS/vitest-client.json") || failed_stages+=("client unit")
