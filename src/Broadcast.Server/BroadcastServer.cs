@@ -48,6 +48,8 @@ public static class BroadcastServer
                 ? services.GetRequiredService<RedisEngine>()
                 : services.GetRequiredService<MemoryEngine>());
         builder.Services.AddReadinessChecks();
+        builder.Services.AddSingleton<NodeHeartbeat>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
         builder.Services.AddSingleton<ChannelService>();
         builder.Services.AddSingleton<ExtendedProtocolHandler>();
         builder.Services.AddSingleton<ApiKeyFilter>();

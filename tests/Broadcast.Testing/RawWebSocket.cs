@@ -90,8 +90,9 @@ public sealed class RawWebSocket : IAsyncDisposable
             }
         }
 
-        await _stream.WriteAsync(header.ToArray());
-        await _stream.WriteAsync(body);
+        // One write: a server that rejects the header must not find the payload arriving after it has
+        // closed (that turns its FIN into a reset that can swallow its close frame).
+        await _stream.WriteAsync((byte[])[.. header, .. body]);
     }
 
     public Task SendTextAsync(string text) => SendFrameAsync(Text, Encoding.UTF8.GetBytes(text));

@@ -57,6 +57,15 @@ public interface IEngine
     /// <summary>The channel's presence members on every node.</summary>
     ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records this node's latest report; reports older than the engine's expiry (a node that stopped
+    /// reporting: crashed or cut off) drop out of <see cref="GetNodesAsync"/>.
+    /// </summary>
+    ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken);
+
+    /// <summary>The latest report of every live node of the deployment.</summary>
+    ValueTask<IReadOnlyList<NodeReport>> GetNodesAsync(CancellationToken cancellationToken);
+
     /// <summary>True when the engine can serve requests now (readiness). Never throws.</summary>
     ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken);
 }

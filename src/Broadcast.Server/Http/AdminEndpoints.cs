@@ -3,6 +3,7 @@ using Broadcast.Server.Channels;
 using Broadcast.Server.Configuration;
 using Broadcast.Server.Connections;
 using Broadcast.Server.Diagnostics;
+using Broadcast.Server.Engines;
 using Broadcast.Server.WebApp;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -12,7 +13,8 @@ namespace Broadcast.Server.Http;
 
 /// <summary>
 /// The admin view: the page at <c>/admin</c> (part of the web app) and the JSON it polls under
-/// <c>/api/admin</c>, guarded by <see cref="AdminKeyFilter"/>. Everything here is about this node;
+/// <c>/api/admin</c>, guarded by <see cref="AdminKeyFilter"/>. The node list covers the deployment (from
+/// the engine); everything else here is about this node;
 /// nothing includes message payloads or session ids.
 /// </summary>
 internal static class AdminEndpoints
@@ -22,7 +24,6 @@ internal static class AdminEndpoints
     private const int DefaultConnections = 100;
     private const int MaxConnections = 1000;
 
-    private static readonly DateTimeOffset StartedAt = Process.GetCurrentProcess().StartTime.ToUniversalTime();
 
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
@@ -62,6 +63,7 @@ internal static class AdminEndpoints
         NodeIdentity node,
         ShutdownDrain drain,
         HealthCheckService health,
+        IEngine engine,
         IOptions<BroadcastOptions> options,
         CancellationToken cancellationToken)
     {
@@ -69,15 +71,31 @@ internal static class AdminEndpoints
         var report = await health.CheckHealthAsync(cancellationToken);
         var self = new AdminNode(
             node.Id,
-            StartedAt,
+            NodeHeartbeat.StartedAt,
             options.Value.Engine.ToString(),
             report.Status == HealthStatus.Healthy,
             drain.IsDraining,
             registry.Count,
             channels.Count);
+        IReadOnlyList<NodeReport> others;
+        try
+        {
+            // Every node of the deployment, from the reports they leave in the engine.
+            others = await engine.GetNodesAsync(cancellationToken);
+        }
+        catch (EngineUnavailableException)
+        {
+            others = [];
+        }
+
+        AdminNode[] nodes =
+        [
+            self,
+            .. others.Where(n => n.Id != node.Id).Select(n => new AdminNode(n.Id, n.StartedAt, n.Engine, n.Ready, n.Draining, n.Connections, n.Channels)),
+        ];
         return TypedResults.Ok(new AdminOverview(
             self,
-            [self],
+            nodes,
             options.Value.OutboundQueueCapacity,
             channels.Count,
             [.. channels.OrderByDescending(c => c.Subscribers).ThenBy(c => c.Channel, StringComparer.Ordinal).Take(MaxChannels).Select(c => new AdminChannel(c.Channel, c.Subscribers))],

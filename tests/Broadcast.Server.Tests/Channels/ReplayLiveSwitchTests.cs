@@ -74,5 +74,9 @@ public sealed class ReplayLiveSwitchTests
         public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) => inner.GetPresenceAsync(channel, cancellationToken);
 
         public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => inner.IsAvailableAsync(cancellationToken);
+
+        public ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken) => inner.ReportNodeAsync(report, cancellationToken);
+
+        public ValueTask<IReadOnlyList<NodeReport>> GetNodesAsync(CancellationToken cancellationToken) => inner.GetNodesAsync(cancellationToken);
     }
 }

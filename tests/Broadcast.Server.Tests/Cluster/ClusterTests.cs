@@ -180,6 +180,28 @@ public sealed class ClusterTests(RedisEngineUnderTest redis) : IClassFixture<Red
     }
 
     [Fact]
+    public async Task The_admin_view_of_any_node_lists_every_node_of_the_cluster()
+    {
+        var keySpace = NewKeySpace();
+        await using var nodeA = await redis.StartAsync(keySpace: keySpace);
+        await using var nodeB = await redis.StartAsync(keySpace: keySpace);
+        await using var onB = await nodeB.ConnectAsync();
+        await nodeB.WaitForConnectionCountAsync(1);
+
+        System.Text.Json.JsonElement overview = default;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                overview = await nodeA.Http.GetFromJsonAsync<System.Text.Json.JsonElement>("/api/admin/overview");
+                var nodes = overview.GetProperty("nodes").EnumerateArray().ToList();
+                return nodes.Count == 2 && nodes.Any(n => n.GetProperty("connections").GetInt32() == 1);
+            },
+            TimeSpan.FromSeconds(30),
+            "node A's admin view to list both nodes with B's connection");
+        Assert.Equal(overview.GetProperty("node").GetProperty("id").GetString(), overview.GetProperty("nodes")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
     public async Task A_node_keeps_its_subscription_when_the_last_subscriber_leaves_as_a_new_one_arrives()
     {
         var keySpace = NewKeySpace();

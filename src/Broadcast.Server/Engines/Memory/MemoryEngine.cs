@@ -127,6 +127,18 @@ public sealed class MemoryEngine : IEngine, IDisposable
         }
     }
 
+    private NodeReport? _node;
+
+    // One node: the deployment is this process.
+    public ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken)
+    {
+        Volatile.Write(ref _node, report);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<IReadOnlyList<NodeReport>> GetNodesAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IReadOnlyList<NodeReport>>(Volatile.Read(ref _node) is { } node ? [node] : []);
+
     // Always available: it lives in this process.
     public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => ValueTask.FromResult(true);
 

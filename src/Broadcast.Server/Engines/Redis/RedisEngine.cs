@@ -173,6 +173,24 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
         return [.. values.Select(value => DeserializeMember((string)value!))];
     }
 
+    public async ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken)
+    {
+        var now = _clock.GetUtcNow();
+        await RunAsync(db => db.ScriptEvaluateAsync(
+            RedisScripts.ReportNode,
+            [_keys.Nodes(), _keys.NodesExpiry()],
+            [report.Id, JsonSerializer.Serialize(report, NodeReportContext.Default.NodeReport), (now + _options.PresenceTtl).ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds()]));
+    }
+
+    public async ValueTask<IReadOnlyList<NodeReport>> GetNodesAsync(CancellationToken cancellationToken)
+    {
+        var values = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(
+            RedisScripts.GetNodes,
+            [_keys.Nodes(), _keys.NodesExpiry()],
+            [_clock.GetUtcNow().ToUnixTimeMilliseconds()])))!;
+        return [.. values.Select(value => JsonSerializer.Deserialize((string)value!, NodeReportContext.Default.NodeReport)!).OrderBy(n => n.Id, StringComparer.Ordinal)];
+    }
+
     /// <summary>True when Redis answers a PING within the operation timeout.</summary>
     public async ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken)
     {

@@ -24,6 +24,12 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Sorted set: client key → expiry (Unix ms), refreshed by the node that holds the connection.</summary>
     public RedisKey PresenceExpiry(string channel) => $"{prefix}:{{{channel}}}:presence:exp";
 
+    /// <summary>Hash: node id → JSON of its latest <see cref="NodeReport"/>.</summary>
+    public RedisKey Nodes() => $"{prefix}:nodes";
+
+    /// <summary>Sorted set: node id → expiry of its report (Unix ms).</summary>
+    public RedisKey NodesExpiry() => $"{prefix}:nodes:exp";
+
     /// <summary>Pub/sub channel carrying the channel's publications and presence events to subscribed nodes.</summary>
     public RedisChannel Events(string channel) => RedisChannel.Literal($"{prefix}:events:{channel}");
 }

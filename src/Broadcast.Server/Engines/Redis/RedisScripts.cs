@@ -110,4 +110,22 @@ internal static class RedisScripts
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
         return redis.call('HVALS', KEYS[1])
         """;
+
+    /// <summary>KEYS: nodes, nodes expiry. ARGV: node id, report JSON, expiry ms, now ms. Returns every live report.</summary>
+    public const string ReportNode = """
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+        local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+        for _, id in ipairs(expired) do redis.call('HDEL', KEYS[1], id) end
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[4])
+        return 1
+        """;
+
+    /// <summary>KEYS: nodes, nodes expiry. ARGV: now ms. Returns the reports of nodes that have not expired.</summary>
+    public const string GetNodes = """
+        local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+        for _, id in ipairs(expired) do redis.call('HDEL', KEYS[1], id) end
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+        return redis.call('HVALS', KEYS[1])
+        """;
 }

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Broadcast.Server.Channels;
+using Broadcast.Server.Configuration;
+using Broadcast.Server.Connections;
+using Broadcast.Server.Engines;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Diagnostics;
+
+/// <summary>
+/// Reports this node to the engine every few seconds, so the admin view on any node can list every node
+/// of the deployment (with Redis: all nodes sharing it; a node that stops reporting drops out).
+/// </summary>
+public sealed class NodeHeartbeat(
+    IEngine engine,
+    NodeIdentity node,
+    ConnectionRegistry registry,
+    ChannelHub hub,
+    ShutdownDrain drain,
+    IOptions<BroadcastOptions> options,
+    TimeProvider clock) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    public static DateTimeOffset StartedAt { get; } = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+
+    /// <summary>This node as it is now.</summary>
+    public async ValueTask<NodeReport> CurrentAsync(CancellationToken cancellationToken) => new(
+        node.Id,
+        StartedAt,
+        options.Value.Engine.ToString(),
+        !drain.IsDraining && await engine.IsAvailableAsync(cancellationToken),
+        drain.IsDraining,
+        registry.Count,
+        hub.ActiveChannels().Count,
+        clock.GetUtcNow());
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, clock);
+        do
+        {
+            try
+            {
+                await engine.ReportNodeAsync(await CurrentAsync(stoppingToken), stoppingToken);
+            }
+            catch (EngineUnavailableException)
+            {
+                // Readiness already shows the outage; the next tick reports again.
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+    }
+}
