@@ -47,15 +47,13 @@ internal sealed class WebSocketEndpoint(
 
         // Clients opt in to the extended protocol with its subprotocol; everyone else is a legacy client.
         var isLegacy = !context.WebSockets.WebSocketRequestedProtocols.Contains(ExtendedSubprotocol);
-        var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-        {
-            SubProtocol = isLegacy ? null : ExtendedSubprotocol,
-            KeepAliveInterval = _options.KeepAliveInterval,
-            KeepAliveTimeout = _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
-            DangerousEnableCompression = false,
-        });
+        var (socket, output) = await WebSocketUpgrade.AcceptAsync(
+            context,
+            isLegacy ? null : ExtendedSubprotocol,
+            _options.KeepAliveInterval,
+            _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan);
 
-        var connection = new ClientConnection(registry.NextId(), node.Id, socket, remoteAddress, isLegacy, _options.OutboundQueueCapacity, events);
+        var connection = new ClientConnection(registry.NextId(), node.Id, socket, output, remoteAddress, isLegacy, _options.OutboundQueueCapacity, events);
         metrics.ConnectionOpened(isLegacy);
         ConnectionLog.Opened(logger, connection.Id, remoteAddress);
 
