@@ -107,7 +107,23 @@ internal sealed class WebSocketEndpoint(
         using var message = new MessageBuffer(_options.MaxMessageBytes);
         while (true)
         {
-            var result = await socket.ReceiveAsync(message.GetFreeSpace(), CancellationToken.None);
+            ValueWebSocketReceiveResult result;
+            if (message.Length == 0)
+            {
+                // Between messages, wait for data with a zero-byte read, so an idle connection holds no
+                // receive buffer: the buffer is rented only once a message starts to arrive. The peek
+                // already answers a close, or an empty message (a frame with no payload).
+                result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (result.MessageType != WebSocketMessageType.Close && !(result.EndOfMessage && result.Count == 0))
+                {
+                    result = await socket.ReceiveAsync(message.GetFreeSpace(), CancellationToken.None);
+                }
+            }
+            else
+            {
+                result = await socket.ReceiveAsync(message.GetFreeSpace(), CancellationToken.None);
+            }
+
             metrics.BytesReceived(result.Count);
             if (result.MessageType == WebSocketMessageType.Close)
             {
