@@ -11,7 +11,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODE=full
-SERVERS="broadcast naive signalr"
+SERVERS="broadcast broadcast-redis naive signalr"
 REPORT_ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -61,6 +61,18 @@ cat > "$OUT/machine.json" <<JSON
 JSON
 
 SERVER_PID=""
+REDIS_PID=""
+REDIS_PORT=16399
+start_redis() {
+  command -v redis-server >/dev/null || { log "redis-server is not installed (apt-get install redis-server)"; return 1; }
+  taskset -c "$SERVER_CORE" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >>"$OUT/redis.log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 1 50); do
+    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+}
+
 start_server() {
   local name=$1
   local -a cmd
@@ -73,6 +85,15 @@ start_server() {
     broadcast-v2)
       PORT=18083; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=v2
       cmd=(env Broadcast__OutboundQueueCapacity=100000 Logging__LogLevel__Default=Warning
+           dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
+    broadcast-redis)
+      # The same server on the Redis engine: every publication goes through a Lua script and Redis
+      # pub/sub before fan-out. redis-server shares the server's core, so the node's CPU figure
+      # (the .NET process only) leaves out Redis's own work; its CPU is logged apart.
+      PORT=18084; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=legacy
+      start_redis
+      cmd=(env Broadcast__OutboundQueueCapacity=100000 Logging__LogLevel__Default=Warning
+           Broadcast__Engine=Redis Broadcast__Redis__Configuration="127.0.0.1:$REDIS_PORT"
            dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     naive)
       PORT=18081; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=legacy
@@ -94,10 +115,18 @@ start_server() {
 }
 
 stop_server() {
-  [[ -n "$SERVER_PID" ]] || return 0
-  kill "$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
+  if [[ -n "$SERVER_PID" ]]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+  fi
+  if [[ -n "$REDIS_PID" ]]; then
+    # Redis's own CPU (utime+stime ticks), so the report can show what the node's figure leaves out.
+    awk '{print $14+$15}' "/proc/$REDIS_PID/stat" >> "$OUT/redis-cpu-ticks.txt" 2>/dev/null || true
+    kill "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+    REDIS_PID=""
+  fi
 }
 trap stop_server EXIT
 

@@ -17,8 +17,8 @@ for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json') && 
   (runs[server] ??= {})[id] = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
 }
 
-const NAMES = { broadcast: 'Broadcast server', 'broadcast-v2': 'Broadcast server (v2)', naive: 'naive ASP.NET Core', signalr: 'ASP.NET Core SignalR' };
-const COLORS = { broadcast: '#d62728', 'broadcast-v2': '#ff7f0e', naive: '#7f7f7f', signalr: '#1f77b4' };
+const NAMES = { broadcast: 'Broadcast server', 'broadcast-redis': 'Broadcast server on Redis', 'broadcast-v2': 'Broadcast server (v2)', naive: 'naive ASP.NET Core', signalr: 'ASP.NET Core SignalR' };
+const COLORS = { broadcast: '#d62728', 'broadcast-redis': '#9467bd', 'broadcast-v2': '#ff7f0e', naive: '#7f7f7f', signalr: '#1f77b4' };
 const servers = Object.keys(runs).sort((a, b) => Object.keys(NAMES).indexOf(a) - Object.keys(NAMES).indexOf(b));
 const get = (server, id) => runs[server]?.[id];
 
@@ -71,6 +71,11 @@ lines.push('- Every message carries its publisher, sequence number and scheduled
 lines.push('- **Server CPU per delivery** = the server process\'s CPU time (utime+stime from /proc) over the measured window / messages delivered in it. ' +
   'The warm-up is excluded; the drain is included, since delivering a backlog is work too.');
 lines.push('- The Broadcast server runs with `Broadcast__OutboundQueueCapacity=100000` so that overload shows up as latency (as it does for the baselines, which have no bound) rather than as slow-consumer closes (1008) at the default 1,024.');
+if (runs['broadcast-redis']) {
+  lines.push('- **Broadcast server on Redis** is the same server with `Broadcast__Engine=Redis` and a local `redis-server` pinned to the server\'s core: ' +
+    'every publication goes through a Lua script (offset, stream append, pub/sub) before the node fans it out. Its CPU per delivery counts the .NET process only; ' +
+    'Redis shares the core, so it lowers what the node can do without showing in that figure.');
+}
 lines.push('- The load tool is one process on one core (two for idle, storm and 10,000 subscribers, both still on core 1). ' +
   '`load CPU` in the detailed table shows how busy it was; near 100 % means the figure is the tool\'s limit, not the server\'s.');
 lines.push('');

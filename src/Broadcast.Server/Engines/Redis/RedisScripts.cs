@@ -10,16 +10,16 @@ internal static class RedisScripts
     /// <summary>Drops history entries older than the cutoff (they are time-ordered, so only from the head).</summary>
     private const string TrimExpired = """
         local function trim_expired(stream, cutoff)
+          -- Look at one entry at a time: in the common case the oldest entry is still fresh and this
+          -- costs a single XRANGE of one entry (fetching a batch on every publish was ~10x slower).
           while true do
-            local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 100)
+            local head = redis.call('XRANGE', stream, '-', '+', 'COUNT', 1)
             if #head == 0 then return end
-            for _, entry in ipairs(head) do
-              local fields = entry[2]
-              local t = 0
-              for i = 1, #fields, 2 do if fields[i] == 't' then t = tonumber(fields[i + 1]) end end
-              if t > cutoff then return end
-              redis.call('XDEL', stream, entry[1])
-            end
+            local fields = head[1][2]
+            local t = 0
+            for i = 1, #fields, 2 do if fields[i] == 't' then t = tonumber(fields[i + 1]) end end
+            if t > cutoff then return end
+            redis.call('XDEL', stream, head[1][1])
           end
         end
         """;
