@@ -61,6 +61,18 @@ public static class ErrorCodes
     /// <summary>Unsubscribe from a channel the connection is not subscribed to.</summary>
     public const string NotSubscribed = "not_subscribed";
 
+    /// <summary>The server cannot reach its engine (Redis): nothing was published or subscribed; retry later.</summary>
+    public const string EngineUnavailable = "engine_unavailable";
+
+    /// <summary>The connection's token (or anonymous access) does not allow this on that channel.</summary>
+    public const string Forbidden = "forbidden";
+
+    /// <summary>The token sent with an <c>auth</c> request is not valid.</summary>
+    public const string TokenInvalid = "token_invalid";
+
+    /// <summary>An <c>auth</c> request tried to switch to another user's token.</summary>
+    public const string UserMismatch = "user_mismatch";
+
     // Raised by this client, never sent by the server.
 
     /// <summary>

@@ -48,9 +48,14 @@ public static class BroadcastServer
                 ? services.GetRequiredService<RedisEngine>()
                 : services.GetRequiredService<MemoryEngine>());
         builder.Services.AddReadinessChecks();
+        builder.Services.AddSingleton<Security.OriginPolicy>();
+        builder.Services.AddSingleton<Security.ConnectionLimiter>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
         builder.Services.AddSingleton<ChannelService>();
+        builder.Services.AddSingleton<Security.TokenValidator>();
+        builder.Services.AddSingleton<Security.ChannelAuthorizer>();
+        builder.Services.AddSingleton<Security.ConnectionAuthenticator>();
         builder.Services.AddSingleton<ExtendedProtocolHandler>();
         builder.Services.AddSingleton<ApiKeyFilter>();
         builder.Services.AddSingleton<WebSocketEndpoint>();
@@ -70,6 +75,11 @@ public static class BroadcastServer
         app.Services.GetRequiredService<ShutdownDrain>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
+            if (app.Services.GetRequiredService<Security.OriginPolicy>().AllowsAll)
+            {
+                ConnectionLog.AnyOriginAllowed(app.Logger);
+            }
+
             // Connect to Redis right away (in the background) so a wrong address shows in the log at start.
             if (app.Services.GetRequiredService<IEngine>() is RedisEngine redis)
             {

@@ -36,22 +36,37 @@ public sealed class RawWebSocket : IAsyncDisposable
         public string Text => Encoding.UTF8.GetString(Opcode == Close ? Payload.AsSpan(Math.Min(2, Payload.Length)) : Payload);
     }
 
-    public static async Task<RawWebSocket> ConnectAsync(Uri httpBase, string path = "/ws/events", string? extraHeaders = null)
+    public static async Task<RawWebSocket> ConnectAsync(Uri httpBase, string path = "/ws/events", string? extraHeaders = null, System.Net.IPAddress? localAddress = null)
     {
-        var tcp = new TcpClient { NoDelay = true };
+        var (socket, response) = await UpgradeAsync(httpBase, path, extraHeaders, localAddress);
+        if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
+        {
+            await socket.DisposeAsync();
+            throw new InvalidOperationException("The upgrade was refused: " + response);
+        }
+
+        return socket;
+    }
+
+    /// <summary>Sends an upgrade request and returns the server's response head, whatever it is.</summary>
+    public static async Task<string> UpgradeResponseAsync(Uri httpBase, string? extraHeaders = null, System.Net.IPAddress? localAddress = null)
+    {
+        var (socket, response) = await UpgradeAsync(httpBase, "/ws/events", extraHeaders, localAddress);
+        await socket.DisposeAsync();
+        return response;
+    }
+
+    private static async Task<(RawWebSocket Socket, string Response)> UpgradeAsync(Uri httpBase, string path, string? extraHeaders, System.Net.IPAddress? localAddress)
+    {
+        var tcp = localAddress is null ? new TcpClient() : new TcpClient(new System.Net.IPEndPoint(localAddress, 0));
+        tcp.NoDelay = true;
         await tcp.ConnectAsync(httpBase.Host, httpBase.Port);
         var socket = new RawWebSocket(tcp);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var request = $"GET {path} HTTP/1.1\r\nHost: {httpBase.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                       $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extraHeaders}\r\n";
         await socket._stream.WriteAsync(Encoding.ASCII.GetBytes(request));
-        var response = await socket.ReadHttpHeadAsync();
-        if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
-        {
-            throw new InvalidOperationException("The upgrade was refused: " + response);
-        }
-
-        return socket;
+        return (socket, await socket.ReadHttpHeadAsync());
     }
 
     /// <summary>Sends one frame exactly as described. Clients must mask; <paramref name="masked"/> = false breaks that rule.</summary>

@@ -27,6 +27,10 @@ export const V2ErrorCode = {
   LimitInvalid: 'limit_invalid',
   TooManyChannels: 'too_many_channels',
   NotSubscribed: 'not_subscribed',
+  EngineUnavailable: 'engine_unavailable',
+  Forbidden: 'forbidden',
+  TokenInvalid: 'token_invalid',
+  UserMismatch: 'user_mismatch',
 } as const;
 
 /** Every code the server may put in an error frame. */

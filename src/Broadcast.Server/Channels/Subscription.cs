@@ -22,6 +22,8 @@ public sealed class Subscription
         _connection = connection;
         Channel = channel;
         WantsPresence = wantsPresence;
+        // Fixed at subscribe time, so the leave removes exactly the member the join added.
+        Member = new(connection.ClientKey, connection.Session, connection.Name, connection.Principal?.UserId);
     }
 
     public string Channel { get; }
@@ -30,7 +32,7 @@ public sealed class Subscription
 
     public string ClientKey => _connection.ClientKey;
 
-    internal PresenceMember Member => new(_connection.ClientKey, _connection.Session, _connection.Name);
+    internal PresenceMember Member { get; }
 
     /// <summary>Live publications arrive here, in offset order, from the engine via the hub.</summary>
     internal void Deliver(Publication publication)

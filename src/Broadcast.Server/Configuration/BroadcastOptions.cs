@@ -44,8 +44,14 @@ public sealed class BroadcastOptions
     /// <summary>The Redis engine (<c>Broadcast:Redis</c>), used when <see cref="Engine"/> is <c>Redis</c>.</summary>
     public Engines.Redis.RedisOptions Redis { get; set; } = new();
 
+    /// <summary>Origins, connection limits (<c>Broadcast:Limits</c>).</summary>
+    public Security.LimitsOptions Limits { get; set; } = new();
+
     /// <summary>Channels, history and idempotency (<c>Broadcast:Channels</c>).</summary>
     public Channels.ChannelOptions Channels { get; set; } = new();
+
+    /// <summary>Tokens and channel permissions of WebSocket clients (<c>Broadcast:Auth</c>).</summary>
+    public Security.AuthOptions Auth { get; set; } = new();
 
     /// <summary>The HTTP API (<c>Broadcast:Api</c>).</summary>
     public Api.ApiOptions Api { get; set; } = new();

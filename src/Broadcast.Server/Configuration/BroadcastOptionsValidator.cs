@@ -25,9 +25,33 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
         }
 
         ValidateSection(options.Channels, failures);
+        ValidateSection(options.Limits, failures);
         ValidateSection(options.Redis, failures);
         ValidateSection(options.Api, failures);
+        ValidateSection(options.Auth, failures);
+        ValidateAuth(options.Auth, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The keys must be usable, and a server that requires tokens must be able to accept one.</summary>
+    private static void ValidateAuth(Security.AuthOptions auth, List<string> failures)
+    {
+        if (auth.PublicKeyPem is { Length: > 0 } pem)
+        {
+            try
+            {
+                Security.TokenValidator.ReadPublicKey(pem);
+            }
+            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                failures.Add($"Broadcast:Auth:PublicKeyPem is not a usable public key (PEM of an RSA key of 2048 bits or more, or a P-256 EC key): {ex.Message}");
+            }
+        }
+
+        if (auth.Required && string.IsNullOrEmpty(auth.HmacSecret) && string.IsNullOrEmpty(auth.PublicKeyPem))
+        {
+            failures.Add("Broadcast:Auth:Required is true but neither Broadcast:Auth:HmacSecret nor Broadcast:Auth:PublicKeyPem is set, so no token could ever be valid.");
+        }
     }
 
     /// <summary>Data annotations do not recurse into nested sections, so validate each one here.</summary>

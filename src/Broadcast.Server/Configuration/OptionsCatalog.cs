@@ -68,6 +68,8 @@ public static class OptionsCatalog
         null => "(none)",
         bool flag => flag ? "true" : "false",
         TimeSpan span => span.ToString("c", CultureInfo.InvariantCulture),
+        string[] { Length: 0 } => "(none)",
+        string[] list => string.Join(", ", list),
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? "",
     };

@@ -19,6 +19,7 @@ public sealed class ClientConnection
     private readonly ConnectionEvents _events;
     private readonly CancellationTokenSource _abort = new();
     private CloseRequest? _closeRequest;
+    private Security.ClientPrincipal? _principal;
 
     /// <summary>Data frames up to this size are batched in one buffer; larger ones get a buffer of their own.</summary>
     private const int BatchBytes = 32 * 1024;
@@ -68,6 +69,16 @@ public sealed class ClientConnection
 
     /// <summary>The display name a v2 client gave in hello, shown in presence.</summary>
     public string? Name { get; internal set; }
+
+    /// <summary>What the client's token allows, and until when; null for an anonymous client.</summary>
+    internal Security.ClientPrincipal? Principal
+    {
+        get => Volatile.Read(ref _principal);
+        set => Volatile.Write(ref _principal, value);
+    }
+
+    /// <summary>Closes the connection when <see cref="Principal"/> expires without a refresh.</summary>
+    internal ITimer? ExpiryTimer { get; set; }
 
     /// <summary>True once a v2 client's hello was accepted.</summary>
     internal bool HasGreeted { get; set; }
@@ -323,5 +334,9 @@ public sealed class ClientConnection
         return header + payload.Length;
     }
 
-    internal void DisposeResources() => _abort.Dispose();
+    internal void DisposeResources()
+    {
+        ExpiryTimer?.Dispose();
+        _abort.Dispose();
+    }
 }

@@ -26,4 +26,7 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 1007, Level = LogLevel.Information, Message = "Shutting down: closing {Count} connections with 1001 (drain timeout {Timeout})")]
     public static partial void Draining(ILogger logger, int count, TimeSpan timeout);
 
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Broadcast:Limits:AllowedOrigins contains '*': any web page, on any site, may open WebSockets to this server (cross-site WebSocket hijacking). List the origins instead.")]
+    public static partial void AnyOriginAllowed(ILogger logger);
 }

@@ -3,6 +3,7 @@ using Broadcast.Server.Channels;
 using Broadcast.Server.Configuration;
 using Broadcast.Server.Diagnostics;
 using Broadcast.Server.Protocol;
+using Broadcast.Server.Security;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Connections;
@@ -13,7 +14,11 @@ namespace Broadcast.Server.Connections;
 /// </summary>
 internal sealed class WebSocketEndpoint(
     ConnectionRegistry registry,
+    OriginPolicy origins,
+    ConnectionLimiter limiter,
     ChannelService channels,
+    ConnectionAuthenticator authenticator,
+    ChannelAuthorizer authorizer,
     ExtendedProtocolHandler extendedProtocol,
     NodeIdentity node,
     ConnectionEvents events,
@@ -45,6 +50,50 @@ internal sealed class WebSocketEndpoint(
             return;
         }
 
+        if (!origins.IsAllowed(context.Request))
+        {
+            ConnectionLog.Refused(logger, remoteAddress, "origin not allowed");
+            metrics.MessageRejected("origin_forbidden");
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsJsonAsync(new { error = "This origin may not open a WebSocket to this server.", code = "origin_forbidden" });
+            return;
+        }
+
+        var admission = limiter.TryAdmit(remoteAddress);
+        if (admission != ConnectionLimiter.Admission.Admitted)
+        {
+            var nodeFull = admission == ConnectionLimiter.Admission.NodeFull;
+            ConnectionLog.Refused(logger, remoteAddress, nodeFull ? "connection limit reached" : "per-address connection limit reached");
+            context.Response.StatusCode = nodeFull ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests;
+            context.Response.Headers.RetryAfter = _options.Limits.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsJsonAsync(new
+            {
+                error = nodeFull ? "The server is at its connection limit; retry later." : "Too many connections from this address; retry later.",
+                code = nodeFull ? "server_full" : "too_many_connections",
+            });
+            return;
+        }
+
+        try
+        {
+            await AcceptAsync(context, remoteAddress);
+        }
+        finally
+        {
+            limiter.Release(remoteAddress);
+        }
+    }
+
+    private async Task AcceptAsync(HttpContext context, System.Net.IPAddress? remoteAddress)
+    {
+        // Before the upgrade, so a client without a valid token gets a plain 401 and no WebSocket.
+        var auth = authenticator.Authenticate(context);
+        if (auth.RefusalCode is { } refusal)
+        {
+            await ConnectionAuthenticator.RefuseAsync(context, refusal);
+            return;
+        }
+
         // Clients opt in to the extended protocol with its subprotocol; everyone else is a legacy client.
         var isLegacy = !context.WebSockets.WebSocketRequestedProtocols.Contains(ExtendedSubprotocol);
         var (socket, output) = await WebSocketUpgrade.AcceptAsync(
@@ -54,6 +103,7 @@ internal sealed class WebSocketEndpoint(
             _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan);
 
         var connection = new ClientConnection(registry.NextId(), node.Id, socket, output, remoteAddress, isLegacy, _options.OutboundQueueCapacity, events);
+        authenticator.Attach(connection, auth.Principal);
         metrics.ConnectionOpened(isLegacy);
         ConnectionLog.Opened(logger, connection.Id, remoteAddress);
 
@@ -61,7 +111,12 @@ internal sealed class WebSocketEndpoint(
         var reason = "aborted";
         try
         {
-            if (isLegacy)
+            if (isLegacy && !authorizer.CanSubscribe(connection, ChannelName.Default))
+            {
+                // Told once, so the client knows why it will never receive anything.
+                Reject(connection, ProtocolErrors.Forbidden);
+            }
+            else if (isLegacy)
             {
                 // Legacy clients are on the default channel from the start, without any reply frame.
                 var subscribed = await channels.SubscribeAsync(connection, ChannelName.Default, since: null, wantsPresence: false, static (_, _, _) => ReadOnlyMemory<byte>.Empty, CancellationToken.None);
@@ -190,6 +245,12 @@ internal sealed class WebSocketEndpoint(
         if (inbound.Error is { } error)
         {
             Reject(connection, error);
+            return ValueTask.CompletedTask;
+        }
+
+        if (!authorizer.CanPublish(connection, ChannelName.Default))
+        {
+            Reject(connection, ProtocolErrors.Forbidden);
             return ValueTask.CompletedTask;
         }
 

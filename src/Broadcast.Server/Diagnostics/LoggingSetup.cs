@@ -19,7 +19,32 @@ internal static class LoggingSetup
         // format needs a space before the level; a JSON value must not end with one.
         services.PostConfigure<SimpleConsoleFormatterOptions>(options => options.TimestampFormat ??= TimestampFormat + " ");
         services.PostConfigure<JsonConsoleFormatterOptions>(options => options.TimestampFormat ??= TimestampFormat);
+        services.Configure<LoggerFilterOptions>(KeepQueryStringsOutOfLogs);
         return services;
+    }
+
+    /// <summary>
+    /// ASP.NET Core's hosting log ("Request starting …", Information, and Debug details) writes the full URL
+    /// with its query string, which may hold a WebSocket client's <c>access_token</c>. It is written before
+    /// any middleware runs, so the token cannot be removed from it: the category is held at Warning whatever
+    /// an operator configures. These rules are added after the configuration's, and a later rule of equal
+    /// specificity wins; one per provider too, because a provider-specific rule (e.g.
+    /// <c>Logging:Console:LogLevel:Default</c>) would otherwise beat a rule that names no provider.
+    /// </summary>
+    private static void KeepQueryStringsOutOfLogs(LoggerFilterOptions options)
+    {
+        const string Category = "Microsoft.AspNetCore.Hosting.Diagnostics";
+        string?[] providers =
+        [
+            null,
+            typeof(ConsoleLoggerProvider).FullName,
+            typeof(Microsoft.Extensions.Logging.Debug.DebugLoggerProvider).FullName,
+            typeof(Microsoft.Extensions.Logging.EventSource.EventSourceLoggerProvider).FullName,
+        ];
+        foreach (var provider in providers)
+        {
+            options.Rules.Add(new LoggerFilterRule(provider, Category, LogLevel.Warning, filter: null));
+        }
     }
 
     /// <summary>Throws <see cref="OptionsValidationException"/> naming every logging key whose value cannot work.</summary>

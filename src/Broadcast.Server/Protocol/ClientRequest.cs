@@ -11,6 +11,7 @@ public sealed class ClientRequest
     public const string Publish = "publish";
     public const string History = "history";
     public const string Presence = "presence";
+    public const string Auth = "auth";
 
     public string? Type { get; init; }
 
@@ -27,6 +28,9 @@ public sealed class ClientRequest
     public string? Session { get; init; }
 
     public string? Name { get; init; }
+
+    /// <summary>The fresh token of an <c>auth</c> request; checked by the handler, never logged.</summary>
+    public string? Token { get; init; }
 
     /// <summary><c>since</c> as a stream position (subscribe).</summary>
     public StreamPosition? SincePosition { get; init; }

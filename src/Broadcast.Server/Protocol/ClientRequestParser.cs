@@ -19,7 +19,7 @@ public static class ClientRequestParser
     public static ClientRequest Parse(ReadOnlySpan<byte> utf8Json)
     {
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-        string? type = null, id = null, channel = null, session = null, name = null;
+        string? type = null, id = null, channel = null, session = null, name = null, token = null;
         byte[]? message = null;
         ProtocolError? messageError = null, error = null;
         StreamPosition? sincePosition = null;
@@ -100,6 +100,10 @@ public static class ClientRequestParser
                         ? null
                         : ReadBoundedString(ref reader, 0, MaxNameLength, ProtocolErrors.NameInvalid, ref error);
                 }
+                else if (property.SequenceEqual("token"u8))
+                {
+                    token = ReadBoundedString(ref reader, 1, Security.TokenValidator.MaxTokenLength, ProtocolErrors.TokenInvalid, ref error);
+                }
                 else if (property.SequenceEqual("since"u8))
                 {
                     sinceGiven = reader.TokenType != JsonTokenType.Null;
@@ -152,6 +156,7 @@ public static class ClientRequestParser
             MessageError = message is null ? messageError ?? ProtocolErrors.MessageMissing : null,
             Session = session,
             Name = name,
+            Token = token,
             SincePosition = sincePosition,
             SinceOffset = sinceOffset,
             SinceGiven = sinceGiven,

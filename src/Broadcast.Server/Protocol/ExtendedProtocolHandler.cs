@@ -9,12 +9,15 @@ namespace Broadcast.Server.Protocol;
 
 /// <summary>
 /// Answers the requests of a <c>broadcast.v2</c> connection: hello, subscribe, unsubscribe, publish,
-/// history and presence (docs/protocol.md). Every failure is an error frame; none ends the connection.
+/// history, presence and auth (docs/protocol.md). Every failure is an error frame; none ends the connection.
+/// Channel requests are checked against the connection's permissions first (<c>forbidden</c>).
 /// </summary>
 internal sealed class ExtendedProtocolHandler(
     ChannelService channels,
     NodeIdentity node,
     BroadcastMetrics metrics,
+    Security.ChannelAuthorizer authorizer,
+    Security.ConnectionAuthenticator authenticator,
     IOptions<BroadcastOptions> options)
 {
     private const int DefaultHistoryLimit = 100;
@@ -28,7 +31,8 @@ internal sealed class ExtendedProtocolHandler(
             return;
         }
 
-        if (!connection.HasGreeted && request.Type != ClientRequest.Hello)
+        // A token may be refreshed before hello too: it belongs to the connection, not to the session.
+        if (!connection.HasGreeted && request.Type is not (ClientRequest.Hello or ClientRequest.Auth))
         {
             Reject(connection, ProtocolErrors.HelloRequired, request);
             return;
@@ -40,6 +44,9 @@ internal sealed class ExtendedProtocolHandler(
             {
                 case ClientRequest.Hello:
                     Hello(connection, request);
+                    break;
+                case ClientRequest.Auth:
+                    Authenticate(connection, request);
                     break;
                 case ClientRequest.Subscribe:
                     await SubscribeAsync(connection, request);
@@ -86,11 +93,29 @@ internal sealed class ExtendedProtocolHandler(
         connection.TryEnqueue(ServerFrames.Welcome(connection.Session, resumed, node.Id, _options.MaxMessageBytes, _options.Channels.MaxChannelsPerConnection));
     }
 
+    private void Authenticate(ClientConnection connection, ClientRequest request)
+    {
+        var (principal, error) = authenticator.Refresh(connection, request.Token);
+        if (principal is null)
+        {
+            Reject(connection, error ?? ProtocolErrors.TokenInvalid, request);
+            return;
+        }
+
+        connection.TryEnqueue(ServerFrames.Authenticated(request.Id, principal.UserId, principal.ExpiresAt));
+    }
+
     private async ValueTask SubscribeAsync(ClientConnection connection, ClientRequest request)
     {
         if (request.Channel is not { } channel)
         {
             Reject(connection, ProtocolErrors.ChannelInvalid, request);
+            return;
+        }
+
+        if (!authorizer.CanSubscribe(connection, channel))
+        {
+            Reject(connection, ProtocolErrors.Forbidden, request);
             return;
         }
 
@@ -138,6 +163,12 @@ internal sealed class ExtendedProtocolHandler(
             return;
         }
 
+        if (!authorizer.CanPublish(connection, channel))
+        {
+            Reject(connection, ProtocolErrors.Forbidden, request);
+            return;
+        }
+
         if (request.EscapedMessage is not { } message)
         {
             Reject(connection, request.MessageError ?? ProtocolErrors.MessageMissing, request);
@@ -160,6 +191,13 @@ internal sealed class ExtendedProtocolHandler(
             return;
         }
 
+        // History and presence show what subscribing would show, so they need the same permission.
+        if (!authorizer.CanSubscribe(connection, channel))
+        {
+            Reject(connection, ProtocolErrors.Forbidden, request);
+            return;
+        }
+
         if (request.SinceGiven && request.SinceOffset is null)
         {
             Reject(connection, ProtocolErrors.SinceInvalid, request);
@@ -175,6 +213,12 @@ internal sealed class ExtendedProtocolHandler(
         if (request.Channel is not { } channel)
         {
             Reject(connection, ProtocolErrors.ChannelInvalid, request);
+            return;
+        }
+
+        if (!authorizer.CanSubscribe(connection, channel))
+        {
+            Reject(connection, ProtocolErrors.Forbidden, request);
             return;
         }
 

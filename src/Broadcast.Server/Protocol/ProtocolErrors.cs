@@ -31,7 +31,7 @@ public static class ProtocolErrors
         "hello_repeated", "The session has already started; send hello only once.");
 
     public static readonly ProtocolError TypeUnknown = ProtocolError.Define(
-        "type_unknown", "Field 'type' must be one of: hello, subscribe, unsubscribe, publish, history, presence.");
+        "type_unknown", "Field 'type' must be one of: hello, auth, subscribe, unsubscribe, publish, history, presence.");
 
     public static readonly ProtocolError IdInvalid = ProtocolError.Define(
         "id_invalid", "Field 'id' must be a string of 1 to 64 characters.");
@@ -60,10 +60,20 @@ public static class ProtocolErrors
     public static readonly ProtocolError EngineUnavailable = ProtocolError.Define(
         "engine_unavailable", "The server cannot reach its engine right now; nothing was published. Retry later.");
 
+    public static readonly ProtocolError Forbidden = ProtocolError.Define(
+        "forbidden", "This connection may not do that on this channel: its token (or anonymous access) does not allow it.");
+
+    public static readonly ProtocolError TokenInvalid = ProtocolError.Define(
+        "token_invalid", "Field 'token' must be a valid, unexpired token (signature, issuer, audience, expiry).");
+
+    public static readonly ProtocolError UserMismatch = ProtocolError.Define(
+        "user_mismatch", "The new token names a different user than the connection's; reconnect to change users.");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
         HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable,
+        Forbidden, TokenInvalid, UserMismatch,
     ];
 }

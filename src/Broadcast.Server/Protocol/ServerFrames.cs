@@ -66,6 +66,15 @@ public static class ServerFrames
         writer.WriteNumber("offset"u8, position.Offset);
     });
 
+    /// <summary>The answer to an accepted <c>auth</c> request: who the connection now is, and until when.</summary>
+    public static byte[] Authenticated(string? id, string? user, DateTimeOffset expires) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "authenticated"u8);
+        WriteId(writer, id);
+        writer.WriteString("user"u8, user);
+        writer.WriteString("expires"u8, expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+    });
+
     public static byte[] Ack(string? id, string channel, StreamPosition position, bool duplicate) => Write(writer =>
     {
         writer.WriteString("type"u8, "ack"u8);
@@ -109,6 +118,7 @@ public static class ServerFrames
         writer.WriteString("channel"u8, channel);
         writer.WriteString("session"u8, member.Session);
         writer.WriteString("name"u8, member.Name);
+        WriteUser(writer, member);
     });
 
     /// <summary>The body shared by the WebSocket reply and the HTTP API's history answer.</summary>
@@ -130,6 +140,15 @@ public static class ServerFrames
         writer.WriteEndArray();
     }
 
+    /// <summary>Only members with a token have a user; the field is left out otherwise, so old clients see what they always saw.</summary>
+    private static void WriteUser(Utf8JsonWriter writer, PresenceMember member)
+    {
+        if (member.User is { } user)
+        {
+            writer.WriteString("user"u8, user);
+        }
+    }
+
     public static void WritePresenceBody(Utf8JsonWriter writer, string channel, IReadOnlyCollection<PresenceMember> members)
     {
         writer.WriteString("channel"u8, channel);
@@ -140,6 +159,7 @@ public static class ServerFrames
             writer.WriteStartObject();
             writer.WriteString("session"u8, member.Session);
             writer.WriteString("name"u8, member.Name);
+            WriteUser(writer, member);
             writer.WriteEndObject();
         }
 

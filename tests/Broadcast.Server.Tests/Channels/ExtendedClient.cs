@@ -21,6 +21,12 @@ internal sealed class ExtendedClient : IAsyncDisposable
     public static async Task<ExtendedClient> ConnectAsync(Uri uri, string? session = null, string? name = null)
     {
         var client = await TestClient.ConnectAsync(uri, options => options.AddSubProtocol("broadcast.v2"));
+        return await FromConnectedAsync(client, session, name);
+    }
+
+    /// <summary>Says hello on a socket connected with the subprotocol by the caller (e.g. with a token).</summary>
+    public static async Task<ExtendedClient> FromConnectedAsync(TestClient client, string? session = null, string? name = null)
+    {
         Assert.Equal("broadcast.v2", client.Socket.SubProtocol);
         await client.SendTextAsync(JsonSerializer.Serialize(new { type = "hello", session, name }));
         var welcome = await client.ReceiveJsonAsync();

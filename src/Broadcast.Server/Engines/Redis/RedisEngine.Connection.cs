@@ -81,12 +81,12 @@ public sealed partial class RedisEngine
     private long PresenceExpiryMs() => (_clock.GetUtcNow() + _options.PresenceTtl).ToUnixTimeMilliseconds();
 
     private static string SerializeMember(PresenceMember member) =>
-        JsonSerializer.Serialize(new StoredMember(member.ClientKey, member.Session, member.Name), StoredMemberContext.Default.StoredMember);
+        JsonSerializer.Serialize(new StoredMember(member.ClientKey, member.Session, member.Name, member.User), StoredMemberContext.Default.StoredMember);
 
     private static PresenceMember DeserializeMember(string json)
     {
         var stored = JsonSerializer.Deserialize(json, StoredMemberContext.Default.StoredMember)!;
-        return new PresenceMember(stored.K, stored.S, stored.N);
+        return new PresenceMember(stored.K, stored.S, stored.N, stored.U);
     }
 
     /// <summary>A stream entry: id <c>{offset}-1</c>, fields o (origin), t (µs), m (escaped message).</summary>

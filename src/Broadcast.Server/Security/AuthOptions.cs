@@ -1,0 +1,50 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Broadcast.Server.Security;
+
+/// <summary>
+/// Authentication of WebSocket clients with JWT bearer tokens: the <c>Broadcast:Auth</c> section
+/// (docs/security.md). The defaults keep the original protocol working without any token.
+/// </summary>
+public sealed class AuthOptions
+{
+    /// <summary>When true every upgrade needs a valid token (401 otherwise); anonymous patterns then grant nothing.</summary>
+    public bool Required { get; set; }
+
+    /// <summary>When set, a token's <c>iss</c> must equal it.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>When set, a token's <c>aud</c> (a string or an array) must contain it.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>Secret for HS256 tokens (UTF-8); unset disables HS256. 32 bytes at least, as RFC 7518 asks for HS256.</summary>
+    [MinLength(32, ErrorMessage = "Broadcast:Auth:HmacSecret must be at least 32 characters long; use a random secret.")]
+    public string? HmacSecret { get; set; }
+
+    /// <summary>
+    /// Public key (PEM, <c>-----BEGIN PUBLIC KEY-----</c>) for RS256 (an RSA key) or ES256 (a P-256 key);
+    /// unset disables both. A literal <c>\n</c> counts as a line break, so the key fits in one environment variable.
+    /// </summary>
+    public string? PublicKeyPem { get; set; }
+
+    /// <summary>Tolerance for clocks that differ between the token issuer and this server (exp and nbf).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Broadcast:Auth:ClockSkew must be between {1} and {2}.")]
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a connection may stay open after its token expired (plus the clock skew) while the client
+    /// sends a fresh one; then it is closed with 1008 "token expired".
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Broadcast:Auth:ExpiryGrace must be between {1} and {2}.")]
+    public TimeSpan ExpiryGrace { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Channel patterns anyone may subscribe to without a token (comma-separated, <c>*</c> wildcard; empty: none).</summary>
+    [RegularExpression(PatternListRegex, ErrorMessage = "Broadcast:Auth:AnonymousSubscribe must be comma-separated channel patterns (A-Z a-z 0-9 _ - . : @ / and *).")]
+    public string AnonymousSubscribe { get; set; } = "*";
+
+    /// <summary>Channel patterns anyone may publish to without a token (comma-separated, <c>*</c> wildcard; empty: none).</summary>
+    [RegularExpression(PatternListRegex, ErrorMessage = "Broadcast:Auth:AnonymousPublish must be comma-separated channel patterns (A-Z a-z 0-9 _ - . : @ / and *).")]
+    public string AnonymousPublish { get; set; } = "*";
+
+    private const string PatternListRegex = @"^[A-Za-z0-9_.:@/*, -]*$";
+}

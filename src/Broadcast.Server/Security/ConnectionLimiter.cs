@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Security;
+
+/// <summary>
+/// Admission control before the upgrade: at most <see cref="LimitsOptions.MaxConnections"/> in total
+/// (503) and <see cref="LimitsOptions.MaxConnectionsPerAddress"/> per client address (429). The total
+/// defaults to the process's open-file limit minus a reserve, so reaching it refuses newcomers cleanly
+/// instead of failing accept() and logging errors for everyone.
+/// </summary>
+public sealed class ConnectionLimiter
+{
+    /// <summary>Descriptors kept free for everything else: listening sockets, Redis, logs, the runtime.</summary>
+    private const int DescriptorReserve = 256;
+
+    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
+    private readonly int _perAddressLimit;
+    private int _total;
+
+    public ConnectionLimiter(IOptions<Configuration.BroadcastOptions> options)
+    {
+        var limits = options.Value.Limits;
+        MaxConnections = limits.MaxConnections > 0 ? limits.MaxConnections : Math.Max(16, OpenFileLimit() - DescriptorReserve);
+        _perAddressLimit = limits.MaxConnectionsPerAddress;
+    }
+
+    /// <summary>The effective total limit.</summary>
+    public int MaxConnections { get; }
+
+    public enum Admission
+    {
+        Admitted,
+        NodeFull,
+        AddressFull,
+    }
+
+    /// <summary>Takes a place for a new connection; <see cref="Release"/> gives it back when the connection ends.</summary>
+    public Admission TryAdmit(IPAddress? address)
+    {
+        if (Interlocked.Increment(ref _total) > MaxConnections)
+        {
+            Interlocked.Decrement(ref _total);
+            return Admission.NodeFull;
+        }
+
+        if (_perAddressLimit > 0 && address is not null)
+        {
+            var count = _perAddress.AddOrUpdate(address, 1, static (_, n) => n + 1);
+            if (count > _perAddressLimit)
+            {
+                ReleaseAddress(address);
+                Interlocked.Decrement(ref _total);
+                return Admission.AddressFull;
+            }
+        }
+
+        return Admission.Admitted;
+    }
+
+    public void Release(IPAddress? address)
+    {
+        Interlocked.Decrement(ref _total);
+        if (_perAddressLimit > 0 && address is not null)
+        {
+            ReleaseAddress(address);
+        }
+    }
+
+    private void ReleaseAddress(IPAddress address)
+    {
+        var remaining = _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
+        if (remaining <= 0)
+        {
+            _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+        }
+    }
+
+    private static int OpenFileLimit()
+    {
+        try
+        {
+            if (OperatingSystem.IsLinux() && GetResourceLimit(7 /* RLIMIT_NOFILE */, out var limit) == 0)
+            {
+                return (int)Math.Min(limit.Current, int.MaxValue);
+            }
+        }
+        catch (DllNotFoundException)
+        {
+        }
+        catch (EntryPointNotFoundException)
+        {
+        }
+
+        return 65_536;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ResourceLimit
+    {
+        public ulong Current;
+        public ulong Maximum;
+    }
+
+    [DllImport("libc", EntryPoint = "getrlimit")]
+    private static extern int GetResourceLimit(int resource, out ResourceLimit limit);
+}

@@ -1,0 +1,27 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Broadcast.Server.Security;
+
+/// <summary>Who may connect, how many, and how fast they may publish: the <c>Broadcast:Limits</c> section.</summary>
+public sealed class LimitsOptions
+{
+    /// <summary>
+    /// Origins (<c>https://app.example.com</c>) allowed to open a WebSocket from a browser. Empty (the default):
+    /// the server's own origin, and loopback origins when the server is reached on a loopback address
+    /// (local development). <c>*</c> allows every origin (logged as a warning at start-up). Requests without
+    /// an Origin header are not from browsers and are not affected.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    /// <summary>Open connections this node accepts; 0 (the default) = its open-file limit minus 256, so the process never runs out of descriptors.</summary>
+    [Range(0, 10_000_000, ErrorMessage = "Broadcast:Limits:MaxConnections must be between {1} and {2}.")]
+    public int MaxConnections { get; set; }
+
+    /// <summary>Open connections per client address; 0 (the default) = no per-address limit (behind a reverse proxy every client has the proxy's address).</summary>
+    [Range(0, 10_000_000, ErrorMessage = "Broadcast:Limits:MaxConnectionsPerAddress must be between {1} and {2}.")]
+    public int MaxConnectionsPerAddress { get; set; }
+
+    /// <summary>The <c>Retry-After</c> (seconds) sent with a refusal, so clients back off instead of hammering.</summary>
+    [Range(1, 3600, ErrorMessage = "Broadcast:Limits:RetryAfterSeconds must be between {1} and {2}.")]
+    public int RetryAfterSeconds { get; set; } = 5;
+}
