@@ -64,6 +64,9 @@ public static class ErrorCodes
     /// <summary>The server cannot reach its engine (Redis): nothing was published or subscribed; retry later.</summary>
     public const string EngineUnavailable = "engine_unavailable";
 
+    /// <summary>The connection publishes faster than the server allows; nothing was published. Slow down.</summary>
+    public const string RateLimited = "rate_limited";
+
     /// <summary>The connection's token (or anonymous access) does not allow this on that channel.</summary>
     public const string Forbidden = "forbidden";
 

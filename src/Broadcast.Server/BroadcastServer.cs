@@ -50,6 +50,7 @@ public static class BroadcastServer
         builder.Services.AddReadinessChecks();
         builder.Services.AddSingleton<Security.OriginPolicy>();
         builder.Services.AddSingleton<Security.ConnectionLimiter>();
+        builder.Services.AddSingleton<Security.PublishRateLimiterFactory>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
         builder.Services.AddSingleton<ChannelService>();

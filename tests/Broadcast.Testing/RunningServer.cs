@@ -38,6 +38,8 @@ public sealed class RunningServer : IAsyncDisposable
             {
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+                // Most tests publish as fast as they can; the rate-limit tests turn the limit back on.
+                ["Broadcast:Limits:PublishRatePerSecond"] = "0",
             });
             builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
             configure?.Invoke(builder);

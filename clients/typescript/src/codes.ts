@@ -28,6 +28,7 @@ export const V2ErrorCode = {
   TooManyChannels: 'too_many_channels',
   NotSubscribed: 'not_subscribed',
   EngineUnavailable: 'engine_unavailable',
+  RateLimited: 'rate_limited',
   Forbidden: 'forbidden',
   TokenInvalid: 'token_invalid',
   UserMismatch: 'user_mismatch',

@@ -83,6 +83,20 @@ public sealed class ClientConnection
     /// <summary>True once a v2 client's hello was accepted.</summary>
     internal bool HasGreeted { get; set; }
 
+    /// <summary>This connection's publish budget (Broadcast:Limits:PublishRatePerSecond); used by its receive loop only.</summary>
+    internal Security.PublishRateLimiter? PublishBudget { get; set; }
+
+    /// <summary>
+    /// Spends one publish from the budget. Over budget the caller answers <c>rate_limited</c>, and then,
+    /// for <see cref="Security.PublishRateLimiter.Verdict.RefusedTooOften"/>, calls <see cref="CloseForFlooding"/>.
+    /// </summary>
+    internal Security.PublishRateLimiter.Verdict SpendPublish() =>
+        PublishBudget?.TryPublish() ?? Security.PublishRateLimiter.Verdict.Allowed;
+
+    /// <summary>The client kept publishing through its errors: close with 1008 after the replies already queued.</summary>
+    internal void CloseForFlooding() =>
+        RequestClose(new CloseRequest(WebSocketCloseStatus.PolicyViolation, "publish rate limit exceeded", DrainFirst: true, _events.CloseTimeout));
+
     /// <summary>This connection's subscriptions, by channel. Touched only by the connection's receive loop.</summary>
     internal Dictionary<string, Channels.Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
 

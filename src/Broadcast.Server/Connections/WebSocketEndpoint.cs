@@ -16,6 +16,7 @@ internal sealed class WebSocketEndpoint(
     ConnectionRegistry registry,
     OriginPolicy origins,
     ConnectionLimiter limiter,
+    PublishRateLimiterFactory publishBudgets,
     ChannelService channels,
     ConnectionAuthenticator authenticator,
     ChannelAuthorizer authorizer,
@@ -102,7 +103,10 @@ internal sealed class WebSocketEndpoint(
             _options.KeepAliveInterval,
             _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan);
 
-        var connection = new ClientConnection(registry.NextId(), node.Id, socket, output, remoteAddress, isLegacy, _options.OutboundQueueCapacity, events);
+        var connection = new ClientConnection(registry.NextId(), node.Id, socket, output, remoteAddress, isLegacy, _options.OutboundQueueCapacity, events)
+        {
+            PublishBudget = publishBudgets.Create(),
+        };
         authenticator.Attach(connection, auth.Principal);
         metrics.ConnectionOpened(isLegacy);
         ConnectionLog.Opened(logger, connection.Id, remoteAddress);
@@ -251,6 +255,17 @@ internal sealed class WebSocketEndpoint(
         if (!authorizer.CanPublish(connection, ChannelName.Default))
         {
             Reject(connection, ProtocolErrors.Forbidden);
+            return ValueTask.CompletedTask;
+        }
+
+        if (connection.SpendPublish() is var verdict && verdict != PublishRateLimiter.Verdict.Allowed)
+        {
+            Reject(connection, ProtocolErrors.RateLimited);
+            if (verdict == PublishRateLimiter.Verdict.RefusedTooOften)
+            {
+                connection.CloseForFlooding();
+            }
+
             return ValueTask.CompletedTask;
         }
 

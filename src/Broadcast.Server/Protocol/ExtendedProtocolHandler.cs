@@ -175,6 +175,17 @@ internal sealed class ExtendedProtocolHandler(
             return;
         }
 
+        if (connection.SpendPublish() is var verdict && verdict != Security.PublishRateLimiter.Verdict.Allowed)
+        {
+            Reject(connection, ProtocolErrors.RateLimited, request);
+            if (verdict == Security.PublishRateLimiter.Verdict.RefusedTooOften)
+            {
+                connection.CloseForFlooding();
+            }
+
+            return;
+        }
+
         metrics.MessageReceived();
         var result = await channels.PublishAsync(channel, connection.Session, request.Id, message, CancellationToken.None);
         if (request.Id is not null)

@@ -69,11 +69,14 @@ public static class ProtocolErrors
     public static readonly ProtocolError UserMismatch = ProtocolError.Define(
         "user_mismatch", "The new token names a different user than the connection's; reconnect to change users.");
 
+    public static readonly ProtocolError RateLimited = ProtocolError.Define(
+        "rate_limited", "Too many publishes from this connection: slow down. Nothing was published.");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
         HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, NameInvalid, ChannelInvalid,
-        SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable,
+        SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
         Forbidden, TokenInvalid, UserMismatch,
     ];
 }

@@ -24,4 +24,19 @@ public sealed class LimitsOptions
     /// <summary>The <c>Retry-After</c> (seconds) sent with a refusal, so clients back off instead of hammering.</summary>
     [Range(1, 3600, ErrorMessage = "Broadcast:Limits:RetryAfterSeconds must be between {1} and {2}.")]
     public int RetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Publications per second one connection may make, on average (a token bucket); 0 turns the limit
+    /// off. Over it, publishes are refused with <c>rate_limited</c> (nothing is published).
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "Broadcast:Limits:PublishRatePerSecond must be between {1} and {2}.")]
+    public double PublishRatePerSecond { get; set; } = 100;
+
+    /// <summary>Publications a connection may make in a burst above the average rate.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Broadcast:Limits:PublishBurst must be between {1} and {2}.")]
+    public int PublishBurst { get; set; } = 200;
+
+    /// <summary>Refused publishes in a row after which the connection is closed with 1008: a client that ignores the errors is flooding.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Broadcast:Limits:RateLimitStrikes must be between {1} and {2}.")]
+    public int RateLimitStrikes { get; set; } = 50;
 }

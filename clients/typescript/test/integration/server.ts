@@ -68,6 +68,8 @@ export class ServerProcess {
       ...process.env,
       ASPNETCORE_ENVIRONMENT: process.env['ASPNETCORE_ENVIRONMENT'] ?? 'Production',
       Logging__LogLevel__Default: 'Warning',
+      // The soak test publishes faster than the default per-connection publish limit allows.
+      Broadcast__Limits__PublishRatePerSecond: '0',
       ...this.settings,
     };
     const child = spawn(dotnet, [serverDll, '--urls', this.baseUrl], {
