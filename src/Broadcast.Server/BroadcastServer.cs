@@ -50,6 +50,9 @@ public static class BroadcastServer
         builder.Services.AddReadinessChecks();
         builder.Services.AddSingleton<Security.OriginPolicy>();
         builder.Services.AddSingleton<Security.ConnectionLimiter>();
+        builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
+            .Configure<IOptions<BroadcastOptions>>((kestrel, broadcast) =>
+                kestrel.Limits.RequestHeadersTimeout = broadcast.Value.Limits.HandshakeTimeout);
         builder.Services.AddSingleton<Security.PublishRateLimiterFactory>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());

@@ -164,6 +164,7 @@ internal sealed class WebSocketEndpoint(
     {
         var socket = connection.Socket;
         using var message = new MessageBuffer(_options.MaxMessageBytes);
+        var fragments = 0;
         while (true)
         {
             ValueWebSocketReceiveResult result;
@@ -198,6 +199,23 @@ internal sealed class WebSocketEndpoint(
             }
 
             message.Advance(result.Count);
+            if (!result.EndOfMessage && ++fragments > _options.Limits.MaxFragmentsPerMessage && connection.CloseRequest is null)
+            {
+                // Empty fragments never reach the byte limit; bound their number instead.
+                metrics.MessageRejected("too_many_fragments");
+                message.Reset();
+                connection.RequestClose(new CloseRequest(
+                    WebSocketCloseStatus.PolicyViolation,
+                    "too many fragments in one message",
+                    DrainFirst: false,
+                    events.CloseTimeout));
+                continue;
+            }
+
+            if (result.EndOfMessage)
+            {
+                fragments = 0;
+            }
             if (connection.CloseRequest is not null)
             {
                 // Closing: discard whatever still arrives until the client answers the close.

@@ -39,4 +39,18 @@ public sealed class LimitsOptions
     /// <summary>Refused publishes in a row after which the connection is closed with 1008: a client that ignores the errors is flooding.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Broadcast:Limits:RateLimitStrikes must be between {1} and {2}.")]
     public int RateLimitStrikes { get; set; } = 50;
+
+    /// <summary>
+    /// How long a client may take to send its request headers (Kestrel's RequestHeadersTimeout): a client
+    /// that drips its headers to hold a connection open is cut off; normal handshakes take milliseconds.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ErrorMessage = "Broadcast:Limits:HandshakeTimeout must be between {1} and {2}.")]
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Frames (reads) one message may arrive in. The byte limit bounds fragments that carry data; this
+    /// bounds the empty ones, which cost work without counting toward the size. Past it: close 1008.
+    /// </summary>
+    [Range(1, 1_000_000, ErrorMessage = "Broadcast:Limits:MaxFragmentsPerMessage must be between {1} and {2}.")]
+    public int MaxFragmentsPerMessage { get; set; } = 4096;
 }
