@@ -107,15 +107,8 @@ internal sealed class ExtendedProtocolHandler(
 
     private async ValueTask SubscribeAsync(ClientConnection connection, ClientRequest request)
     {
-        if (request.Channel is not { } channel)
+        if (!TryReadableChannel(connection, request, out var channel))
         {
-            Reject(connection, ProtocolErrors.ChannelInvalid, request);
-            return;
-        }
-
-        if (!authorizer.CanSubscribe(connection, channel))
-        {
-            Reject(connection, ProtocolErrors.Forbidden, request);
             return;
         }
 
@@ -196,16 +189,8 @@ internal sealed class ExtendedProtocolHandler(
 
     private async ValueTask HistoryAsync(ClientConnection connection, ClientRequest request)
     {
-        if (request.Channel is not { } channel)
+        if (!TryReadableChannel(connection, request, out var channel))
         {
-            Reject(connection, ProtocolErrors.ChannelInvalid, request);
-            return;
-        }
-
-        // History and presence show what subscribing would show, so they need the same permission.
-        if (!authorizer.CanSubscribe(connection, channel))
-        {
-            Reject(connection, ProtocolErrors.Forbidden, request);
             return;
         }
 
@@ -221,20 +206,36 @@ internal sealed class ExtendedProtocolHandler(
 
     private async ValueTask PresenceAsync(ClientConnection connection, ClientRequest request)
     {
-        if (request.Channel is not { } channel)
+        if (!TryReadableChannel(connection, request, out var channel))
         {
-            Reject(connection, ProtocolErrors.ChannelInvalid, request);
-            return;
-        }
-
-        if (!authorizer.CanSubscribe(connection, channel))
-        {
-            Reject(connection, ProtocolErrors.Forbidden, request);
             return;
         }
 
         var members = await channels.GetPresenceAsync(channel, CancellationToken.None);
         connection.TryEnqueue(ServerFrames.Presence(request.Id, channel, members));
+    }
+
+    /// <summary>
+    /// The request's channel, if it names a valid one the connection may read (subscribe, history and
+    /// presence all show what subscribing would show, so they need the same permission); otherwise the
+    /// error is sent and false returned.
+    /// </summary>
+    private bool TryReadableChannel(ClientConnection connection, ClientRequest request, out string channel)
+    {
+        channel = request.Channel ?? "";
+        if (request.Channel is null)
+        {
+            Reject(connection, ProtocolErrors.ChannelInvalid, request);
+            return false;
+        }
+
+        if (!authorizer.CanSubscribe(connection, channel))
+        {
+            Reject(connection, ProtocolErrors.Forbidden, request);
+            return false;
+        }
+
+        return true;
     }
 
     private void Reject(ClientConnection connection, ProtocolError error, ClientRequest request)
