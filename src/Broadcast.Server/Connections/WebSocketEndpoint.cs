@@ -63,15 +63,16 @@ internal sealed class WebSocketEndpoint(
         var admission = limiter.TryAdmit(remoteAddress);
         if (admission != ConnectionLimiter.Admission.Admitted)
         {
-            var nodeFull = admission == ConnectionLimiter.Admission.NodeFull;
-            ConnectionLog.Refused(logger, remoteAddress, nodeFull ? "connection limit reached" : "per-address connection limit reached");
-            context.Response.StatusCode = nodeFull ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests;
-            context.Response.Headers.RetryAfter = _options.Limits.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await context.Response.WriteAsJsonAsync(new
+            var (status, code, text) = admission switch
             {
-                error = nodeFull ? "The server is at its connection limit; retry later." : "Too many connections from this address; retry later.",
-                code = nodeFull ? "server_full" : "too_many_connections",
-            });
+                ConnectionLimiter.Admission.AddressFull => (StatusCodes.Status429TooManyRequests, "too_many_connections", "Too many connections from this address; retry later."),
+                ConnectionLimiter.Admission.TooManyUpgrades => (StatusCodes.Status503ServiceUnavailable, "too_many_upgrades", "Too many clients are connecting at once; retry later."),
+                _ => (StatusCodes.Status503ServiceUnavailable, "server_full", "The server is at its connection limit; retry later."),
+            };
+            ConnectionLog.Refused(logger, remoteAddress, code);
+            context.Response.StatusCode = status;
+            context.Response.Headers.RetryAfter = _options.Limits.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await context.Response.WriteAsJsonAsync(new { error = text, code });
             return;
         }
 

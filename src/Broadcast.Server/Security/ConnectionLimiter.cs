@@ -20,9 +20,19 @@ public sealed class ConnectionLimiter
     private readonly int _perAddressLimit;
     private int _total;
 
-    public ConnectionLimiter(IOptions<Configuration.BroadcastOptions> options)
+    private readonly int _upgradesPerSecond;
+    private readonly TimeProvider _clock;
+    private readonly Lock _upgradeGate = new();
+    private double _upgradeTokens;
+    private long _upgradeTimestamp;
+
+    public ConnectionLimiter(IOptions<Configuration.BroadcastOptions> options, TimeProvider clock)
     {
         var limits = options.Value.Limits;
+        _clock = clock;
+        _upgradesPerSecond = limits.MaxUpgradesPerSecond;
+        _upgradeTokens = _upgradesPerSecond;
+        _upgradeTimestamp = clock.GetTimestamp();
         MaxConnections = limits.MaxConnections > 0 ? limits.MaxConnections : Math.Max(16, OpenFileLimit() - DescriptorReserve);
         _perAddressLimit = limits.MaxConnectionsPerAddress;
     }
@@ -35,11 +45,17 @@ public sealed class ConnectionLimiter
         Admitted,
         NodeFull,
         AddressFull,
+        TooManyUpgrades,
     }
 
     /// <summary>Takes a place for a new connection; <see cref="Release"/> gives it back when the connection ends.</summary>
     public Admission TryAdmit(IPAddress? address)
     {
+        if (!TryTakeUpgrade())
+        {
+            return Admission.TooManyUpgrades;
+        }
+
         if (Interlocked.Increment(ref _total) > MaxConnections)
         {
             Interlocked.Decrement(ref _total);
@@ -58,6 +74,29 @@ public sealed class ConnectionLimiter
         }
 
         return Admission.Admitted;
+    }
+
+    /// <summary>One token of the upgrade bucket, refilled at MaxUpgradesPerSecond up to one second's worth.</summary>
+    private bool TryTakeUpgrade()
+    {
+        if (_upgradesPerSecond == 0)
+        {
+            return true;
+        }
+
+        lock (_upgradeGate)
+        {
+            var now = _clock.GetTimestamp();
+            _upgradeTokens = Math.Min(_upgradesPerSecond, _upgradeTokens + ((now - _upgradeTimestamp) * (double)_upgradesPerSecond / _clock.TimestampFrequency));
+            _upgradeTimestamp = now;
+            if (_upgradeTokens < 1)
+            {
+                return false;
+            }
+
+            _upgradeTokens -= 1;
+            return true;
+        }
     }
 
     public void Release(IPAddress? address)

@@ -53,4 +53,12 @@ public sealed class LimitsOptions
     /// </summary>
     [Range(1, 1_000_000, ErrorMessage = "Broadcast:Limits:MaxFragmentsPerMessage must be between {1} and {2}.")]
     public int MaxFragmentsPerMessage { get; set; } = 4096;
+
+    /// <summary>
+    /// New WebSocket upgrades this node accepts per second (a token bucket with one second of burst); past
+    /// it: 503 with <c>Retry-After</c>. Bounds a reconnect storm (thousands of clients returning at once
+    /// after a restart) so it cannot starve the connections already served. 0 (the default): no bound.
+    /// </summary>
+    [Range(0, 1_000_000, ErrorMessage = "Broadcast:Limits:MaxUpgradesPerSecond must be between {1} and {2}.")]
+    public int MaxUpgradesPerSecond { get; set; }
 }

@@ -78,6 +78,27 @@ public sealed class OriginAndConnectionLimitTests
     }
 
     [Fact]
+    public async Task A_reconnect_storm_is_admitted_at_the_configured_rate_and_the_rest_are_told_to_retry()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:Limits:MaxUpgradesPerSecond"] = "20" });
+        await using var served = await server.ConnectAsync();
+        await using var other = await server.ConnectAsync();
+        await server.WaitForConnectionCountAsync(2);
+
+        // 100 clients at once: about one second's worth (20) gets in, the rest get 503 with Retry-After.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 100).Select(_ => RawWebSocket.UpgradeResponseAsync(server.BaseAddress)));
+        var admitted = responses.Count(r => r.StartsWith("HTTP/1.1 101", StringComparison.Ordinal));
+        var refused = responses.Where(r => r.StartsWith("HTTP/1.1 503", StringComparison.Ordinal)).ToList();
+        Assert.InRange(admitted, 1, 60); // 18 tokens left, plus what refills while 100 handshakes are served
+        Assert.Equal(100 - admitted, refused.Count);
+        Assert.All(refused, r => Assert.Contains("Retry-After: 5", r, StringComparison.OrdinalIgnoreCase));
+
+        // The connections already served were not disturbed.
+        await other.SendMessageAsync("after the storm");
+        Assert.Equal("after the storm", (await served.ReceiveJsonAsync()).GetProperty("message").GetString());
+    }
+
+    [Fact]
     public async Task By_default_the_total_limit_follows_the_open_file_limit()
     {
         await using var server = await RunningServer.StartAsync();
