@@ -58,10 +58,25 @@ public sealed class Subscription
     /// </summary>
     internal void DeliverUnrecoverable(ReadOnlyMemory<byte> frame)
     {
-        if (!_connection.IsLegacy)
+        if (_connection.IsLegacy)
         {
-            _connection.EnqueueReplay(frame);
+            return;
         }
+
+        if (Volatile.Read(ref _pending) is not null)
+        {
+            lock (_gate)
+            {
+                if (_pending is not null)
+                {
+                    // Still being set up: its own reply (read after the loss) says whether it recovered,
+                    // and no frame of the channel may come before that reply.
+                    return;
+                }
+            }
+        }
+
+        _connection.EnqueueReplay(frame);
     }
 
     /// <summary>Queues a control frame (presence events) for this subscriber.</summary>
