@@ -152,7 +152,8 @@ internal sealed class WebSocketEndpoint(
             await channels.UnsubscribeAllAsync(connection);
             connection.RequestClose(new CloseRequest(WebSocketCloseStatus.NormalClosure, "", DrainFirst: false, events.CloseTimeout));
             await writer;
-            connection.Abort();
+            // No Abort here: the writer has finished, and aborting would reset the TCP connection,
+            // which can destroy a close frame (1007, 1002, 1009) the client has not read yet.
             connection.DisposeResources();
             socket.Dispose();
             metrics.ConnectionClosed(isLegacy, reason, (int?)socket.CloseStatus, DateTimeOffset.UtcNow - connection.ConnectedAt);
