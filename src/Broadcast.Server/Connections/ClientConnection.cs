@@ -120,6 +120,13 @@ public sealed class ClientConnection
     /// <summary>Queues a publication's frame; <paramref name="publishedUtcTicks"/> lets the writer measure delivery latency.</summary>
     internal bool TryEnqueue(ReadOnlyMemory<byte> frame, long publishedUtcTicks)
     {
+        if (CloseRequest is not null)
+        {
+            // Closing (often: a slow consumer being cut off): every later broadcast skips it at once,
+            // without building another close request.
+            return false;
+        }
+
         if (Volatile.Read(ref _liveDepth) < _capacity)
         {
             Interlocked.Increment(ref _liveDepth);

@@ -255,7 +255,6 @@ internal sealed class WebSocketEndpoint(
             {
                 // Parsed before the buffer is reused; handled possibly asynchronously (engine calls).
                 var request = ClientRequestParser.Parse(message.Written);
-                message.Reset();
                 await extendedProtocol.HandleAsync(connection, request);
             }
 
