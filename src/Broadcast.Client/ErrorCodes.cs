@@ -76,6 +76,9 @@ public static class ErrorCodes
     /// <summary>An <c>auth</c> request tried to switch to another user's token.</summary>
     public const string UserMismatch = "user_mismatch";
 
+    /// <summary>Legacy protocol only: messages were dropped because the client reads too slowly.</summary>
+    public const string MessagesDropped = "messages_dropped";
+
     // Raised by this client, never sent by the server.
 
     /// <summary>

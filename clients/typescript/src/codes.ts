@@ -12,6 +12,8 @@ export const LegacyErrorCode = {
   MessageNotString: 'message_not_string',
   MessageEmpty: 'message_empty',
   BinaryNotSupported: 'binary_not_supported',
+  /** Legacy only, where `events` has a drop policy: the client read too slowly and lost messages. */
+  MessagesDropped: 'messages_dropped',
 } as const;
 
 /** Codes only the extended protocol (`broadcast.v2`) sends, in `{"type": "error", "code": …}`. */

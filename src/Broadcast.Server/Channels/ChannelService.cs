@@ -13,6 +13,14 @@ namespace Broadcast.Server.Channels;
 public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagnostics.BroadcastMetrics metrics, IOptions<BroadcastOptions> options, ILogger<ChannelService> logger)
 {
     private readonly ChannelOptions _options = options.Value.Channels;
+    private readonly Security.ChannelPermissions _keepLatest = Security.ChannelPermissions.Parse(options.Value.Channels.KeepLatest);
+    private readonly Security.ChannelPermissions _dropOldest = Security.ChannelPermissions.Parse(options.Value.Channels.DropOldest);
+
+    /// <summary>What a subscriber's full queue does with the channel's publications (Broadcast:Channels:KeepLatest / DropOldest).</summary>
+    public SlowConsumerPolicy SlowConsumerPolicyFor(string channel) =>
+        _keepLatest.Allows(channel) ? SlowConsumerPolicy.KeepLatest
+        : _dropOldest.Allows(channel) ? SlowConsumerPolicy.DropOldest
+        : SlowConsumerPolicy.Disconnect;
 
     /// <summary>The outcome of a subscribe: either an error, or the reply and how the resume went.</summary>
     public readonly record struct SubscribeOutcome(ProtocolError? Error, bool? Recovered, int Missed);
@@ -40,7 +48,7 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
             return new SubscribeOutcome(ProtocolErrors.TooManyChannels, null, 0);
         }
 
-        var subscription = new Subscription(connection, channel, wantsPresence);
+        var subscription = new Subscription(connection, channel, wantsPresence, SlowConsumerPolicyFor(channel));
         connection.Subscriptions[channel] = subscription;
         try
         {

@@ -17,11 +17,15 @@ public sealed class Subscription
     private long _lastOffset;
     private string? _epoch;
 
-    internal Subscription(ClientConnection connection, string channel, bool wantsPresence)
+    private byte[]? _dropNotice;
+    private int _dropNoticeCount;
+
+    internal Subscription(ClientConnection connection, string channel, bool wantsPresence, SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.Disconnect)
     {
         _connection = connection;
         Channel = channel;
         WantsPresence = wantsPresence;
+        SlowConsumerPolicy = slowConsumerPolicy;
         // Fixed at subscribe time, so the leave removes exactly the member the join added.
         Member = new(connection.ClientKey, connection.Session, connection.Name, connection.Principal?.UserId);
     }
@@ -29,6 +33,30 @@ public sealed class Subscription
     public string Channel { get; }
 
     public bool WantsPresence { get; }
+
+    /// <summary>What the connection's queue does with this channel's publications when it is full.</summary>
+    public SlowConsumerPolicy SlowConsumerPolicy { get; }
+
+    /// <summary>
+    /// The frame telling the client that <paramref name="count"/> of this channel's publications were dropped:
+    /// a <c>dropped</c> notice in the extended protocol, the <c>messages_dropped</c> error for a legacy client.
+    /// </summary>
+    internal ReadOnlyMemory<byte> DropNotice(int count)
+    {
+        if (_connection.IsLegacy)
+        {
+            return Protocol.ProtocolErrors.MessagesDropped.Frame;
+        }
+
+        // Called by the connection's single flush: a client that keeps lagging by the same amount reuses the frame.
+        if (_dropNotice is null || _dropNoticeCount != count)
+        {
+            _dropNotice = Protocol.ServerFrames.Dropped(Channel, count);
+            _dropNoticeCount = count;
+        }
+
+        return _dropNotice;
+    }
 
     public string ClientKey => _connection.ClientKey;
 
@@ -143,6 +171,6 @@ public sealed class Subscription
 
         var frame = _connection.IsLegacy ? publication.LegacyFrame : publication.Frame;
         var published = publication.TimestampUtc.Ticks;
-        return catchingUp ? _connection.EnqueueReplay(frame, published) : _connection.TryEnqueue(frame, published);
+        return catchingUp ? _connection.EnqueueReplay(frame, published) : _connection.EnqueuePublication(frame, published, this);
     }
 }

@@ -1,28 +1,28 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 
 namespace Broadcast.Server.Connections;
 
 /// <summary>
-/// One client's WebSocket with its single bounded outbound queue and the one writer that drains it.
-/// Anyone may enqueue (broadcasts, error replies); only the writer sends, so a slow socket holds up
-/// nobody but itself. A full queue marks the client as a slow consumer and closes it with 1008.
+/// One client's WebSocket with its single bounded outbound queue. Anyone may queue (broadcasts, replies);
+/// only the <see cref="FlushScheduler"/> writes, one batch at a time, so a slow socket holds up nobody but
+/// itself. A full queue makes the client a slow consumer: closed with 1008, or, on channels whose policy
+/// allows it, older publications are dropped and the client is told.
 /// </summary>
 public sealed class ClientConnection
 {
-    private readonly Channel<OutboundFrame> _outbound;
-    private readonly int _capacity;
-    private int _liveDepth;
+    private const int Idle = 0;
+    private const int Scheduled = 1;
+
+    private readonly OutboundQueue _queue;
     private readonly ConnectionEvents _events;
+    private readonly FlushScheduler _flusher;
     private readonly CancellationTokenSource _abort = new();
+    private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _flushState;
     private CloseRequest? _closeRequest;
     private Security.ClientPrincipal? _principal;
-
-    /// <summary>Data frames up to this size are batched in one buffer; larger ones get a buffer of their own.</summary>
-    private const int BatchBytes = 32 * 1024;
 
     private readonly SharedWriteStream? _output;
 
@@ -36,15 +36,8 @@ public sealed class ClientConnection
         Socket = socket;
         RemoteAddress = remoteAddress;
         _events = events;
-        _capacity = queueCapacity;
-        // Unbounded underneath; the bound on live frames is enforced by counting them (_liveDepth),
-        // because a resume's replay (itself bounded by the history size) must not count as slowness.
-        _outbound = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions
-        {
-            SingleReader = true,
-            SingleWriter = false,
-            AllowSynchronousContinuations = false,
-        });
+        _flusher = events.Flusher;
+        _queue = new OutboundQueue(queueCapacity);
         _abort.Token.Register(static state => ((WebSocket)state!).Abort(), socket);
     }
 
@@ -105,63 +98,84 @@ public sealed class ClientConnection
     /// <summary>Set once the server decided to close this connection; null while it is healthy.</summary>
     internal CloseRequest? CloseRequest => Volatile.Read(ref _closeRequest);
 
-    /// <summary>
-    /// Live frames waiting to be written: the number bounded by the queue capacity (a replay is not counted).
-    /// Read from the counter, since a single-reader channel cannot count its items.
-    /// </summary>
-    public int QueuedFrames => Math.Max(0, Volatile.Read(ref _liveDepth));
+    /// <summary>Live frames waiting to be written: the number bounded by the queue capacity (a replay is not counted).</summary>
+    public int QueuedFrames => _queue.LiveCount;
 
     /// <summary>
     /// Queues a frame without waiting. The bytes must not change afterwards: the same array is
     /// shared by every recipient. Returns false if the connection is closing or just overflowed.
     /// </summary>
-    public bool TryEnqueue(ReadOnlyMemory<byte> frame) => TryEnqueue(frame, publishedUtcTicks: 0);
+    public bool TryEnqueue(ReadOnlyMemory<byte> frame) => Add(new OutboundFrame(frame, OutboundFrameKind.Control));
 
-    /// <summary>Queues a publication's frame; <paramref name="publishedUtcTicks"/> lets the writer measure delivery latency.</summary>
-    internal bool TryEnqueue(ReadOnlyMemory<byte> frame, long publishedUtcTicks)
-    {
-        if (CloseRequest is not null)
-        {
-            // Closing (often: a slow consumer being cut off): every later broadcast skips it at once,
-            // without building another close request.
-            return false;
-        }
-
-        if (Volatile.Read(ref _liveDepth) < _capacity)
-        {
-            Interlocked.Increment(ref _liveDepth);
-            if (_outbound.Writer.TryWrite(new OutboundFrame(frame, CountsAsLive: true, publishedUtcTicks)))
-            {
-                return true;
-            }
-
-            Interlocked.Decrement(ref _liveDepth);
-            return false;
-        }
-
-        if (RequestClose(new CloseRequest(
-                WebSocketCloseStatus.PolicyViolation,
-                "slow consumer: outbound queue overflow",
-                DrainFirst: false,
-                AbortAfter: _events.CloseTimeout)))
-        {
-            _events.SlowConsumer(this);
-        }
-
-        _events.Metrics.SlowConsumerDropped(1);
-        return false;
-    }
+    /// <summary>
+    /// Queues a live publication's frame for <paramref name="source"/>, whose channel's slow-consumer policy
+    /// applies if the queue is full; <paramref name="publishedUtcTicks"/> lets the writer measure delivery latency.
+    /// </summary>
+    internal bool EnqueuePublication(ReadOnlyMemory<byte> frame, long publishedUtcTicks, Channels.Subscription? source) =>
+        Add(new OutboundFrame(frame, OutboundFrameKind.Live, publishedUtcTicks, source));
 
     /// <summary>
     /// Queues a replayed frame: not counted against the live queue's capacity, since the history
     /// it comes from is bounded and a client catching up is not a slow client.
     /// </summary>
     internal bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks = 0) =>
-        _outbound.Writer.TryWrite(new OutboundFrame(frame, CountsAsLive: false, publishedUtcTicks));
+        Add(new OutboundFrame(frame, OutboundFrameKind.Replay, publishedUtcTicks));
+
+    private bool Add(in OutboundFrame frame)
+    {
+        if (CloseRequest is not null)
+        {
+            // Closing (often: a slow consumer being cut off): every later broadcast skips it at once.
+            return false;
+        }
+
+        switch (_queue.TryAdd(frame, out var dropped))
+        {
+            case OutboundQueue.AddResult.Queued:
+                if (dropped > 0)
+                {
+                    _events.Metrics.SlowConsumerDropped(dropped);
+                }
+
+                ScheduleFlush();
+                return true;
+
+            case OutboundQueue.AddResult.Dropped:
+                _events.Metrics.SlowConsumerDropped(dropped);
+                ScheduleFlush();
+                return false;
+
+            case OutboundQueue.AddResult.Overflow:
+                if (RequestClose(new CloseRequest(
+                        WebSocketCloseStatus.PolicyViolation,
+                        "slow consumer: outbound queue overflow",
+                        DrainFirst: false,
+                        AbortAfter: _events.CloseTimeout)))
+                {
+                    _events.SlowConsumer(this);
+                }
+
+                _events.Metrics.SlowConsumerDropped(1);
+                return false;
+
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Puts the connection in the flusher's next round, unless it is already waiting for one or writing.</summary>
+    private void ScheduleFlush()
+    {
+        if (Volatile.Read(ref _flushState) == Idle && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        {
+            _flusher.Schedule(this);
+        }
+    }
 
     /// <summary>
-    /// Starts closing the connection. The first request wins; later ones return false. The writer
-    /// sends the close frame; if the handshake does not finish in time the socket is aborted.
+    /// Starts closing the connection. The first request wins; later ones return false. The flusher writes
+    /// what is queued (or, unless <see cref="CloseRequest.DrainFirst"/>, drops it), then the close frame
+    /// follows; if the handshake does not finish in time the socket is aborted.
     /// </summary>
     internal bool RequestClose(CloseRequest request)
     {
@@ -170,7 +184,13 @@ public sealed class ClientConnection
             return false;
         }
 
-        _outbound.Writer.TryComplete();
+        var discarded = _queue.Complete(discardPending: !request.DrainFirst);
+        if (discarded > 0)
+        {
+            _events.Metrics.SlowConsumerDropped(discarded);
+        }
+
+        ScheduleFlush();
         try
         {
             _abort.CancelAfter(request.AbortAfter);
@@ -196,22 +216,15 @@ public sealed class ClientConnection
     }
 
     /// <summary>
-    /// The single writer: sends queued frames in order until the queue is completed, then the close
-    /// frame if the server asked for one. Never throws: a failed send means the peer is gone.
+    /// Waits until every frame the connection will ever send was written (the queue was completed by
+    /// <see cref="RequestClose"/> and flushed), then sends the close frame the server asked for. Never
+    /// throws: a failed send means the peer is gone.
     /// </summary>
     internal async Task RunWriterAsync()
     {
         try
         {
-            if (_output is not null)
-            {
-                await WriteBatchesAsync(_output).ConfigureAwait(false);
-            }
-            else
-            {
-                await WriteFramesOneByOneAsync().ConfigureAwait(false);
-            }
-
+            await _finished.Task.ConfigureAwait(false);
             if (CloseRequest is { } close && Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await Socket.CloseOutputAsync(close.Status, close.Reason, CancellationToken.None).ConfigureAwait(false);
@@ -225,134 +238,152 @@ public sealed class ClientConnection
     }
 
     /// <summary>
-    /// The fast path: every frame waiting in the queue is framed into one pooled buffer and written with a
-    /// single call, so a burst of N frames costs one send instead of N. Server frames are never masked, so
-    /// framing is a 2-10 byte header before the shared payload.
+    /// Called by the flusher, one call at a time per connection: writes what is queued as one batch. If the
+    /// write cannot complete at once (the client reads slowly), it finishes in the background with its own
+    /// buffer, and <paramref name="buffer"/> is replaced so the flusher can go on with other connections.
     /// </summary>
-    private async Task WriteBatchesAsync(SharedWriteStream output)
+    internal void Flush(ref byte[] buffer)
     {
-        var reader = _outbound.Reader;
-        var metrics = _events.Metrics;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        if (_output is null)
         {
-            var buffer = ArrayPool<byte>.Shared.Rent(BatchBytes);
-            var length = 0;
-            var publications = 0;
-            long oldestLiveTicks = 0;
-            try
-            {
-                while (length < BatchBytes && reader.TryRead(out var frame))
-                {
-                    if (frame.CountsAsLive)
-                    {
-                        Interlocked.Decrement(ref _liveDepth);
-                        if (frame.PublishedUtcTicks != 0 && oldestLiveTicks == 0)
-                        {
-                            oldestLiveTicks = frame.PublishedUtcTicks;
-                        }
-                    }
-
-                    if (CloseRequest is { DrainFirst: false })
-                    {
-                        return;
-                    }
-
-                    publications += frame.PublishedUtcTicks != 0 ? 1 : 0;
-                    var needed = length + MaxHeaderBytes + frame.Bytes.Length;
-                    if (needed > buffer.Length)
-                    {
-                        // A frame larger than the batch: grow the buffer just for this batch.
-                        var larger = ArrayPool<byte>.Shared.Rent(needed);
-                        buffer.AsSpan(0, length).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
-                    }
-
-                    length += WriteTextFrame(frame.Bytes.Span, buffer.AsSpan(length));
-                }
-
-                // Once the WebSocket has sent a close frame (e.g. it rejected a bad frame), no data may follow.
-                if (length > 0 && Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                {
-                    await output.WriteAsync(buffer.AsMemory(0, length)).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            // Counted per batch: shared totals are touched once per write, and one latency sample per
-            // batch (its oldest live frame, the one that waited longest) keeps the hot path cheap.
-            metrics.FramesSent(publications, length);
-            if (oldestLiveTicks != 0)
-            {
-                metrics.DeliveryLatency(oldestLiveTicks);
-            }
-
-            if (CloseRequest is { DrainFirst: false })
-            {
-                return;
-            }
+            _ = SendOneByOneAsync();
+            return;
         }
+
+        var batch = new FrameBatch(buffer);
+        _queue.TakeInto(ref batch, FlushScheduler.BatchBytes);
+        buffer = batch.Buffer;
+        if (batch.Length == 0)
+        {
+            FinishFlush();
+            return;
+        }
+
+        // Once the WebSocket has sent a close frame (e.g. it rejected a bad frame), no data may follow.
+        if (Socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+        {
+            FinishFlush();
+            return;
+        }
+
+        ValueTask write;
+        try
+        {
+            write = _output.WriteAsync(buffer.AsMemory(0, batch.Length));
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            Abort();
+            FinishFlush();
+            return;
+        }
+
+        if (!write.IsCompleted)
+        {
+            // The client is not keeping up: finish this write on its own, with the buffer it holds.
+            var pending = buffer;
+            buffer = ArrayPool<byte>.Shared.Rent(FlushScheduler.BatchBytes);
+            _ = CompleteWriteAsync(write, pending, batch.Publications, batch.Length, batch.OldestLiveTicks);
+            return;
+        }
+
+        try
+        {
+            write.GetAwaiter().GetResult();
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            Abort();
+        }
+
+        Written(batch.Publications, batch.Length, batch.OldestLiveTicks);
+        FinishFlush();
+    }
+
+    private async Task CompleteWriteAsync(ValueTask write, byte[] buffer, int publications, int bytes, long oldestLiveTicks)
+    {
+        try
+        {
+            await write.ConfigureAwait(false);
+            Written(publications, bytes, oldestLiveTicks);
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            Abort();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        FinishFlush();
     }
 
     /// <summary>For connections whose stream the server does not own (WebSockets over HTTP/2): one send per frame.</summary>
-    private async Task WriteFramesOneByOneAsync()
+    private async Task SendOneByOneAsync()
     {
-        var reader = _outbound.Reader;
-        var metrics = _events.Metrics;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var frames = new List<OutboundFrame>();
+        var batch = new FrameBatch([], frames);
+        _queue.TakeInto(ref batch, FlushScheduler.BatchBytes);
+        try
         {
-            while (reader.TryRead(out var frame))
+            foreach (var frame in frames)
             {
-                if (frame.CountsAsLive)
+                if (Socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
                 {
-                    Interlocked.Decrement(ref _liveDepth);
-                }
-
-                if (CloseRequest is { DrainFirst: false })
-                {
-                    return;
+                    break;
                 }
 
                 await Socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
-                metrics.FramesSent(frame.PublishedUtcTicks != 0 ? 1 : 0, frame.Bytes.Length);
-                if (frame.CountsAsLive && frame.PublishedUtcTicks != 0)
-                {
-                    metrics.DeliveryLatency(frame.PublishedUtcTicks);
-                }
             }
+
+            Written(batch.Publications, batch.Length, batch.OldestLiveTicks);
+        }
+        catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            Abort();
+        }
+
+        FinishFlush();
+    }
+
+    // Counted per batch: shared totals are touched once per write, and one latency sample per batch (its
+    // oldest live frame, the one that waited longest) keeps the hot path cheap.
+    private void Written(int publications, int bytes, long oldestLiveTicks)
+    {
+        _events.Metrics.FramesSent(publications, bytes);
+        if (oldestLiveTicks != 0)
+        {
+            _events.Metrics.DeliveryLatency(oldestLiveTicks);
         }
     }
 
-    private const int MaxHeaderBytes = 10;
-
-    /// <summary>Writes an unmasked, final text frame (RFC 6455 section 5.2) and returns its length.</summary>
-    private static int WriteTextFrame(ReadOnlySpan<byte> payload, Span<byte> destination)
+    /// <summary>
+    /// After a write: more frames (or the close) waiting means another round; otherwise the connection goes
+    /// idle, and the next frame queued schedules it again. Once the queue is finished, the close may follow.
+    /// </summary>
+    private void FinishFlush()
     {
-        destination[0] = 0x81; // FIN + text
-        int header;
-        if (payload.Length < 126)
+        if (_queue.IsFinished)
         {
-            destination[1] = (byte)payload.Length;
-            header = 2;
-        }
-        else if (payload.Length <= ushort.MaxValue)
-        {
-            destination[1] = 126;
-            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payload.Length);
-            header = 4;
-        }
-        else
-        {
-            destination[1] = 127;
-            BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payload.Length);
-            header = 10;
+            // Stays "scheduled" for good: nothing is written after this.
+            _finished.TrySetResult();
+            return;
         }
 
-        payload.CopyTo(destination[header..]);
-        return header + payload.Length;
+        if (_queue.NeedsFlush)
+        {
+            _flusher.Schedule(this);
+            return;
+        }
+
+        Volatile.Write(ref _flushState, Idle);
+
+        // A frame queued between the check and the reset saw "scheduled" and did not schedule: look again.
+        if (_queue.NeedsFlush && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        {
+            _flusher.Schedule(this);
+        }
     }
 
     internal void DisposeResources()

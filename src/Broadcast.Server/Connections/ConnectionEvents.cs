@@ -9,6 +9,9 @@ internal sealed class ConnectionEvents(IOptions<BroadcastOptions> options, Broad
 {
     public TimeSpan CloseTimeout { get; } = options.Value.CloseTimeout;
 
+    /// <summary>Writes every connection's queued frames, in rounds at most <c>Broadcast:FlushInterval</c> apart.</summary>
+    public FlushScheduler Flusher { get; } = new(options.Value.FlushInterval, Environment.ProcessorCount);
+
     public BroadcastMetrics Metrics => metrics;
 
     public void SlowConsumer(ClientConnection connection)

@@ -72,11 +72,14 @@ public static class ProtocolErrors
     public static readonly ProtocolError RateLimited = ProtocolError.Define(
         "rate_limited", "Too many publishes from this connection: slow down. Nothing was published.");
 
+    public static readonly ProtocolError MessagesDropped = ProtocolError.Define(
+        "messages_dropped", "Messages were dropped because this client reads too slowly (the channel drops rather than disconnects).");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
         HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
-        Forbidden, TokenInvalid, UserMismatch,
+        Forbidden, TokenInvalid, UserMismatch, MessagesDropped,
     ];
 }

@@ -66,6 +66,18 @@ public static class ServerFrames
         writer.WriteNumber("offset"u8, position.Offset);
     });
 
+    /// <summary>
+    /// Tells a subscriber that <paramref name="count"/> publications of the channel were dropped because it
+    /// reads too slowly (the channel's slow-consumer policy drops rather than disconnects). The offsets of
+    /// the publications that follow show the gap; history has the missing ones while they last.
+    /// </summary>
+    public static byte[] Dropped(string channel, int count) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "dropped"u8);
+        writer.WriteString("channel"u8, channel);
+        writer.WriteNumber("count"u8, count);
+    });
+
     /// <summary>The answer to an accepted <c>auth</c> request: who the connection now is, and until when.</summary>
     public static byte[] Authenticated(string? id, string? user, DateTimeOffset expires) => Write(writer =>
     {

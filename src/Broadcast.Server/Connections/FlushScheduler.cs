@@ -1,0 +1,105 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+
+namespace Broadcast.Server.Connections;
+
+/// <summary>
+/// Writes connections' queued frames in rounds. Queuing a frame marks its connection dirty (once, however
+/// many frames follow); a round then writes every dirty connection's frames with one write each. Rounds
+/// start at most once per <see cref="Interval"/>: a frame arriving after a quiet spell is written at once,
+/// while under load each write carries every frame that arrived since the last round, so the cost of a
+/// send is shared by many deliveries. The work is split over one shard per core, each running at most one
+/// round at a time on the thread pool; a round never waits for a socket (a write that cannot complete at
+/// once finishes on its own and the connection rejoins a later round).
+/// </summary>
+internal sealed class FlushScheduler
+{
+    /// <summary>Data frames up to this size are batched in one buffer; larger ones get a buffer of their own.</summary>
+    public const int BatchBytes = 32 * 1024;
+
+    private readonly Shard[] _shards;
+
+    public FlushScheduler(TimeSpan interval, int shards)
+    {
+        Interval = interval;
+        _shards = new Shard[Math.Max(1, shards)];
+        for (var i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new Shard(interval);
+        }
+    }
+
+    public TimeSpan Interval { get; }
+
+    /// <summary>Adds the connection to its shard's next round. The caller guarantees it is not already waiting.</summary>
+    public void Schedule(ClientConnection connection) =>
+        _shards[(int)((ulong)connection.Id % (ulong)_shards.Length)].Schedule(connection);
+
+    private sealed class Shard : IThreadPoolWorkItem
+    {
+        private readonly ConcurrentQueue<ClientConnection> _dirty = new();
+        private readonly long _intervalTicks;
+        private readonly Timer? _timer;
+        private int _roundPending;
+        private long _lastRoundStart;
+        private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BatchBytes);
+
+        public Shard(TimeSpan interval)
+        {
+            _intervalTicks = (long)(interval.TotalSeconds * Stopwatch.Frequency);
+            _lastRoundStart = Stopwatch.GetTimestamp() - _intervalTicks;
+            if (_intervalTicks > 0)
+            {
+                _timer = new Timer(static state => ((Shard)state!).RunSoon(), this, Timeout.Infinite, Timeout.Infinite);
+            }
+        }
+
+        public void Schedule(ClientConnection connection)
+        {
+            _dirty.Enqueue(connection);
+            if (Interlocked.CompareExchange(ref _roundPending, 1, 0) == 0)
+            {
+                StartRound();
+            }
+        }
+
+        public void Execute()
+        {
+            _lastRoundStart = Stopwatch.GetTimestamp();
+
+            // Only the connections dirty when the round began: one that gets new frames while the round
+            // runs waits for the next, so its frames are written together.
+            for (var remaining = _dirty.Count; remaining > 0 && _dirty.TryDequeue(out var connection); remaining--)
+            {
+                connection.Flush(ref _buffer);
+            }
+
+            if (!_dirty.IsEmpty)
+            {
+                StartRound();
+                return;
+            }
+
+            Volatile.Write(ref _roundPending, 0);
+            if (!_dirty.IsEmpty && Interlocked.CompareExchange(ref _roundPending, 1, 0) == 0)
+            {
+                StartRound();
+            }
+        }
+
+        private void StartRound()
+        {
+            var wait = _intervalTicks - (Stopwatch.GetTimestamp() - Volatile.Read(ref _lastRoundStart));
+            if (_timer is null || wait <= 0)
+            {
+                RunSoon();
+                return;
+            }
+
+            _timer.Change(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), Timeout.InfiniteTimeSpan);
+        }
+
+        private void RunSoon() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+}
