@@ -52,7 +52,12 @@ public static class BroadcastServer
         builder.Services.AddSingleton<Security.ConnectionLimiter>();
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
             .Configure<IOptions<BroadcastOptions>>((kestrel, broadcast) =>
-                kestrel.Limits.RequestHeadersTimeout = broadcast.Value.Limits.HandshakeTimeout);
+            {
+                // Both: a client that sends nothing at all waits on Kestrel's keep-alive timeout (130 s by
+                // default), not on the request-headers one; neither may hold a connection past the deadline.
+                kestrel.Limits.RequestHeadersTimeout = broadcast.Value.Limits.HandshakeTimeout;
+                kestrel.Limits.KeepAliveTimeout = broadcast.Value.Limits.HandshakeTimeout;
+            });
         builder.Services.AddSingleton<Security.PublishRateLimiterFactory>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());

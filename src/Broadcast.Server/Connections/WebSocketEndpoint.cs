@@ -146,6 +146,14 @@ internal sealed class WebSocketEndpoint(
             // The peer vanished, the keep-alive timed out, or the socket was aborted: not an error of ours.
             reason = connection.CloseRequest?.Label ?? "connection_lost";
         }
+        catch (Exception ex)
+        {
+            // A fault of the server, not of the client: this connection alone closes with 1011. The
+            // details go to the log only; the close reason stays empty so nothing internal leaks.
+            ConnectionLog.ServerFault(logger, ex, connection.Id);
+            reason = "server_error";
+            connection.RequestClose(new CloseRequest(WebSocketCloseStatus.InternalServerError, "", DrainFirst: false, events.CloseTimeout));
+        }
         finally
         {
             registry.Remove(connection);

@@ -41,8 +41,10 @@ public sealed class LimitsOptions
     public int RateLimitStrikes { get; set; } = 50;
 
     /// <summary>
-    /// How long a client may take to send its request headers (Kestrel's RequestHeadersTimeout): a client
-    /// that drips its headers to hold a connection open is cut off; normal handshakes take milliseconds.
+    /// How long a client may take to send its request headers (Kestrel's RequestHeadersTimeout), and how
+    /// long a new or idle HTTP connection may wait for a request (Kestrel's KeepAliveTimeout): a client
+    /// that drips its headers, or connects and sends nothing, to hold a connection open is cut off;
+    /// normal handshakes take milliseconds.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:05:00", ErrorMessage = "Broadcast:Limits:HandshakeTimeout must be between {1} and {2}.")]
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);

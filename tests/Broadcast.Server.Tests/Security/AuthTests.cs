@@ -293,10 +293,11 @@ public sealed class AuthTests
         var wsUri = new Uri($"ws://{baseAddress.Authority}/ws/events");
         var valid = TestTokens.Hs256(TestTokens.Claims("quinn"));
         var invalid = "invalid-token-" + Guid.NewGuid().ToString("N");
+        var payload = "payload-" + Guid.NewGuid().ToString("N");
 
         await using (var client = await TestClient.ConnectAsync(new Uri(wsUri + "?access_token=" + valid + "&other=1")))
         {
-            await client.SendMessageAsync("hello");
+            await client.SendMessageAsync(payload);
             await client.CloseAsync();
             await client.ReceiveUntilCloseAsync();
         }
@@ -312,6 +313,7 @@ public sealed class AuthTests
         Assert.DoesNotContain(valid.Split('.')[2], output, StringComparison.Ordinal);
         Assert.DoesNotContain(invalid, output, StringComparison.Ordinal);
         Assert.DoesNotContain("access_token", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(payload, output, StringComparison.Ordinal);
     }
 
     private static async Task ExpectErrorAsync(ExtendedClient client, string code, string id)

@@ -1,0 +1,235 @@
+using System.Buffers.Binary;
+using System.Net.WebSockets;
+using System.Text;
+using Broadcast.Server.Connections;
+using CsCheck;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Broadcast.Server.Tests.Connections;
+
+/// <summary>The services a connection needs, from a server that is built but never started.</summary>
+public sealed class ConnectionServices : IAsyncDisposable
+{
+    private readonly WebApplication _app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"]);
+
+    internal ConnectionEvents Events => _app.Services.GetRequiredService<ConnectionEvents>();
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+}
+
+/// <summary>
+/// Property tests of the connection registry and of a connection's outbound queue, against simple models:
+/// a set of connections, and a bounded FIFO that closes its connection (1008) instead of growing.
+/// </summary>
+public sealed class ConnectionPropertyTests(ConnectionServices services) : IClassFixture<ConnectionServices>
+{
+    /// <summary>A stream that keeps what the server writes to it and never has anything to read.</summary>
+    private sealed class CaptureStream : MemoryStream
+    {
+        public override int Read(byte[] buffer, int offset, int count) => 0;
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
+    }
+
+    private ClientConnection NewConnection(long id, Stream stream, int capacity = 16)
+    {
+        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        return new ClientConnection(id, "node", socket, output: null, remoteAddress: null, isLegacy: false, capacity, services.Events);
+    }
+
+    /// <summary>The frames a server wrote (unmasked, RFC 6455 section 5.2): opcode and payload.</summary>
+    private static List<(int Opcode, byte[] Payload)> ParseFrames(byte[] bytes)
+    {
+        var frames = new List<(int, byte[])>();
+        var position = 0;
+        while (position < bytes.Length)
+        {
+            var opcode = bytes[position] & 0x0F;
+            long length = bytes[position + 1] & 0x7F;
+            position += 2;
+            if (length == 126)
+            {
+                length = BinaryPrimitives.ReadUInt16BigEndian(bytes.AsSpan(position));
+                position += 2;
+            }
+            else if (length == 127)
+            {
+                length = (long)BinaryPrimitives.ReadUInt64BigEndian(bytes.AsSpan(position));
+                position += 8;
+            }
+
+            frames.Add((opcode, bytes.AsSpan(position, (int)length).ToArray()));
+            position += (int)length;
+        }
+
+        return frames;
+    }
+
+    [Fact]
+    public void The_registry_holds_exactly_the_connections_added_and_not_removed()
+    {
+        // An operation adds a new connection (-1) or removes the n-th one ever added (which may be gone already).
+        Gen.Int[-1, 30].List[0, 80].Sample(operations =>
+        {
+            var registry = new ConnectionRegistry();
+            var everAdded = new List<ClientConnection>();
+            var model = new HashSet<long>();
+            foreach (var operation in operations)
+            {
+                if (operation < 0 || operation >= everAdded.Count)
+                {
+                    var connection = NewConnection(registry.NextId(), Stream.Null);
+                    Assert.DoesNotContain(connection.Id, everAdded.Select(c => c.Id));
+                    everAdded.Add(connection);
+                    registry.Add(connection);
+                    model.Add(connection.Id);
+                }
+                else
+                {
+                    Assert.Equal(model.Remove(everAdded[operation].Id), registry.Remove(everAdded[operation]));
+                }
+
+                Assert.Equal(model.Count, registry.Count);
+            }
+
+            Assert.Equal(model.Order(), registry.All().Select(c => c.Id).Order());
+            foreach (var connection in everAdded)
+            {
+                connection.DisposeResources();
+            }
+        }, iter: 500);
+    }
+
+    [Fact]
+    public async Task Concurrent_adds_removes_and_enumerations_never_show_a_stranger_or_a_duplicate()
+    {
+        var registry = new ConnectionRegistry();
+        var known = new System.Collections.Concurrent.ConcurrentDictionary<long, byte>();
+        var survivors = new System.Collections.Concurrent.ConcurrentBag<long>();
+        using var stop = new CancellationTokenSource();
+
+        var churners = Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
+        {
+            var random = new Random(worker);
+            var mine = new List<ClientConnection>();
+            for (var i = 0; i < 5_000; i++)
+            {
+                if (mine.Count == 0 || random.Next(3) > 0)
+                {
+                    var connection = NewConnection(registry.NextId(), Stream.Null);
+                    Assert.True(known.TryAdd(connection.Id, 0), "an id was handed out twice");
+                    registry.Add(connection);
+                    mine.Add(connection);
+                }
+                else
+                {
+                    var index = random.Next(mine.Count);
+                    Assert.True(registry.Remove(mine[index]));
+                    mine[index].DisposeResources();
+                    mine.RemoveAt(index);
+                }
+            }
+
+            foreach (var connection in mine)
+            {
+                survivors.Add(connection.Id);
+            }
+        })).ToArray();
+
+        // Broadcasts enumerate while connections come and go.
+        var enumerating = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var seen = new HashSet<long>();
+                foreach (var connection in registry.All())
+                {
+                    Assert.True(seen.Add(connection.Id), "a connection was enumerated twice");
+                    Assert.True(known.ContainsKey(connection.Id), "a connection that was never added was enumerated");
+                }
+            }
+        });
+
+        await Task.WhenAll(churners);
+        await stop.CancelAsync();
+        await enumerating;
+        Assert.Equal(survivors.Order(), registry.All().Select(c => c.Id).Order());
+        Assert.Equal(survivors.Count, registry.Count);
+    }
+
+    [Fact]
+    public async Task The_outbound_queue_is_a_bounded_FIFO_that_closes_the_slow_consumer_instead_of_growing()
+    {
+        // true: a live frame (a broadcast, counted against the capacity); false: a replayed one (not counted).
+        var cases = Gen.Select(Gen.Int[1, 12], Gen.Bool.List[0, 40]);
+        await cases.SampleAsync(async testCase =>
+        {
+            var (capacity, operations) = testCase;
+            using var stream = new CaptureStream();
+            var connection = NewConnection(1, stream, capacity);
+            var accepted = new List<string>();
+            var live = 0;
+            var overflowed = false;
+            for (var i = 0; i < operations.Count; i++)
+            {
+                var text = $"frame {i}";
+                var bytes = Encoding.UTF8.GetBytes(text);
+                if (operations[i])
+                {
+                    var expected = !overflowed && live < capacity;
+                    Assert.Equal(expected, connection.TryEnqueue(bytes));
+                    if (expected)
+                    {
+                        live++;
+                        accepted.Add(text);
+                    }
+                    else
+                    {
+                        overflowed = true;
+                    }
+                }
+                else
+                {
+                    Assert.Equal(!overflowed, connection.EnqueueReplay(bytes));
+                    if (!overflowed)
+                    {
+                        accepted.Add(text);
+                    }
+                }
+
+                if (!overflowed)
+                {
+                    Assert.Equal(live, connection.QueuedFrames);
+                    Assert.Null(connection.CloseRequest);
+                }
+                else
+                {
+                    Assert.Equal(WebSocketCloseStatus.PolicyViolation, connection.CloseRequest!.Status);
+                }
+            }
+
+            // Shut down with a drain (or find the slow-consumer close), then let the single writer run.
+            connection.RequestClose(new CloseRequest(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", DrainFirst: true, TimeSpan.FromMinutes(1)));
+            await connection.RunWriterAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            connection.DisposeResources();
+
+            var frames = ParseFrames(stream.ToArray());
+            var close = frames[^1];
+            Assert.Equal(0x8, close.Opcode);
+            var data = frames.SkipLast(1).Select(f => Encoding.UTF8.GetString(f.Payload)).ToList();
+            if (overflowed)
+            {
+                // A slow consumer gets nothing more, only its close.
+                Assert.Empty(data);
+                Assert.Equal(1008, BinaryPrimitives.ReadUInt16BigEndian(close.Payload));
+            }
+            else
+            {
+                // Everything accepted, exactly once, in the order it was queued; then the close.
+                Assert.Equal(accepted, data);
+                Assert.Equal(1001, BinaryPrimitives.ReadUInt16BigEndian(close.Payload));
+            }
+        }, iter: 300);
+    }
+}
