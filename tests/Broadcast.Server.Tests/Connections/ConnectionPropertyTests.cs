@@ -159,57 +159,71 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
     }
 
     [Fact]
-    public async Task The_outbound_queue_is_a_bounded_FIFO_that_closes_the_slow_consumer_instead_of_growing()
+    public void The_outbound_queue_is_a_bounded_FIFO_that_refuses_live_frames_past_its_capacity_instead_of_growing()
     {
         // true: a live frame (a broadcast, counted against the capacity); false: a replayed one (not counted).
-        var cases = Gen.Select(Gen.Int[1, 12], Gen.Bool.List[0, 40]);
-        await cases.SampleAsync(async testCase =>
+        var cases = Gen.Select(Gen.Int[1, 12], Gen.Bool.List[0, 40], Gen.Int[0, 40]);
+        cases.Sample(testCase =>
         {
-            var (capacity, operations) = testCase;
-            using var stream = new CaptureStream();
-            var connection = NewConnection(1, stream, capacity);
+            var (capacity, operations, takeAfter) = testCase;
+            var queue = new OutboundQueue(capacity);
             var accepted = new List<string>();
+            var taken = new List<string>();
             var live = 0;
-            var overflowed = false;
             for (var i = 0; i < operations.Count; i++)
             {
-                var text = $"frame {i}";
-                var bytes = Encoding.UTF8.GetBytes(text);
-                if (operations[i])
+                if (i == takeAfter)
                 {
-                    var expected = !overflowed && live < capacity;
-                    Assert.Equal(expected, connection.TryEnqueue(bytes));
-                    if (expected)
-                    {
-                        live++;
-                        accepted.Add(text);
-                    }
-                    else
-                    {
-                        overflowed = true;
-                    }
-                }
-                else
-                {
-                    Assert.Equal(!overflowed, connection.EnqueueReplay(bytes));
-                    if (!overflowed)
-                    {
-                        accepted.Add(text);
-                    }
+                    // The writer catching up in the middle frees the room its live frames held.
+                    taken.AddRange(Take(queue));
+                    live = 0;
                 }
 
-                if (!overflowed)
+                var text = $"frame {i}";
+                var frame = new OutboundFrame(Encoding.UTF8.GetBytes(text), operations[i] ? OutboundFrameKind.Live : OutboundFrameKind.Replay);
+                var result = queue.TryAdd(frame, out var dropped);
+                Assert.Equal(0, dropped);
+                if (operations[i] && live >= capacity)
                 {
-                    Assert.Equal(live, connection.QueuedFrames);
-                    Assert.Null(connection.CloseRequest);
+                    // A full queue grows no further: the caller closes the slow consumer instead.
+                    Assert.Equal(OutboundQueue.AddResult.Overflow, result);
+                    continue;
                 }
-                else
-                {
-                    Assert.Equal(WebSocketCloseStatus.PolicyViolation, connection.CloseRequest!.Status);
-                }
+
+                Assert.Equal(OutboundQueue.AddResult.Queued, result);
+                live += operations[i] ? 1 : 0;
+                accepted.Add(text);
+                Assert.Equal(live, queue.LiveCount);
             }
 
-            // Shut down with a drain (or find the slow-consumer close), then let the single writer run.
+            Assert.Equal(0, queue.Complete(discardPending: false));
+            Assert.Equal(OutboundQueue.AddResult.Closed, queue.TryAdd(new OutboundFrame(new byte[1], OutboundFrameKind.Live), out _));
+            taken.AddRange(Take(queue));
+
+            // Everything accepted, exactly once, in the order it was queued.
+            Assert.Equal(accepted, taken);
+            Assert.True(queue.IsFinished);
+        }, iter: 300);
+    }
+
+    [Fact]
+    public async Task A_connection_writes_what_it_queued_in_order_and_then_its_close()
+    {
+        var cases = Gen.Int[0, 16];
+        await cases.SampleAsync(async count =>
+        {
+            using var stream = new CaptureStream();
+            var connection = NewConnection(1, stream, capacity: 16);
+            var accepted = new List<string>();
+            for (var i = 0; i < count; i++)
+            {
+                var text = $"frame {i}";
+                Assert.True(i % 2 == 0
+                    ? connection.EnqueuePublication(Encoding.UTF8.GetBytes(text), 0, source: null)
+                    : connection.EnqueueReplay(Encoding.UTF8.GetBytes(text)));
+                accepted.Add(text);
+            }
+
             connection.RequestClose(new CloseRequest(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", DrainFirst: true, TimeSpan.FromMinutes(1)));
             await connection.RunWriterAsync().WaitAsync(TimeSpan.FromSeconds(30));
             connection.DisposeResources();
@@ -217,19 +231,16 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
             var frames = ParseFrames(stream.ToArray());
             var close = frames[^1];
             Assert.Equal(0x8, close.Opcode);
-            var data = frames.SkipLast(1).Select(f => Encoding.UTF8.GetString(f.Payload)).ToList();
-            if (overflowed)
-            {
-                // A slow consumer gets nothing more, only its close.
-                Assert.Empty(data);
-                Assert.Equal(1008, BinaryPrimitives.ReadUInt16BigEndian(close.Payload));
-            }
-            else
-            {
-                // Everything accepted, exactly once, in the order it was queued; then the close.
-                Assert.Equal(accepted, data);
-                Assert.Equal(1001, BinaryPrimitives.ReadUInt16BigEndian(close.Payload));
-            }
-        }, iter: 300);
+            Assert.Equal(1001, BinaryPrimitives.ReadUInt16BigEndian(close.Payload));
+            Assert.Equal(accepted, frames.SkipLast(1).Select(f => Encoding.UTF8.GetString(f.Payload)));
+        }, iter: 100);
+    }
+
+    private static List<string> Take(OutboundQueue queue)
+    {
+        var frames = new List<OutboundFrame>();
+        var batch = new FrameBatch([], frames);
+        queue.TakeInto(ref batch, int.MaxValue);
+        return [.. frames.Select(f => Encoding.UTF8.GetString(f.Bytes.Span))];
     }
 }
