@@ -27,6 +27,13 @@ public sealed class AuthOptions
     /// </summary>
     public string? PublicKeyPem { get; set; }
 
+    /// <summary>
+    /// Path of a PEM file holding that public key, instead of <see cref="PublicKeyPem"/> (set at most one of
+    /// the two): a mounted secret or a key rotated by replacing the file. Read at start-up; a missing,
+    /// unreadable or invalid file stops the server.
+    /// </summary>
+    public string? PublicKeyPemFile { get; set; }
+
     /// <summary>Tolerance for clocks that differ between the token issuer and this server (exp and nbf).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Broadcast:Auth:ClockSkew must be between {1} and {2}.")]
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
