@@ -85,7 +85,9 @@ start_server() {
            dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     broadcast-v2)
       PORT=18083; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=v2
+      # The v2 bench uses its own channel ("bench"); anonymous clients get only "events" by default.
       cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
+           Broadcast__Auth__AnonymousSubscribe='*' Broadcast__Auth__AnonymousPublish='*'
            dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     broadcast-redis)
       # The same server on the Redis engine: every publication goes through a Lua script and Redis

@@ -18,6 +18,8 @@ echo "--- self-contained publish"
 dotnet publish src/Broadcast.Server -c Release -r linux-x64 --self-contained -o "$work/app" -nologo -v:q
 test -x "$work/app/Broadcast.Server"
 if [ -f web/dist/index.html ]; then test -f "$work/app/webapp/index.html"; fi
+# Development settings open every channel to anonymous clients: they must never ship.
+test ! -e "$work/app/appsettings.Development.json"
 
 echo "--- the published binary"
 # Without DOTNET_ROOT: the build must carry its own runtime.

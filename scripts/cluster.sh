@@ -33,9 +33,13 @@ else
   echo "Started Redis on port $REDIS_PORT"
 fi
 
+# A local playground: anonymous clients may use every channel (the default is only "events"), so the web
+# app's other channels work as with "dotnet run" (docs/security.md, "Anonymous access").
 for port in 8001 8002 8003; do
   Broadcast__Engine=Redis \
   Broadcast__Redis__Configuration="127.0.0.1:$REDIS_PORT" \
+  Broadcast__Auth__AnonymousSubscribe='*' \
+  Broadcast__Auth__AnonymousPublish='*' \
     dotnet "$SERVER_DLL" --urls "http://localhost:$port" >"$LOGS/node-$port.log" 2>&1 &
   pids+=($!)
 done

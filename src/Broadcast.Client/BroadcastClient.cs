@@ -29,6 +29,7 @@ public sealed class BroadcastClient : IAsyncDisposable
     private long _nextId;
     private Connection? _connection;
     private string? _session;
+    private string? _accessToken;
     private int _maxMessageBytes;
     private ConnectionState _state;
     private bool _started;
@@ -46,6 +47,7 @@ public sealed class BroadcastClient : IAsyncDisposable
 
         _options = options;
         _random = options.Random ?? Random.Shared;
+        _accessToken = options.AccessToken;
     }
 
     /// <summary>The connection state; <see cref="StateChanged"/> reports every change.</summary>
@@ -84,6 +86,13 @@ public sealed class BroadcastClient : IAsyncDisposable
     /// application must resynchronize.
     /// </summary>
     public event EventHandler<ChannelRecovery>? RecoveryFailed;
+
+    /// <summary>
+    /// The server ended a subscription by itself, e.g. because a refreshed token no longer allows the channel
+    /// (<see cref="ErrorCodes.Forbidden"/>). The subscription is removed (it is not renewed after reconnects) and its
+    /// <see cref="Subscription.Publications"/> completes with a <see cref="BroadcastException"/> of the same code.
+    /// </summary>
+    public event EventHandler<SubscriptionEnd>? SubscriptionEnded;
 
     /// <summary>Replaces the WebSocket for unit tests.</summary>
     internal Func<IClientTransport> TransportFactory { get; set; } = () => new WebSocketTransport();
@@ -227,6 +236,30 @@ public sealed class BroadcastClient : IAsyncDisposable
         return new PublishResult(ack.String("channel") ?? channel, ack.Int64("offset"), ack.String("epoch") ?? "", ack.Bool("duplicate"));
     }
 
+    /// <summary>
+    /// Sends a fresh token for the open connection (the <c>auth</c> request), before the current one expires:
+    /// the server keeps the connection open with the new token's deadline and permissions. Subscriptions the
+    /// new token no longer allows end first (<see cref="SubscriptionEnded"/>). Once accepted, the token is also
+    /// the one later reconnects present.
+    /// </summary>
+    /// <param name="token">The new token; it must name the same user as the connection's current one.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <exception cref="BroadcastException">
+    /// The server refused it (<see cref="ErrorCodes.TokenInvalid"/>, <see cref="ErrorCodes.UserMismatch"/>); the
+    /// connection keeps its current token.
+    /// </exception>
+    public async Task<AuthResult> AuthenticateAsync(string token, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        var reply = await RequestAsync(RequestKind.Auth, id => Frames.Auth(id, token), cancellationToken);
+        lock (_gate)
+        {
+            _accessToken = token;
+        }
+
+        return new AuthResult(reply.String("user"), reply.Timestamp("expires"));
+    }
+
     /// <summary>Reads up to <paramref name="limit"/> publications of <paramref name="channel"/> after offset <paramref name="since"/>, oldest first.</summary>
     /// <param name="channel">The channel; the client need not be subscribed.</param>
     /// <param name="since">Publications with a larger offset are returned.</param>
@@ -246,7 +279,7 @@ public sealed class BroadcastClient : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(channel);
         var reply = await RequestAsync(RequestKind.Read, id => Frames.Presence(id, channel), cancellationToken);
-        var members = reply.Array("members").Select(m => new PresenceMember(m.String("session") ?? "", m.String("name"))).ToList();
+        var members = reply.Array("members").Select(m => new PresenceMember(m.String("session") ?? "", m.String("name"), m.String("user"))).ToList();
         return new PresenceResult(channel, (int)reply.Int64("count"), members);
     }
 
@@ -383,7 +416,7 @@ public sealed class BroadcastClient : IAsyncDisposable
         deadline.CancelAfter(_options.AckTimeout);
         try
         {
-            var uri = _options.UriProvider?.Invoke() ?? _options.Uri!;
+            var uri = WithAccessToken(_options.UriProvider?.Invoke() ?? _options.Uri!);
             await connection.ConnectTransportAsync(uri, deadline.Token);
             connection.Start(Dispatch);
             connection.Send(Frames.Hello(SessionId, _options.Name));
@@ -432,7 +465,7 @@ public sealed class BroadcastClient : IAsyncDisposable
                 SendSubscribe(connection, subscription);
             }
 
-            foreach (var pending in _pending.Values.Where(p => p.Kind is RequestKind.Publish or RequestKind.Read).OrderBy(p => p.Sequence).ToList())
+            foreach (var pending in _pending.Values.Where(p => p.Kind is RequestKind.Publish or RequestKind.Read or RequestKind.Auth).OrderBy(p => p.Sequence).ToList())
             {
                 Transmit(connection, pending);
             }
@@ -600,7 +633,22 @@ public sealed class BroadcastClient : IAsyncDisposable
                     Complete(pending, frame);
                     break;
 
-                case "unsubscribed" or "history" or "presence":
+                case "unsubscribed" when id is null && frame.String("code") is { } code:
+                    // Not an answer: the server ended the subscription by itself (a refreshed token no longer allows it).
+                    if (subscription is not null)
+                    {
+                        _subscriptions.Remove(channel);
+                        DropSubscribeRequests(subscription);
+                        var ended = ToException(frame);
+                        subscription.Ready.TrySetException(ended);
+                        subscription.Complete(ended);
+                        var end = new SubscriptionEnd(channel, code, ended.Message);
+                        raise = () => EventRaiser.Raise(SubscriptionEnded, this, end);
+                    }
+
+                    break;
+
+                case "unsubscribed" or "history" or "presence" or "authenticated":
                     Complete(pending, frame);
                     break;
 
@@ -621,7 +669,7 @@ public sealed class BroadcastClient : IAsyncDisposable
                 case "join" or "leave":
                     if (subscription is { Presence: true })
                     {
-                        var change = new PresenceChange(channel, type == "join", new PresenceMember(frame.String("session") ?? "", frame.String("name")));
+                        var change = new PresenceChange(channel, type == "join", new PresenceMember(frame.String("session") ?? "", frame.String("name"), frame.String("user")));
                         raise = () => subscription.RaisePresenceChanged(change);
                     }
 
@@ -692,6 +740,26 @@ public sealed class BroadcastClient : IAsyncDisposable
         }
 
         pending.Reply.TrySetException(error);
+    }
+
+    /// <summary>The address with the current token as <c>access_token</c> (replacing one the address may carry).</summary>
+    private Uri WithAccessToken(Uri uri)
+    {
+        string? token;
+        lock (_gate)
+        {
+            token = _accessToken;
+        }
+
+        if (token is null)
+        {
+            return uri;
+        }
+
+        var query = uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries)
+            .Where(p => !p.StartsWith("access_token=", StringComparison.OrdinalIgnoreCase) && !string.Equals(p, "access_token", StringComparison.OrdinalIgnoreCase))
+            .Append("access_token=" + Uri.EscapeDataString(token));
+        return new UriBuilder(uri) { Query = string.Join('&', query) }.Uri;
     }
 
     private static BroadcastException ToException(JsonElement frame) =>

@@ -12,6 +12,12 @@ public sealed class BroadcastClientOptions
     /// </summary>
     public Func<Uri>? UriProvider { get; init; }
 
+    /// <summary>
+    /// A bearer token (JWT) for the server, sent as the <c>access_token</c> query parameter of every connection
+    /// attempt. <see cref="BroadcastClient.AuthenticateAsync"/> replaces it for later reconnects.
+    /// </summary>
+    public string? AccessToken { get; init; }
+
     /// <summary>The display name sent in <c>hello</c> and shown in presence (at most 64 characters).</summary>
     public string? Name { get; init; }
 

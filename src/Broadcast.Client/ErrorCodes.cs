@@ -67,7 +67,10 @@ public static class ErrorCodes
     /// <summary>The connection publishes faster than the server allows; nothing was published. Slow down.</summary>
     public const string RateLimited = "rate_limited";
 
-    /// <summary>The connection's token (or anonymous access) does not allow this on that channel.</summary>
+    /// <summary>
+    /// The connection's token (or anonymous access) does not allow this on that channel. Also the code of
+    /// <see cref="BroadcastClient.SubscriptionEnded"/> when a refreshed token no longer allows a subscription.
+    /// </summary>
     public const string Forbidden = "forbidden";
 
     /// <summary>The token sent with an <c>auth</c> request is not valid.</summary>

@@ -18,6 +18,13 @@ internal static class Frames
         WriteIfNotNull(w, "name", name);
     });
 
+    public static byte[] Auth(string id, string token) => Write(w =>
+    {
+        w.WriteString("type", "auth");
+        w.WriteString("id", id);
+        w.WriteString("token", token);
+    });
+
     public static byte[] Subscribe(string id, string channel, string? sinceEpoch, long sinceOffset, bool presence) => Write(w =>
     {
         w.WriteString("type", "subscribe");

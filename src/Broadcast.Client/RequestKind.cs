@@ -14,4 +14,7 @@ internal enum RequestKind
 
     /// <summary>Sent again (history, presence): reading twice is harmless.</summary>
     Read,
+
+    /// <summary>Sent again (a token refresh): presenting the same token twice is harmless.</summary>
+    Auth,
 }

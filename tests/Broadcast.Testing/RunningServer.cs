@@ -29,6 +29,21 @@ public sealed class RunningServer : IAsyncDisposable
 
     public ConnectionRegistry Registry => App.Services.GetRequiredService<ConnectionRegistry>();
 
+    /// <summary>
+    /// Settings that undo the test default of open anonymous access (<c>*</c>): the server's own defaults, read
+    /// from <see cref="Broadcast.Server.Security.AuthOptions"/>. Merge them into the settings of a test about
+    /// anonymous permissions.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> DefaultAnonymousAccess { get; } = new Dictionary<string, string?>
+    {
+        ["Broadcast:Auth:AnonymousSubscribe"] = new Broadcast.Server.Security.AuthOptions().AnonymousSubscribe,
+        ["Broadcast:Auth:AnonymousPublish"] = new Broadcast.Server.Security.AuthOptions().AnonymousPublish,
+    };
+
+    /// <summary>
+    /// Starts a server. Unlike the shipped defaults, anonymous clients may use every channel (<c>*</c>), since
+    /// most tests are not about permissions; <paramref name="settings"/> override that and anything else.
+    /// </summary>
     public static async Task<RunningServer> StartAsync(IReadOnlyDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
         var app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"], builder =>
@@ -40,6 +55,10 @@ public sealed class RunningServer : IAsyncDisposable
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
                 // Most tests publish as fast as they can; the rate-limit tests turn the limit back on.
                 ["Broadcast:Limits:PublishRatePerSecond"] = "0",
+                // Most tests use channels other than the default one without a token. The server's own
+                // default opens only "events" to anonymous clients; tests about that pass DefaultAnonymousAccess.
+                ["Broadcast:Auth:AnonymousSubscribe"] = "*",
+                ["Broadcast:Auth:AnonymousPublish"] = "*",
             });
             builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
             configure?.Invoke(builder);

@@ -78,7 +78,14 @@ export class ServerProcess {
   }
 
   async start(timeoutMs = 60_000) {
-    const env = { ...process.env, ASPNETCORE_ENVIRONMENT: process.env.ASPNETCORE_ENVIRONMENT ?? 'Production', ...this.env };
+    const env = {
+      ...process.env,
+      ASPNETCORE_ENVIRONMENT: process.env.ASPNETCORE_ENVIRONMENT ?? 'Production',
+      // The pages join channels other than "events"; out of the box anonymous clients get only "events".
+      Broadcast__Auth__AnonymousSubscribe: '*',
+      Broadcast__Auth__AnonymousPublish: '*',
+      ...this.env,
+    };
     if (webAppPath) env.Broadcast__WebAppPath = webAppPath;
     const child = spawn(dotnet, [serverDll, '--urls', this.baseUrl], {
       cwd: dirname(serverDll),

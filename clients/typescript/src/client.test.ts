@@ -635,3 +635,12 @@ describe('against the in-memory fake server', () => {
     b.close();
   });
 });
+
+describe('withAccessToken', () => {
+  it('adds the token as access_token, replacing one the address carries', async () => {
+    const { withAccessToken } = await import('./client.js');
+    expect(withAccessToken('ws://h/ws/events', undefined)).toBe('ws://h/ws/events');
+    expect(withAccessToken('ws://h/ws/events', 'a.b c')).toBe('ws://h/ws/events?access_token=a.b%20c');
+    expect(withAccessToken('ws://h/ws/events?x=1&access_token=old#f', 'new')).toBe('ws://h/ws/events?x=1&access_token=new#f');
+  });
+});

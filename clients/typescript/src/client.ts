@@ -56,6 +56,11 @@ export interface ClientOptions {
   readonly url: string;
   /** Display name sent in `hello` (at most 64 characters), shown in presence. */
   readonly name?: string | undefined;
+  /**
+   * A bearer token (JWT), sent as the `access_token` query parameter of every connection attempt (browsers
+   * cannot set headers on a WebSocket). `authenticate()` replaces it for later reconnects.
+   */
+  readonly token?: string | undefined;
   /** A session id from an earlier welcome, to resume it. */
   readonly session?: string | undefined;
   /** WebSocket constructor; defaults to the global one. In Node 20 pass `WebSocket` from `ws`. */
@@ -133,6 +138,25 @@ export interface PresenceEvent {
   readonly channel: string;
   readonly session: string;
   readonly name: string | null;
+  /** The user id (`sub`) of the member's token; undefined for members without one. */
+  readonly user: string | undefined;
+}
+
+/** The answer to `authenticate()`. */
+export interface AuthResult {
+  /** The token's user id (`sub`), as presence shows it; null when the token has none. */
+  readonly user: string | null;
+  /** When the token expires (ISO-8601 UTC); refresh again before then. */
+  readonly expires: string | undefined;
+}
+
+/** The server ended a subscription by itself (e.g. `forbidden`: a refreshed token no longer allows the channel). */
+export interface SubscriptionEndedEvent {
+  readonly channel: string;
+  /** One of the server error codes, e.g. `forbidden`. */
+  readonly code: string;
+  /** The server's explanation, for people. */
+  readonly reason: string;
 }
 
 export interface PublishResult {
@@ -189,6 +213,11 @@ export interface ClientEvents {
   leave: PresenceEvent;
   /** A subscription was dropped because the server refused to (re)subscribe it. */
   subscriptionError: BroadcastError;
+  /**
+   * The server ended a subscription by itself (a refreshed token no longer allows it). The channel is no
+   * longer registered: it is not renewed after reconnects.
+   */
+  subscriptionEnded: SubscriptionEndedEvent;
   /** An error frame that answers no pending request, or a broken handshake. */
   error: BroadcastError;
 }
@@ -228,6 +257,7 @@ export class BroadcastClient {
 
   private sessionId: string | undefined;
   private displayName: string | undefined;
+  private accessToken: string | undefined;
   private limits: ServerLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChannels: undefined };
   private ready = false;
   private helloSent = false;
@@ -244,12 +274,15 @@ export class BroadcastClient {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 60_000;
     this.sessionId = isValidSession(options.session) ? options.session : undefined;
     this.displayName = options.name;
+    this.accessToken = options.token;
     this.idPrefix = `p${randomToken(options.random ?? Math.random, 8)}`;
     this.outbox = new Outbox(this.clock);
+    const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
     this.transport = new ReconnectingSocket({
       url: options.url,
       protocols: [SUBPROTOCOL],
-      createSocket: options.createSocket ?? socketFactory(options.WebSocket),
+      // Every attempt presents the newest token (the one authenticate() last had accepted).
+      createSocket: (url, protocols) => createSocket(withAccessToken(url, this.accessToken), protocols),
       clock: this.clock,
       ...(options.random ? { random: options.random } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -438,6 +471,34 @@ export class BroadcastClient {
     return promise;
   }
 
+  /**
+   * Sends a fresh token for the open connection (the `auth` request) before the current one expires: the
+   * server keeps the connection open with the new token's deadline and permissions. Subscriptions the new
+   * token no longer allows end first (`subscriptionEnded` events). Once accepted, the token is also the one
+   * later reconnects present. Rejects with `token_invalid` or `user_mismatch` (the connection keeps its
+   * current token). If the connection drops first, the request is sent again after the reconnect.
+   */
+  authenticate(token: string): Promise<AuthResult> {
+    this.assertOpen();
+    if (typeof token !== 'string' || token === '') {
+      return Promise.reject(new BroadcastError(ClientErrorCode.BadRequest, 'token must be a non-empty string'));
+    }
+    const id = this.newRequestId();
+    const promise = this.outbox.add<AuthResult>({
+      id,
+      kind: 'auth',
+      channel: '',
+      frame: encodeFrame({ type: 'auth', id, token }),
+      timeoutMs: this.requestTimeoutMs,
+      resend: true,
+    });
+    this.flush(id);
+    return promise.then((result) => {
+      this.accessToken = token;
+      return result;
+    });
+  }
+
   /** Publications with offsets greater than `since` (default 0), oldest first, at most `limit` (1-1000). */
   history(channel: string, since?: number, limit?: number): Promise<HistoryResult> {
     this.assertOpen();
@@ -554,6 +615,12 @@ export class BroadcastClient {
         return this.handleSubscribed(frame);
       case 'unsubscribed':
         if (frame.id !== undefined) this.outbox.resolve(frame.id, undefined);
+        else if (frame.code !== undefined) this.subscriptionEnded(frame.channel, frame.code, frame.error ?? frame.code);
+        return;
+      case 'authenticated':
+        if (frame.id !== undefined && this.outbox.get(frame.id)?.kind === 'auth') {
+          this.outbox.resolve(frame.id, { user: frame.user, expires: frame.expires } satisfies AuthResult);
+        }
         return;
       case 'ack':
         return this.handleAck(frame);
@@ -565,7 +632,7 @@ export class BroadcastClient {
       case 'leave': {
         const sub = this.subs.get(frame.channel);
         if (!sub?.presence) return;
-        this.events.emit(frame.type, { channel: frame.channel, session: frame.session, name: frame.name });
+        this.events.emit(frame.type, { channel: frame.channel, session: frame.session, name: frame.name, user: frame.user });
         return;
       }
       case 'error':
@@ -713,6 +780,17 @@ export class BroadcastClient {
     }
   }
 
+  /** The server ended a subscription by itself: forget it (no renewal after reconnects) and say so. */
+  private subscriptionEnded(channel: string, code: string, reason: string): void {
+    if (!this.subs.remove(channel)) return;
+    this.rejectWaiters(channel, new BroadcastError(code, reason, channel));
+    this.events.emit('subscriptionEnded', { channel, code, reason });
+    if (this.round?.waiting.delete(channel)) {
+      this.round.failed.push(channel);
+      this.maybeFinishRound();
+    }
+  }
+
   // ---- helpers -----------------------------------------------------------
 
   private sendSubscribe(sub: SubscriptionState): void {
@@ -775,6 +853,21 @@ export class BroadcastClient {
   private assertOpen(): void {
     if (this.closed) throw new Error('The client has been closed');
   }
+}
+
+/** `url` with `access_token=<token>` (replacing one it may carry); unchanged without a token. */
+export function withAccessToken(url: string, token: string | undefined): string {
+  if (token === undefined || token === '') return url;
+  const hash = url.indexOf('#');
+  const base = hash < 0 ? url : url.slice(0, hash);
+  const fragment = hash < 0 ? '' : url.slice(hash);
+  const question = base.indexOf('?');
+  const path = question < 0 ? base : base.slice(0, question);
+  const params = (question < 0 ? '' : base.slice(question + 1))
+    .split('&')
+    .filter((p) => p !== '' && p.split('=')[0]?.toLowerCase() !== 'access_token');
+  params.push(`access_token=${encodeURIComponent(token)}`);
+  return `${path}?${params.join('&')}${fragment}`;
 }
 
 function badChannel(channel: unknown): BroadcastError {

@@ -1,5 +1,6 @@
 export { BroadcastClient } from './client.js';
 export type {
+  AuthResult,
   ClientEvents,
   ClientOptions,
   ClientStats,
@@ -13,6 +14,7 @@ export type {
   ResumedEvent,
   SubscribeOptions,
   SubscribedInfo,
+  SubscriptionEndedEvent,
   UnrecoveredEvent,
 } from './client.js';
 export { BroadcastError } from './errors.js';

@@ -12,7 +12,7 @@ import { ClientErrorCode } from './codes.js';
 import { BroadcastError } from './errors.js';
 import type { Clock, TimerHandle } from './transport.js';
 
-export type RequestKind = 'publish' | 'history' | 'presence' | 'unsubscribe';
+export type RequestKind = 'publish' | 'history' | 'presence' | 'unsubscribe' | 'auth';
 
 export interface PendingRequest {
   readonly id: string;

@@ -35,6 +35,22 @@ describe('parseServerFrame', () => {
     });
   });
 
+  it('parses the server-ended unsubscribed notice, authenticated, and presence users', () => {
+    expect(parseServerFrame('{"type":"unsubscribed","channel":"room","code":"forbidden","error":"no"}')).toEqual({
+      type: 'unsubscribed', id: undefined, channel: 'room', code: 'forbidden', error: 'no',
+    });
+    expect(parseServerFrame('{"type":"authenticated","id":"a1","user":"alice","expires":"2026-11-26T11:00:00Z"}')).toEqual({
+      type: 'authenticated', id: 'a1', user: 'alice', expires: '2026-11-26T11:00:00Z',
+    });
+    expect(parseServerFrame('{"type":"authenticated","id":"a1","user":null,"expires":"x"}')).toMatchObject({ user: null, expires: undefined });
+    expect(
+      parseServerFrame('{"type":"presence","id":"p","channel":"c","count":2,"members":[{"session":"s1","name":"a","user":"alice"},{"session":"s2","name":null}]}'),
+    ).toMatchObject({ members: [{ session: 's1', name: 'a', user: 'alice' }, { session: 's2', name: null }] });
+    expect(parseServerFrame('{"type":"join","channel":"c","session":"s1","name":"a","user":"alice"}')).toEqual({
+      type: 'join', channel: 'c', session: 's1', name: 'a', user: 'alice',
+    });
+  });
+
   it('parses subscribed, ack, unsubscribed, history, presence, join/leave and errors', () => {
     expect(parseServerFrame('{"type":"subscribed","id":"r1","channel":"room","epoch":"e","offset":57,"recovered":true,"missed":16}')).toEqual({
       type: 'subscribed', id: 'r1', channel: 'room', epoch: 'e', offset: 57, recovered: true, missed: 16,

@@ -53,8 +53,15 @@ export interface PresenceRequestFrame {
   readonly id: string;
   readonly channel: string;
 }
+/** A fresh token for the open connection (`authenticated` or an error answers it). */
+export interface AuthFrame {
+  readonly type: 'auth';
+  readonly id: string;
+  readonly token: string;
+}
 export type ClientFrame =
   | HelloFrame
+  | AuthFrame
   | SubscribeFrame
   | UnsubscribeFrame
   | PublishFrame
@@ -88,6 +95,20 @@ export interface UnsubscribedFrame {
   readonly type: 'unsubscribed';
   readonly id: string | undefined;
   readonly channel: string;
+  /**
+   * Set (with `error`, and without `id`) when the server ended the subscription by itself, e.g. `forbidden`
+   * after a refreshed token no longer allows the channel.
+   */
+  readonly code: string | undefined;
+  readonly error: string | undefined;
+}
+/** The answer to `auth`: the connection's user and its new token's expiry. */
+export interface AuthenticatedFrame {
+  readonly type: 'authenticated';
+  readonly id: string | undefined;
+  readonly user: string | null;
+  /** ISO-8601 UTC, as the server wrote it. */
+  readonly expires: string | undefined;
 }
 export interface Publication {
   readonly offset: number;
@@ -121,6 +142,8 @@ export interface HistoryReplyFrame {
 export interface PresenceMember {
   readonly session: string;
   readonly name: string | null;
+  /** The user id (`sub`) of the token the member's connection had when it subscribed; absent without a token. */
+  readonly user?: string;
 }
 export interface PresenceReplyFrame {
   readonly type: 'presence';
@@ -134,6 +157,7 @@ export interface PresenceEventFrame {
   readonly channel: string;
   readonly session: string;
   readonly name: string | null;
+  readonly user: string | undefined;
 }
 export interface ErrorFrame {
   readonly type: 'error';
@@ -157,6 +181,7 @@ export type ServerFrame =
   | WelcomeFrame
   | SubscribedFrame
   | UnsubscribedFrame
+  | AuthenticatedFrame
   | PubFrame
   | AckFrame
   | HistoryReplyFrame
@@ -262,7 +287,9 @@ export function parseServerFrame(raw: string): ServerFrame {
       };
     case 'unsubscribed':
       if (channel === undefined) return unknown;
-      return { type: 'unsubscribed', id, channel };
+      return { type: 'unsubscribed', id, channel, code: str(d['code']), error: str(d['error']) };
+    case 'authenticated':
+      return { type: 'authenticated', id, user: str(d['user']) ?? null, expires: timestampOf(d['expires']) };
     case 'pub': {
       const pub = publicationOf(d);
       if (channel === undefined || epoch === undefined || pub === undefined) return unknown;
@@ -287,7 +314,9 @@ export function parseServerFrame(raw: string): ServerFrame {
       const members: PresenceMember[] = [];
       for (const m of list) {
         const session = isRecord(m) ? str(m['session']) : undefined;
-        if (isRecord(m) && session !== undefined) members.push({ session, name: nameOf(m['name']) });
+        if (!isRecord(m) || session === undefined) continue;
+        const user = str(m['user']);
+        members.push(user !== undefined ? { session, name: nameOf(m['name']), user } : { session, name: nameOf(m['name']) });
       }
       const count = offsetOf(d['count']) ?? members.length;
       return { type: 'presence', id, channel, count, members };
@@ -296,7 +325,7 @@ export function parseServerFrame(raw: string): ServerFrame {
     case 'leave': {
       const session = str(d['session']);
       if (channel === undefined || session === undefined) return unknown;
-      return { type: d['type'], channel, session, name: nameOf(d['name']) };
+      return { type: d['type'], channel, session, name: nameOf(d['name']), user: str(d['user']) };
     }
     case 'unrecovered':
       if (channel === undefined || epoch === undefined || offset === undefined) return unknown;

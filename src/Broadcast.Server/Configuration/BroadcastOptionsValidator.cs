@@ -36,21 +36,60 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
     /// <summary>The keys must be usable, and a server that requires tokens must be able to accept one.</summary>
     private static void ValidateAuth(Security.AuthOptions auth, List<string> failures)
     {
-        if (auth.PublicKeyPem is { Length: > 0 } pem)
+        const string Usable = "PEM of an RSA key of 2048 bits or more, or a P-256 EC key";
+        var hasPem = !string.IsNullOrEmpty(auth.PublicKeyPem);
+        var hasFile = !string.IsNullOrEmpty(auth.PublicKeyPemFile);
+        if (hasPem && hasFile)
         {
+            failures.Add("Broadcast:Auth:PublicKeyPem and Broadcast:Auth:PublicKeyPemFile are both set; set only one of them.");
+        }
+        else if (hasPem)
+        {
+            if (CheckPublicKey(auth.PublicKeyPem!) is { } problem)
+            {
+                failures.Add($"Broadcast:Auth:PublicKeyPem is not a usable public key ({Usable}): {problem}");
+            }
+        }
+        else if (hasFile)
+        {
+            var path = auth.PublicKeyPemFile!;
+            string? pem = null;
             try
             {
-                Security.TokenValidator.ReadPublicKey(pem);
+                pem = File.ReadAllText(path);
             }
-            catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)
+            catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
             {
-                failures.Add($"Broadcast:Auth:PublicKeyPem is not a usable public key (PEM of an RSA key of 2048 bits or more, or a P-256 EC key): {ex.Message}");
+                failures.Add($"Broadcast:Auth:PublicKeyPemFile points to '{path}', which does not exist (full path: {Path.GetFullPath(path)}).");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                failures.Add($"Broadcast:Auth:PublicKeyPemFile '{path}' cannot be read: {ex.Message}");
+            }
+
+            if (pem is not null && CheckPublicKey(pem) is { } problem)
+            {
+                failures.Add($"Broadcast:Auth:PublicKeyPemFile '{path}' does not hold a usable public key ({Usable}): {problem}");
             }
         }
 
-        if (auth.Required && string.IsNullOrEmpty(auth.HmacSecret) && string.IsNullOrEmpty(auth.PublicKeyPem))
+        if (auth.Required && string.IsNullOrEmpty(auth.HmacSecret) && !hasPem && !hasFile)
         {
-            failures.Add("Broadcast:Auth:Required is true but neither Broadcast:Auth:HmacSecret nor Broadcast:Auth:PublicKeyPem is set, so no token could ever be valid.");
+            failures.Add("Broadcast:Auth:Required is true but none of Broadcast:Auth:HmacSecret, Broadcast:Auth:PublicKeyPem and Broadcast:Auth:PublicKeyPemFile is set, so no token could ever be valid.");
+        }
+    }
+
+    /// <summary>Why <paramref name="pem"/> is not a usable public key, or null when it is.</summary>
+    private static string? CheckPublicKey(string pem)
+    {
+        try
+        {
+            Security.TokenValidator.ReadPublicKey(pem);
+            return null;
+        }
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            return ex.Message;
         }
     }
 

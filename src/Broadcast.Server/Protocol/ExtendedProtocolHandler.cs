@@ -46,7 +46,7 @@ internal sealed class ExtendedProtocolHandler(
                     Hello(connection, request);
                     break;
                 case ClientRequest.Auth:
-                    Authenticate(connection, request);
+                    await AuthenticateAsync(connection, request);
                     break;
                 case ClientRequest.Subscribe:
                     await SubscribeAsync(connection, request);
@@ -93,13 +93,25 @@ internal sealed class ExtendedProtocolHandler(
         connection.TryEnqueue(ServerFrames.Welcome(connection.Session, resumed, node.Id, _options.MaxMessageBytes, _options.Channels.MaxChannelsPerConnection));
     }
 
-    private void Authenticate(ClientConnection connection, ClientRequest request)
+    private async ValueTask AuthenticateAsync(ClientConnection connection, ClientRequest request)
     {
         var (principal, error) = authenticator.Refresh(connection, request.Token);
         if (principal is null)
         {
             Reject(connection, error ?? ProtocolErrors.TokenInvalid, request);
             return;
+        }
+
+        // The new token's permissions apply to what the connection already has, not only to what it asks
+        // for next: a subscription the token no longer allows ends now (a revoked permission must stop the
+        // flow), and the client is told so. The notices come before the reply, so a client that awaited
+        // the refresh already knows which subscriptions are gone.
+        foreach (var channel in connection.Subscriptions.Keys.ToArray())
+        {
+            if (!authorizer.CanSubscribe(connection, channel) && await channels.UnsubscribeAsync(connection, channel, CancellationToken.None))
+            {
+                connection.TryEnqueue(ServerFrames.Unsubscribed(null, channel, ProtocolErrors.Forbidden));
+            }
         }
 
         connection.TryEnqueue(ServerFrames.Authenticated(request.Id, principal.UserId, principal.ExpiresAt));

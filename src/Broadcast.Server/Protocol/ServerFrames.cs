@@ -42,11 +42,20 @@ public static class ServerFrames
         }
     });
 
-    public static byte[] Unsubscribed(string? id, string channel) => Write(writer =>
+    /// <summary>
+    /// The answer to an <c>unsubscribe</c> request, or, with <paramref name="reason"/> and no id, the notice that
+    /// the server ended a subscription by itself (a refreshed token no longer allows the channel).
+    /// </summary>
+    public static byte[] Unsubscribed(string? id, string channel, ProtocolError? reason = null) => Write(writer =>
     {
         writer.WriteString("type"u8, "unsubscribed"u8);
         WriteId(writer, id);
         writer.WriteString("channel"u8, channel);
+        if (reason is not null)
+        {
+            writer.WriteString("code"u8, reason.Code);
+            writer.WriteString("error"u8, reason.Text);
+        }
     });
 
     public static byte[] Publication(Publication publication) => Write(writer =>

@@ -4,7 +4,8 @@ namespace Broadcast.Server.Security;
 
 /// <summary>
 /// Authentication of WebSocket clients with JWT bearer tokens: the <c>Broadcast:Auth</c> section
-/// (docs/security.md). The defaults keep the original protocol working without any token.
+/// (docs/security.md). The defaults keep the original protocol working without any token: anonymous clients
+/// may use the default channel (<c>events</c>) and nothing else.
 /// </summary>
 public sealed class AuthOptions
 {
@@ -27,6 +28,13 @@ public sealed class AuthOptions
     /// </summary>
     public string? PublicKeyPem { get; set; }
 
+    /// <summary>
+    /// Path of a PEM file holding that public key, instead of <see cref="PublicKeyPem"/> (set at most one of
+    /// the two): a mounted secret or a key rotated by replacing the file. Read at start-up; a missing,
+    /// unreadable or invalid file stops the server.
+    /// </summary>
+    public string? PublicKeyPemFile { get; set; }
+
     /// <summary>Tolerance for clocks that differ between the token issuer and this server (exp and nbf).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Broadcast:Auth:ClockSkew must be between {1} and {2}.")]
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
@@ -38,13 +46,16 @@ public sealed class AuthOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Broadcast:Auth:ExpiryGrace must be between {1} and {2}.")]
     public TimeSpan ExpiryGrace { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Channel patterns anyone may subscribe to without a token (comma-separated, <c>*</c> wildcard; empty: none).</summary>
+    /// <summary>
+    /// Channel patterns anyone may subscribe to without a token (comma-separated, <c>*</c> wildcard; empty: none).
+    /// By default only the default channel, so the original protocol works out of the box and nothing else is open.
+    /// </summary>
     [RegularExpression(PatternListRegex, ErrorMessage = "Broadcast:Auth:AnonymousSubscribe must be comma-separated channel patterns (A-Z a-z 0-9 _ - . : @ / and *).")]
-    public string AnonymousSubscribe { get; set; } = "*";
+    public string AnonymousSubscribe { get; set; } = Channels.ChannelName.Default;
 
-    /// <summary>Channel patterns anyone may publish to without a token (comma-separated, <c>*</c> wildcard; empty: none).</summary>
+    /// <summary>Channel patterns anyone may publish to without a token (comma-separated, <c>*</c> wildcard; empty: none). By default only the default channel.</summary>
     [RegularExpression(PatternListRegex, ErrorMessage = "Broadcast:Auth:AnonymousPublish must be comma-separated channel patterns (A-Z a-z 0-9 _ - . : @ / and *).")]
-    public string AnonymousPublish { get; set; } = "*";
+    public string AnonymousPublish { get; set; } = Channels.ChannelName.Default;
 
     private const string PatternListRegex = @"^[A-Za-z0-9_.:@/*, -]*$";
 }

@@ -33,11 +33,21 @@ public sealed class TokenValidator
         _options = options.Value.Auth;
         _clock = clock;
         _hmacKey = _options.HmacSecret is { Length: > 0 } secret ? Encoding.UTF8.GetBytes(secret) : null;
-        if (_options.PublicKeyPem is { Length: > 0 } pem)
+        if (ReadConfiguredPem(_options) is { Length: > 0 } pem)
         {
             (_rsaKey, _ecKey) = ReadPublicKey(pem);
         }
     }
+
+    /// <summary>
+    /// The configured public key's PEM text: <see cref="AuthOptions.PublicKeyPem"/>, or the content of
+    /// <see cref="AuthOptions.PublicKeyPemFile"/>; null when neither is set. Reading the file may throw
+    /// (<see cref="IOException"/>, <see cref="UnauthorizedAccessException"/>); start-up validation has checked it.
+    /// </summary>
+    internal static string? ReadConfiguredPem(AuthOptions options) =>
+        options.PublicKeyPem is { Length: > 0 } pem ? pem
+        : options.PublicKeyPemFile is { Length: > 0 } path ? File.ReadAllText(path)
+        : null;
 
     /// <summary>True when at least one algorithm has a key, i.e. some token can be valid.</summary>
     public bool HasKeys => _hmacKey is not null || _rsaKey is not null || _ecKey is not null;

@@ -107,6 +107,9 @@ public sealed class ClusterTests(RedisEngineUnderTest redis) : IClassFixture<Red
             ["Broadcast__Redis__Configuration"] = redis.Redis.Configuration,
             ["Broadcast__Redis__Prefix"] = keySpace,
             ["Logging__LogLevel__Default"] = "Warning",
+            // Anonymous clients get only "events" by default; this test uses its own channel.
+            ["Broadcast__Auth__AnonymousSubscribe"] = "*",
+            ["Broadcast__Auth__AnonymousPublish"] = "*",
         });
         var doomedAddress = await doomed.WaitUntilListeningAsync();
         await using var nodeB = await redis.StartAsync(keySpace: keySpace);

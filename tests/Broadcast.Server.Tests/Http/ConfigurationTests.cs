@@ -17,6 +17,7 @@ public sealed class ConfigurationTests
     [InlineData("Broadcast__Channels__HistoryTtl", "00:00:00", "Broadcast:Channels:HistoryTtl")]
     [InlineData("Broadcast__Admin__Key", "short", "Broadcast:Admin:Key")]
     [InlineData("Broadcast__Metrics__Enabled", "sometimes", "Broadcast:Metrics:Enabled")]
+    [InlineData("Broadcast__Auth__PublicKeyPemFile", "/nonexistent/key.pem", "Broadcast:Auth:PublicKeyPemFile")]
     [InlineData("Logging__LogLevel__Default", "Verbose", "Logging:LogLevel:Default")]
     [InlineData("Logging__Console__FormatterName", "xml", "Logging:Console:FormatterName")]
     public async Task An_invalid_setting_stops_the_server_and_names_the_key(string variable, string value, string expectedKey)
@@ -28,6 +29,61 @@ public sealed class ConfigurationTests
         Assert.Contains(expectedKey, server.Output, StringComparison.Ordinal);
         // A message for a person, not a stack trace.
         Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_public_key_file_that_holds_no_usable_key_or_a_second_key_setting_stops_the_server()
+    {
+        using var smallRsa = System.Security.Cryptography.RSA.Create(1024);
+        var path = Path.Combine(Path.GetTempPath(), $"broadcast-test-{Guid.NewGuid():N}.pem");
+        try
+        {
+            foreach (var (content, expected) in new[]
+            {
+                ("not a key at all", "does not hold a usable public key"),
+                (smallRsa.ExportSubjectPublicKeyInfoPem(), "2048 bits"),
+            })
+            {
+                await File.WriteAllTextAsync(path, content);
+                await using var server = ServerProcess.Start(new Dictionary<string, string> { ["Broadcast__Auth__PublicKeyPemFile"] = path });
+                Assert.Equal(78, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+                Assert.Contains("Broadcast:Auth:PublicKeyPemFile", server.Output, StringComparison.Ordinal);
+                Assert.Contains(expected, server.Output, StringComparison.Ordinal);
+                Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+            }
+
+            using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+            await File.WriteAllTextAsync(path, ec.ExportSubjectPublicKeyInfoPem());
+            await using var both = ServerProcess.Start(new Dictionary<string, string>
+            {
+                ["Broadcast__Auth__PublicKeyPemFile"] = path,
+                ["Broadcast__Auth__PublicKeyPem"] = ec.ExportSubjectPublicKeyInfoPem().Replace("\n", "\\n", StringComparison.Ordinal),
+            });
+            Assert.Equal(78, await both.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            Assert.Contains("set only one of them", both.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Out_of_the_box_anonymous_clients_get_only_the_default_channel_and_in_Development_every_channel()
+    {
+        foreach (var (environment, roomAllowed) in new[] { ("Production", false), ("Development", true) })
+        {
+            await using var server = ServerProcess.Start(new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = environment });
+            var address = await server.WaitUntilListeningAsync();
+            await using var client = await TestClient.ConnectAsync(new Uri($"ws://{address.Authority}/ws/events"), o => o.AddSubProtocol("broadcast.v2"));
+            await client.SendTextAsync("""{"type": "hello"}""");
+            Assert.Equal("welcome", (await client.ReceiveJsonAsync()).GetProperty("type").GetString());
+            await client.SendTextAsync("""{"type": "subscribe", "id": "e", "channel": "events"}""");
+            Assert.Equal("subscribed", (await client.ReceiveJsonAsync()).GetProperty("type").GetString());
+            await client.SendTextAsync("""{"type": "subscribe", "id": "r", "channel": "room"}""");
+            var reply = await client.ReceiveJsonAsync();
+            Assert.Equal((environment, roomAllowed ? "subscribed" : "error"), (environment, reply.GetProperty("type").GetString()));
+        }
     }
 
     [Fact]

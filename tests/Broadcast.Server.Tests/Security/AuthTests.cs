@@ -110,6 +110,29 @@ public sealed class AuthTests
     }
 
     [Fact]
+    public async Task The_public_key_can_come_from_a_PEM_file()
+    {
+        using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var path = Path.Combine(Path.GetTempPath(), $"broadcast-test-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(path, ec.ExportSubjectPublicKeyInfoPem());
+        try
+        {
+            await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+            {
+                ["Broadcast:Auth:Required"] = "true",
+                ["Broadcast:Auth:PublicKeyPemFile"] = path,
+            });
+            Assert.Equal(HttpStatusCode.SwitchingProtocols, await UpgradeStatusAsync(server.WebSocketUri, Bearer(TestTokens.Es256(ec, TestTokens.Claims("f")))));
+            using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            Assert.Equal(HttpStatusCode.Unauthorized, await UpgradeStatusAsync(server.WebSocketUri, Bearer(TestTokens.Es256(other, TestTokens.Claims("f")))));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Invalid_tokens_get_401_before_the_upgrade_even_when_tokens_are_optional()
     {
         await using var server = await RunningServer.StartAsync(Settings(("Audience", "broadcast"), ("Issuer", "https://issuer.test"), ("ClockSkew", "00:00:00")));
@@ -229,6 +252,83 @@ public sealed class AuthTests
         await legacyWithToken.SendMessageAsync("from carol");
         var received = await legacyReceiver.ReceiveJsonAsync();
         Assert.Equal("from carol", received.GetProperty("message").GetString());
+    }
+
+    [Fact]
+    public async Task A_refresh_whose_token_no_longer_allows_a_subscribed_channel_ends_that_subscription_with_a_notice()
+    {
+        await using var server = await RunningServer.StartAsync(Settings(("AnonymousSubscribe", ""), ("AnonymousPublish", "")));
+        var both = TestTokens.Hs256(TestTokens.Claims("gina", subscribe: ["room:a", "room:b"], publish: []));
+        await using var gina = await ExtendedClientFrom(await TestClient.ConnectAsync(server.WebSocketUri, Bearer(both, extended: true)));
+        await gina.SubscribeAsync("room:a", id: "s1");
+        await gina.SubscribeAsync("room:b", id: "s2");
+        var publisherToken = TestTokens.Hs256(TestTokens.Claims("pat"));
+        await using var publisher = await ExtendedClientFrom(await TestClient.ConnectAsync(server.WebSocketUri, Bearer(publisherToken, extended: true)));
+        await publisher.SubscribeAsync("room:b", presence: true, id: "w1");
+
+        var onlyA = TestTokens.Hs256(TestTokens.Claims("gina", subscribe: ["room:a"], publish: []));
+        await gina.SendAsync(new { type = "auth", id = "a1", token = onlyA });
+
+        // The notice comes first, without an id (the server ended the subscription, no request did), then the reply.
+        var notice = await gina.ReceiveAsync("unsubscribed");
+        Assert.Equal("room:b", notice.GetProperty("channel").GetString());
+        Assert.Equal("forbidden", notice.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrEmpty(notice.GetProperty("error").GetString()));
+        Assert.False(notice.TryGetProperty("id", out _));
+        var authenticated = await gina.ReceiveAsync("authenticated");
+        Assert.Equal("a1", authenticated.GetProperty("id").GetString());
+
+        // Presence subscribers see the subscription end like any other.
+        var leave = await publisher.ReceiveAsync("leave");
+        Assert.Equal("gina", leave.GetProperty("user").GetString());
+
+        await publisher.PublishAsync("room:b", "must not arrive", "p1");
+        await publisher.PublishAsync("room:a", "allowed", "p2");
+        // The refused channel's publication was sent first; had it been delivered, it would arrive before this one.
+        var pub = await gina.ReceiveAsync("pub");
+        Assert.Equal("room:a", pub.GetProperty("channel").GetString());
+        Assert.Equal("allowed", pub.GetProperty("message").GetString());
+
+        // The subscription is gone on the server: unsubscribing says so, and subscribing again is refused.
+        await gina.SendAsync(new { type = "unsubscribe", id = "u1", channel = "room:b" });
+        await ExpectErrorAsync(gina, "not_subscribed", "u1");
+        await gina.SendAsync(new { type = "subscribe", id = "s3", channel = "room:b" });
+        await ExpectErrorAsync(gina, "forbidden", "s3");
+        var presence = await PresenceOfAsync(publisher, "room:b");
+        Assert.DoesNotContain(presence.GetProperty("members").EnumerateArray(), m => m.TryGetProperty("user", out var user) && user.GetString() == "gina");
+    }
+
+    [Fact]
+    public async Task By_default_anonymous_clients_may_use_the_default_channel_and_get_forbidden_elsewhere()
+    {
+        var settings = new Dictionary<string, string?>(RunningServer.DefaultAnonymousAccess) { ["Broadcast:Auth:HmacSecret"] = TestTokens.Secret };
+        await using var server = await RunningServer.StartAsync(settings);
+        await using var anonymous = await ExtendedClient.ConnectAsync(server);
+        await using var other = await ExtendedClient.ConnectAsync(server);
+        await other.SubscribeAsync("events", id: "o1");
+
+        await anonymous.SubscribeAsync("events", id: "s1");
+        await anonymous.PublishAsync("events", "hello events", "p1");
+        Assert.Equal("hello events", (await other.ReceiveAsync("pub")).GetProperty("message").GetString());
+
+        await anonymous.SendAsync(new { type = "subscribe", id = "s2", channel = "room" });
+        await ExpectErrorAsync(anonymous, "forbidden", "s2");
+        await anonymous.SendAsync(new { type = "publish", id = "p2", channel = "room", message = "no" });
+        await ExpectErrorAsync(anonymous, "forbidden", "p2");
+        await anonymous.SendAsync(new { type = "history", id = "h1", channel = "events:more" });
+        await ExpectErrorAsync(anonymous, "forbidden", "h1");
+
+        // Legacy clients, which only know events, work as they always did.
+        await using var sender = await server.ConnectAsync();
+        await using var receiver = await server.ConnectAsync();
+        await server.WaitForConnectionCountAsync(4);
+        await sender.SendMessageAsync("as before");
+        Assert.Equal("as before", (await receiver.ReceiveJsonAsync()).GetProperty("message").GetString());
+
+        // A token opens what its claims allow.
+        var token = TestTokens.Hs256(TestTokens.Claims("hal", subscribe: ["room"], publish: []));
+        await using var withToken = await ExtendedClientFrom(await TestClient.ConnectAsync(server.WebSocketUri, Bearer(token, extended: true)));
+        await withToken.SubscribeAsync("room", id: "t1");
     }
 
     [Fact]

@@ -60,6 +60,7 @@ export const en = {
   channelInvalid: 'Channel names are 1–128 characters: letters, digits and _ - . : @ /',
   channelAlreadyJoined: 'You are already in #{channel}.',
   channelRefused: 'Could not join #{channel}: {reason}',
+  channelEnded: 'You were removed from #{channel}: {reason}',
   composerChannel: 'Sending to #{channel}',
 
   presenceTitle: 'Who is here',

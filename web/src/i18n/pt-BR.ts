@@ -62,6 +62,7 @@ export const ptBR: Messages = {
   channelInvalid: 'Nomes de canal têm de 1 a 128 caracteres: letras, dígitos e _ - . : @ /',
   channelAlreadyJoined: 'Você já está em #{channel}.',
   channelRefused: 'Não foi possível entrar em #{channel}: {reason}',
+  channelEnded: 'Você foi removido de #{channel}: {reason}',
   composerChannel: 'Enviando para #{channel}',
 
   presenceTitle: 'Quem está aqui',

@@ -262,6 +262,16 @@ describe('channels', () => {
     expect(channelItem('events').querySelector<HTMLButtonElement>('[data-testid="channel-leave"]')?.disabled).toBe(true);
   });
 
+  it('leaves a channel the server ended (a refreshed token no longer allows it) with a toast', async () => {
+    await start({ channels: ['events', 'room-2'] });
+    socket().serverSend({ type: 'unsubscribed', channel: 'room-2', code: 'forbidden', error: 'not allowed any more' });
+    await settle();
+    expect(all('channel-item').map((li) => li.dataset['channel'])).toEqual(['events']);
+    expect(all('toast').map((t) => t.textContent)).toEqual([expect.stringContaining('not allowed any more')]);
+    // The server already ended it: nothing to unsubscribe.
+    expect(socket().framesOf('unsubscribe')).toHaveLength(0);
+  });
+
   it('restores remembered channels', async () => {
     storage.set(CHANNELS_KEY, JSON.stringify(['room-a', 'bad name', 'room-b']));
     const { loadChannels } = await import('../settings');

@@ -390,6 +390,11 @@ export function mountApp(options: AppOptions): App {
       toasts.show(t('channelRefused', { channel, reason: error.message }));
       leaveChannel(channel);
     }),
+    client.on('subscriptionEnded', (ended) => {
+      // The server ended it (e.g. a refreshed token no longer allows the channel): leave it here too.
+      toasts.show(t('channelEnded', { channel: ended.channel, reason: ended.reason }));
+      leaveChannel(ended.channel);
+    }),
   ];
 
   // ---- user input ----------------------------------------------------------------

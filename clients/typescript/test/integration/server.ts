@@ -70,6 +70,10 @@ export class ServerProcess {
       Logging__LogLevel__Default: 'Warning',
       // The soak test publishes faster than the default per-connection publish limit allows.
       Broadcast__Limits__PublishRatePerSecond: '0',
+      // Most tests use channels other than "events" without a token; out of the box anonymous clients get only
+      // "events". Tests about permissions override these.
+      Broadcast__Auth__AnonymousSubscribe: '*',
+      Broadcast__Auth__AnonymousPublish: '*',
       ...this.settings,
     };
     const child = spawn(dotnet, [serverDll, '--urls', this.baseUrl], {
