@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Collections.Concurrent;
 using System.Diagnostics;
 
 namespace Broadcast.Server.Connections;
@@ -38,10 +37,14 @@ internal sealed class FlushScheduler
 
     private sealed class Shard : IThreadPoolWorkItem
     {
-        private readonly ConcurrentQueue<ClientConnection> _dirty = new();
+        // Two lists swapped each round (rather than a concurrent queue, whose segments are allocated as it
+        // grows), so steady-state rounds allocate nothing.
+        private readonly Lock _lock = new();
         private readonly long _intervalTicks;
         private readonly Timer? _timer;
-        private int _roundPending;
+        private List<ClientConnection> _dirty = [];
+        private List<ClientConnection> _round = [];
+        private bool _roundPending;
         private long _lastRoundStart;
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BatchBytes);
 
@@ -57,8 +60,15 @@ internal sealed class FlushScheduler
 
         public void Schedule(ClientConnection connection)
         {
-            _dirty.Enqueue(connection);
-            if (Interlocked.CompareExchange(ref _roundPending, 1, 0) == 0)
+            bool start;
+            lock (_lock)
+            {
+                _dirty.Add(connection);
+                start = !_roundPending;
+                _roundPending = true;
+            }
+
+            if (start)
             {
                 StartRound();
             }
@@ -66,23 +76,32 @@ internal sealed class FlushScheduler
 
         public void Execute()
         {
-            _lastRoundStart = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _lastRoundStart, Stopwatch.GetTimestamp());
 
             // Only the connections dirty when the round began: one that gets new frames while the round
             // runs waits for the next, so its frames are written together.
-            for (var remaining = _dirty.Count; remaining > 0 && _dirty.TryDequeue(out var connection); remaining--)
+            List<ClientConnection> round;
+            lock (_lock)
+            {
+                round = _dirty;
+                _dirty = _round;
+                _round = round;
+            }
+
+            foreach (var connection in round)
             {
                 connection.Flush(ref _buffer);
             }
 
-            if (!_dirty.IsEmpty)
+            round.Clear();
+            bool again;
+            lock (_lock)
             {
-                StartRound();
-                return;
+                again = _dirty.Count > 0;
+                _roundPending = again;
             }
 
-            Volatile.Write(ref _roundPending, 0);
-            if (!_dirty.IsEmpty && Interlocked.CompareExchange(ref _roundPending, 1, 0) == 0)
+            if (again)
             {
                 StartRound();
             }

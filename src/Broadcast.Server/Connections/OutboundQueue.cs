@@ -16,14 +16,14 @@ namespace Broadcast.Server.Connections;
 /// </remarks>
 internal sealed class OutboundQueue(int capacity)
 {
-    private const int InitialSlots = 8;
-
-    /// <summary>Above this many slots an emptied ring is given back, so one burst does not pin memory forever.</summary>
-    private const int RetainedSlots = 256;
-
     private readonly Lock _lock = new();
-    private OutboundFrame[] _slots = new OutboundFrame[InitialSlots];
-    private int _head;
+
+    // Frames live in fixed-size segments borrowed from a shared pool: an idle connection holds none, a
+    // burst borrows as many as it needs, and steady traffic reuses the same few, so queuing never allocates.
+    private FrameSegment? _head;
+    private FrameSegment? _tail;
+    private int _headIndex;
+    private int _tailIndex;
     private int _count;
     private int _live;
     private bool _completed;
@@ -136,11 +136,15 @@ internal sealed class OutboundQueue(int capacity)
 
             while (_count > 0 && batch.Length < maxBytes)
             {
-                ref var slot = ref _slots[_head];
+                ref var slot = ref _head!.Slots[_headIndex];
                 var frame = slot;
                 slot = default;
-                _head = (_head + 1) & (_slots.Length - 1);
                 _count--;
+                if (++_headIndex == FrameSegment.Size || _count == 0)
+                {
+                    ReleaseHead();
+                }
+
                 if (frame.Kind == OutboundFrameKind.Live)
                 {
                     _live--;
@@ -149,15 +153,6 @@ internal sealed class OutboundQueue(int capacity)
                 if (frame.Kind != OutboundFrameKind.Dropped)
                 {
                     batch.Add(frame);
-                }
-            }
-
-            if (_count == 0)
-            {
-                _head = 0;
-                if (_slots.Length > RetainedSlots)
-                {
-                    _slots = new OutboundFrame[InitialSlots];
                 }
             }
         }
@@ -179,8 +174,11 @@ internal sealed class OutboundQueue(int capacity)
             }
 
             var discarded = _live;
-            Array.Clear(_slots);
-            _head = 0;
+            while (_head is not null)
+            {
+                ReleaseHead(clear: true);
+            }
+
             _count = 0;
             _live = 0;
             _drops = null;
@@ -190,33 +188,58 @@ internal sealed class OutboundQueue(int capacity)
 
     private void Append(in OutboundFrame frame)
     {
-        if (_count == _slots.Length)
+        if (_tail is null)
         {
-            Grow();
+            _head = _tail = FrameSegment.Rent();
+            _headIndex = _tailIndex = 0;
+        }
+        else if (_tailIndex == FrameSegment.Size)
+        {
+            var next = FrameSegment.Rent();
+            _tail.Next = next;
+            _tail = next;
+            _tailIndex = 0;
         }
 
-        _slots[(_head + _count) & (_slots.Length - 1)] = frame;
+        _tail.Slots[_tailIndex++] = frame;
         _count++;
     }
 
-    private void Grow()
+    /// <summary>Gives the head segment back to the pool (its slots already cleared by the taker, unless <paramref name="clear"/>).</summary>
+    private void ReleaseHead(bool clear = false)
     {
-        // The ring's size stays a power of two so positions wrap with a mask.
-        var larger = new OutboundFrame[_slots.Length * 2];
-        for (var i = 0; i < _count; i++)
+        var segment = _head!;
+        _head = segment.Next;
+        _headIndex = 0;
+        if (_head is null)
         {
-            larger[i] = _slots[(_head + i) & (_slots.Length - 1)];
+            _tail = null;
+            _tailIndex = 0;
         }
 
-        _slots = larger;
-        _head = 0;
+        FrameSegment.Return(segment, clear);
     }
 
+    /// <summary>Every queued slot, oldest first, by reference (so a drop policy can mark one in place).</summary>
+    private IEnumerable<(FrameSegment Segment, int Index)> Slots()
+    {
+        var index = _headIndex;
+        var remaining = _count;
+        for (var segment = _head; segment is not null && remaining > 0; segment = segment.Next, index = 0)
+        {
+            for (; index < FrameSegment.Size && remaining > 0; index++, remaining--)
+            {
+                yield return (segment, index);
+            }
+        }
+    }
+
+    // The drop searches run only when a queue is full on a channel that drops (never on the hot path).
     private int DropOldestOf(Subscription source)
     {
-        for (var i = 0; i < _count; i++)
+        foreach (var (segment, index) in Slots())
         {
-            ref var slot = ref _slots[(_head + i) & (_slots.Length - 1)];
+            ref var slot = ref segment.Slots[index];
             if (slot.Kind == OutboundFrameKind.Live && ReferenceEquals(slot.Source, source))
             {
                 Drop(ref slot);
@@ -230,9 +253,9 @@ internal sealed class OutboundQueue(int capacity)
     private int DropAllOf(Subscription source)
     {
         var dropped = 0;
-        for (var i = 0; i < _count; i++)
+        foreach (var (segment, index) in Slots())
         {
-            ref var slot = ref _slots[(_head + i) & (_slots.Length - 1)];
+            ref var slot = ref segment.Slots[index];
             if (slot.Kind == OutboundFrameKind.Live && ReferenceEquals(slot.Source, source))
             {
                 Drop(ref slot);
@@ -245,9 +268,9 @@ internal sealed class OutboundQueue(int capacity)
 
     private int DropOldestDroppable()
     {
-        for (var i = 0; i < _count; i++)
+        foreach (var (segment, index) in Slots())
         {
-            ref var slot = ref _slots[(_head + i) & (_slots.Length - 1)];
+            ref var slot = ref segment.Slots[index];
             if (slot.Kind == OutboundFrameKind.Live && slot.Source is { SlowConsumerPolicy: not SlowConsumerPolicy.Disconnect })
             {
                 Drop(ref slot);

@@ -1,0 +1,110 @@
+using System.Net.WebSockets;
+using BenchmarkDotNet.Attributes;
+using Broadcast.Server;
+using Broadcast.Server.Channels;
+using Broadcast.Server.Connections;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Broadcast.Microbench;
+
+/// <summary>
+/// The broadcast hot path in steady state: one publication handed to every subscriber of a channel
+/// (each subscription queues the shared frame), and the flush rounds that frame the queued bytes and
+/// write them, here to streams that discard them. Allocations are counted for the whole process, so the
+/// flusher's work on the thread pool is included: the goal is zero bytes per delivery. Each iteration is a
+/// burst of 128 publications (a longer unpaced burst would measure queue growth, not the steady state;
+/// `-- alloc-trace` runs a paced steady state and names any type that allocates).
+/// </summary>
+[MemoryDiagnoser]
+[InvocationCount(128)]
+public class FanOutBenchmarks
+{
+    private readonly DateTime _timestamp = new(2026, 11, 26, 10, 15, 30, DateTimeKind.Utc);
+    private WebApplication? _app;
+    private ChannelHub _hub = new();
+    private Publication[] _publications = [];
+    private long _offset;
+    private int _next;
+
+    [Params(100, 1000)]
+    public int Subscribers { get; set; }
+
+    [Params(100, 1024)]
+    public int MessageBytes { get; set; }
+
+    /// <summary>Matches the invocation count; the paced allocation trace prepares more at a time.</summary>
+    public int PublicationsPerIteration { get; set; } = 128;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"]);
+        var events = _app.Services.GetRequiredService<ConnectionEvents>();
+        _hub = _app.Services.GetRequiredService<ChannelHub>();
+        for (var i = 0; i < Subscribers; i++)
+        {
+            var sink = new DiscardingStream();
+            var socket = WebSocket.CreateFromStream(sink, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+            var connection = new ClientConnection(i, "node", socket, new SharedWriteStream(sink), remoteAddress: null, isLegacy: true, queueCapacity: 1_000_000, events);
+            var subscription = new Subscription(connection, "events", wantsPresence: false);
+            _hub.Add(subscription);
+            subscription.GoLive(ReadOnlyMemory<byte>.Empty, new StreamPosition("epoch", 0), []);
+        }
+    }
+
+    /// <summary>Publications for one iteration, with growing offsets (a subscription skips offsets it has sent) and their frames built.</summary>
+    [IterationSetup]
+    public void PreparePublications()
+    {
+        var message = new byte[MessageBytes];
+        message.AsSpan().Fill((byte)'x');
+        _publications = new Publication[PublicationsPerIteration];
+        for (var i = 0; i < _publications.Length; i++)
+        {
+            _publications[i] = new Publication("events", "epoch", ++_offset, "http", _timestamp, message);
+            _ = _publications[i].LegacyFrame;
+        }
+
+        _next = 0;
+    }
+
+    /// <summary>One publication to every subscriber (time and bytes are per publication: divide by Subscribers per delivery).</summary>
+    [Benchmark]
+    public void DeliverToAll() => _hub.Deliver(_publications[_next++]);
+
+    [GlobalCleanup]
+    public void Cleanup() => _app?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Accepts every write at once and keeps nothing, like a socket with room to spare.</summary>
+    private sealed class DiscardingStream : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => 0;
+
+        public override long Position { get => 0; set { } }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => 0;
+
+        public override long Seek(long offset, SeekOrigin origin) => 0;
+
+        public override void SetLength(long value)
+        {
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
+    }
+}
