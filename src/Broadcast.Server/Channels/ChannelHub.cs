@@ -97,8 +97,9 @@ public sealed class ChannelHub
     /// <summary>Tells the channel's subscriptions that asked for presence events that someone else joined or left.</summary>
     public void DeliverPresence(string channel, bool joined, PresenceMember member)
     {
-        if (!_channels.TryGetValue(channel, out var local))
+        if (!_channels.TryGetValue(channel, out var local) || local.PresenceWatchers == 0)
         {
+            // Nobody here asked for presence events (legacy clients never do): no walk over every subscriber.
             return;
         }
 
@@ -130,10 +131,14 @@ public sealed class ChannelHub
 
         private volatile Subscription[][] _chunks = [];
         private volatile int _count;
+        private volatile int _presenceWatchers;
 
         public Subscription[][] Chunks => _chunks;
 
         public int Count => _count;
+
+        /// <summary>Subscriptions that asked for presence events.</summary>
+        public int PresenceWatchers => _presenceWatchers;
 
         public bool Removed { get; set; }
 
@@ -155,6 +160,7 @@ public sealed class ChannelHub
             subscription.HubIndex = index;
             _chunks = next;
             _count = index + 1;
+            _presenceWatchers += subscription.WantsPresence ? 1 : 0;
         }
 
         public bool Remove(Subscription subscription)
@@ -192,6 +198,7 @@ public sealed class ChannelHub
             subscription.HubIndex = -1;
             _chunks = next;
             _count = lastIndex;
+            _presenceWatchers -= subscription.WantsPresence ? 1 : 0;
             return true;
         }
     }
