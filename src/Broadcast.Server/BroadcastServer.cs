@@ -51,8 +51,11 @@ public static class BroadcastServer
         builder.Services.AddSingleton<Security.OriginPolicy>();
         builder.Services.AddSingleton<Security.ConnectionLimiter>();
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
-            .Configure<IOptions<BroadcastOptions>>((kestrel, broadcast) =>
-                kestrel.Limits.RequestHeadersTimeout = broadcast.Value.Limits.HandshakeTimeout);
+            .Configure<IOptions<BroadcastOptions>, Security.ConnectionLimiter>((kestrel, broadcast, limiter) =>
+            {
+                kestrel.Limits.RequestHeadersTimeout = broadcast.Value.Limits.HandshakeTimeout;
+                kestrel.Limits.MaxConcurrentConnections = limiter.TransportLimit;
+            });
         builder.Services.AddSingleton<Security.PublishRateLimiterFactory>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
