@@ -15,10 +15,10 @@ public sealed class ConnectionLimiter
 {
     /// <summary>
     /// Descriptors kept free, beyond those already open when the limiter is created (the runtime keeps
-    /// every loaded assembly open: about 240 at start), for what opens later: assemblies loaded on first use,
-    /// Redis, logs, and connections being refused.
+    /// every loaded assembly open: about 190 at start, 250 once connections were served), for what opens
+    /// later: assemblies loaded on first use, Redis, logs, and (a third of it) connections being refused.
     /// </summary>
-    private const int DescriptorReserve = 256;
+    private const int DescriptorReserve = 384;
 
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private readonly int _perAddressLimit;
@@ -51,7 +51,7 @@ public sealed class ConnectionLimiter
     /// reserve with connections waiting for their 503, accept() failed, and the runtime, unable to open
     /// a descriptor of its own, stopped the process with "Out of memory".
     /// </summary>
-    public int TransportLimit => MaxConnections + (DescriptorReserve / 2);
+    public int TransportLimit => MaxConnections + (DescriptorReserve / 3);
 
     public enum Admission
     {
