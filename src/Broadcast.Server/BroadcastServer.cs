@@ -51,12 +51,13 @@ public static class BroadcastServer
         builder.Services.AddSingleton<Security.OriginPolicy>();
         builder.Services.AddSingleton<Security.ConnectionLimiter>();
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
-            .Configure<IOptions<BroadcastOptions>>((kestrel, broadcast) =>
+            .Configure<IOptions<BroadcastOptions>, Security.ConnectionLimiter>((kestrel, broadcast, limiter) =>
             {
                 // Both: a client that sends nothing at all waits on Kestrel's keep-alive timeout (130 s by
                 // default), not on the request-headers one; neither may hold a connection past the deadline.
                 kestrel.Limits.RequestHeadersTimeout = broadcast.Value.Limits.HandshakeTimeout;
                 kestrel.Limits.KeepAliveTimeout = broadcast.Value.Limits.HandshakeTimeout;
+                kestrel.Limits.MaxConcurrentConnections = limiter.TransportLimit;
             });
         builder.Services.AddSingleton<Security.PublishRateLimiterFactory>();
         builder.Services.AddSingleton<NodeHeartbeat>();

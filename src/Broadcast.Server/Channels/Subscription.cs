@@ -62,6 +62,9 @@ public sealed class Subscription
 
     internal PresenceMember Member { get; }
 
+    /// <summary>This subscription's place in its channel's <see cref="ChannelHub"/> entry (-1: not there); changed under the hub's lock.</summary>
+    internal int HubIndex { get; set; } = -1;
+
     /// <summary>Live publications arrive here, in offset order, from the engine via the hub.</summary>
     internal void Deliver(Publication publication)
     {

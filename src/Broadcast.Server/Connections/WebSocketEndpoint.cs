@@ -71,6 +71,9 @@ internal sealed class WebSocketEndpoint(
             };
             ConnectionLog.Refused(logger, remoteAddress, code);
             context.Response.StatusCode = status;
+            // Closed after the answer rather than kept alive: near the descriptor limit, every refused
+            // client still holding its socket takes a descriptor from the reserve.
+            context.Response.Headers.Connection = "close";
             context.Response.Headers.RetryAfter = _options.Limits.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             await context.Response.WriteAsJsonAsync(new { error = text, code });
             return;

@@ -13,8 +13,12 @@ namespace Broadcast.Server.Security;
 /// </summary>
 public sealed class ConnectionLimiter
 {
-    /// <summary>Descriptors kept free for everything else: listening sockets, Redis, logs, the runtime.</summary>
-    private const int DescriptorReserve = 256;
+    /// <summary>
+    /// Descriptors kept free, beyond those already open when the limiter is created (the runtime keeps
+    /// every loaded assembly open: about 190 at start, 250 once connections were served), for what opens
+    /// later: assemblies loaded on first use, Redis, logs, and (a third of it) connections being refused.
+    /// </summary>
+    private const int DescriptorReserve = 384;
 
     private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private readonly int _perAddressLimit;
@@ -33,12 +37,21 @@ public sealed class ConnectionLimiter
         _upgradesPerSecond = limits.MaxUpgradesPerSecond;
         _upgradeTokens = _upgradesPerSecond;
         _upgradeTimestamp = clock.GetTimestamp();
-        MaxConnections = limits.MaxConnections > 0 ? limits.MaxConnections : Math.Max(16, OpenFileLimit() - DescriptorReserve);
+        MaxConnections = limits.MaxConnections > 0 ? limits.MaxConnections : Math.Max(16, OpenFileLimit() - OpenDescriptors() - DescriptorReserve);
         _perAddressLimit = limits.MaxConnectionsPerAddress;
     }
 
     /// <summary>The effective total limit.</summary>
     public int MaxConnections { get; }
+
+    /// <summary>
+    /// Connections Kestrel may hold at once (it closes any beyond at once, without reading them): room
+    /// above <see cref="MaxConnections"/> for clients being refused with 503, and for plain HTTP requests,
+    /// but still under the open-file limit. Without it a refusal storm at the limit used up the descriptor
+    /// reserve with connections waiting for their 503, accept() failed, and the runtime, unable to open
+    /// a descriptor of its own, stopped the process with "Out of memory".
+    /// </summary>
+    public int TransportLimit => MaxConnections + (DescriptorReserve / 3);
 
     public enum Admission
     {
@@ -134,6 +147,23 @@ public sealed class ConnectionLimiter
         }
 
         return 65_536;
+    }
+
+    /// <summary>Descriptors the process holds now (Linux: the entries of /proc/self/fd); 0 where unknown.</summary>
+    private static int OpenDescriptors()
+    {
+        try
+        {
+            return OperatingSystem.IsLinux() ? Directory.GetFiles("/proc/self/fd").Length : 0;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -13,7 +13,7 @@ public sealed class LimitsOptions
     /// </summary>
     public string[] AllowedOrigins { get; set; } = [];
 
-    /// <summary>Open connections this node accepts; 0 (the default) = its open-file limit minus 256, so the process never runs out of descriptors.</summary>
+    /// <summary>Open connections this node accepts; 0 (the default) = its open-file limit minus the descriptors open at start minus 384, so the process never runs out of descriptors.</summary>
     [Range(0, 10_000_000, ErrorMessage = "Broadcast:Limits:MaxConnections must be between {1} and {2}.")]
     public int MaxConnections { get; set; }
 

@@ -104,6 +104,8 @@ public sealed class OriginAndConnectionLimitTests
         await using var server = await RunningServer.StartAsync();
         var limiter = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Broadcast.Server.Security.ConnectionLimiter>(server.App.Services);
         var softLimit = int.Parse(File.ReadAllLines("/proc/self/limits").Single(l => l.StartsWith("Max open files", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal(softLimit - 256, limiter.MaxConnections);
+        // Less the descriptors already open (loaded assemblies, sockets: a few hundred in a test host) and the reserve.
+        Assert.InRange(limiter.MaxConnections, softLimit - 384 - 2000, softLimit - 384 - 100);
+        Assert.True(limiter.TransportLimit > limiter.MaxConnections && limiter.TransportLimit < softLimit - 100);
     }
 }
