@@ -40,7 +40,7 @@ public sealed class ChannelHubTests : IDisposable
     [InlineData(1, 7)]
     [InlineData(600, 1)]
     [InlineData(1000, 20)]
-    public void Each_remaining_subscription_receives_a_publication_once(int count, int seed)
+    public async Task Each_remaining_subscription_receives_a_publication_once(int count, int seed)
     {
         var hub = new ChannelHub();
         var random = new Random(seed);
@@ -71,7 +71,11 @@ public sealed class ChannelHubTests : IDisposable
         hub.Deliver(new Publication("c", "e", 1, "someone-else", DateTime.UtcNow, "{}"u8.ToArray()));
         foreach (var subscription in subscriptions)
         {
-            Assert.Equal(present.Contains(subscription) ? 1 : 0, Connection(subscription).QueuedFrames);
+            // Closing with a drain writes whatever the connection had queued, then the close frame.
+            var connection = Connection(subscription);
+            connection.RequestClose(new CloseRequest(WebSocketCloseStatus.EndpointUnavailable, "", DrainFirst: true, TimeSpan.FromMinutes(1)));
+            await connection.RunWriterAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(present.Contains(subscription) ? 1 : 0, TextFrames(_streams[subscription].ToArray()));
         }
 
         foreach (var subscription in present.ToList())
@@ -86,16 +90,31 @@ public sealed class ChannelHubTests : IDisposable
     }
 
     private readonly Dictionary<Subscription, ClientConnection> _connections = [];
+    private readonly Dictionary<Subscription, MemoryStream> _streams = [];
+
+    /// <summary>Counts the text frames in what a server wrote (unmasked frames with payloads under 126 bytes).</summary>
+    private static int TextFrames(byte[] bytes)
+    {
+        var frames = 0;
+        for (var position = 0; position < bytes.Length; position += 2 + (bytes[position + 1] & 0x7F))
+        {
+            frames += (bytes[position] & 0x0F) == 0x1 ? 1 : 0;
+        }
+
+        return frames;
+    }
 
     private ClientConnection Connection(Subscription subscription) => _connections[subscription];
 
     private Subscription Subscribe(int id)
     {
-        var socket = WebSocket.CreateFromStream(new MemoryStream(), new WebSocketCreationOptions { IsServer = true });
-        var connection = new ClientConnection(id, "node", socket, null, null, isLegacy: true, queueCapacity: 10, _events);
+        var stream = new MemoryStream();
+        var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
+        var connection = new ClientConnection(id, "node", socket, new SharedWriteStream(stream), null, isLegacy: true, queueCapacity: 10, _events);
         var subscription = new Subscription(connection, "c", wantsPresence: false);
         subscription.GoLive(ReadOnlyMemory<byte>.Empty, new StreamPosition("e", 0), []);
         _connections[subscription] = connection;
+        _streams[subscription] = stream;
         return subscription;
     }
 }
