@@ -1,7 +1,8 @@
 // Writes docs/benchmarks.md and docs/benchmarks/*.svg from the JSON results of bench/compare.sh.
 // usage: node bench/report.mjs RESULTS_DIR DOCS_DIR
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const [resultsDir, docsDir] = process.argv.slice(2);
 if (!resultsDir || !docsDir) {
@@ -197,8 +198,14 @@ if (runs.broadcast) {
     i ? `${fmt.kb(i.server.rssPerConnectionBytes)} at ${fmt.int(i.connections.connected)} connections` : 'not run');
   const st = b('storm-5000');
   target('≥ 5,000 new connections per second', st ? st.connections.connectsPerSecond >= 5000 : null, st ? `${fmt.int(st.connections.connectsPerSecond)}/s (one load core)` : 'not run');
-  target('Zero allocations per delivery on the hot path', null, 'see bench/Broadcast.Microbench (BenchmarkDotNet, MemoryDiagnoser)');
+  target('Zero allocations per delivery on the hot path', null, 'not measured by this script: see "Analysis" below (bench/Broadcast.Microbench, MemoryDiagnoser and a paced allocation trace)');
   lines.push('');
+}
+
+// Hand-written analysis (what the figures mean, measurements beyond this script, the gaps and their causes).
+const analysis = join(dirname(fileURLToPath(import.meta.url)), 'analysis.md');
+if (existsSync(analysis)) {
+  lines.push(readFileSync(analysis, 'utf8').trim(), '');
 }
 
 lines.push('## Every run', '');

@@ -116,7 +116,10 @@ internal sealed class FlushScheduler
                 return;
             }
 
-            _timer.Change(TimeSpan.FromSeconds((double)wait / Stopwatch.Frequency), Timeout.InfiniteTimeSpan);
+            // Timers count whole milliseconds, and a due time that rounds down to zero fires at once:
+            // round up, so that rounds really are at least the interval apart.
+            var dueMilliseconds = (long)Math.Ceiling(wait * 1000.0 / Stopwatch.Frequency);
+            _timer.Change(dueMilliseconds, Timeout.Infinite);
         }
 
         private void RunSoon() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
