@@ -36,6 +36,43 @@ public sealed class ShutdownTests
     }
 
     [Fact]
+    public async Task A_client_that_never_reads_cannot_hold_up_the_exit_past_the_shutdown_timeout()
+    {
+        await using var server = ServerProcess.Start(new Dictionary<string, string>
+        {
+            ["Broadcast__ShutdownTimeout"] = "00:00:02",
+            ["Broadcast__CloseTimeout"] = "00:00:01",
+            ["Broadcast__Limits__PublishRatePerSecond"] = "0",
+        });
+        var address = await server.WaitUntilListeningAsync();
+        var uri = new Uri($"ws://{address.Authority}/ws/events");
+
+        // This client never reads: its socket buffers fill, then its queue, and its close frame can
+        // never be written.
+        using var stalled = new ClientWebSocket();
+        stalled.Options.KeepAliveInterval = TimeSpan.Zero;
+        await stalled.ConnectAsync(uri, CancellationToken.None);
+        await using var publisher = await TestClient.ConnectAsync(uri);
+        await using var watcher = await TestClient.ConnectAsync(uri);
+        var payload = new string('x', 60_000);
+        for (var i = 0; i < 150; i++)
+        {
+            await publisher.SendMessageAsync($"{i}:{payload}");
+            Assert.StartsWith($"{i}:", (await watcher.ReceiveJsonAsync()).GetProperty("message").GetString(), StringComparison.Ordinal);
+        }
+
+        server.Terminate();
+
+        // The healthy client is told, and the process ends by the shutdown timeout (plus the time to
+        // stop the host), not whenever the stalled client reads again.
+        var (close, _) = await watcher.ReceiveUntilCloseAsync();
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, close.CloseStatus);
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        Assert.Equal(WebSocketState.Open, stalled.State);
+        Assert.DoesNotContain("Unhandled", server.Output, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Messages_queued_before_shutdown_are_delivered_before_the_close()
     {
         var server = await RunningServer.StartAsync();
