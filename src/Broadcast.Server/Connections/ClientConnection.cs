@@ -90,6 +90,9 @@ public sealed class ClientConnection
     internal void CloseForFlooding() =>
         RequestClose(new CloseRequest(WebSocketCloseStatus.PolicyViolation, "publish rate limit exceeded", DrainFirst: true, _events.CloseTimeout));
 
+    /// <summary>A legacy client's publishes waiting on the engine (Redis); created on the first one that has to wait.</summary>
+    internal PublishPipeline? Publishes { get; set; }
+
     /// <summary>This connection's subscriptions, by channel. Touched only by the connection's receive loop.</summary>
     internal Dictionary<string, Channels.Subscription> Subscriptions { get; } = new(StringComparer.Ordinal);
 

@@ -160,6 +160,7 @@ internal sealed class WebSocketEndpoint(
         finally
         {
             registry.Remove(connection);
+            await FinishPublishesAsync(connection);
             await channels.UnsubscribeAllAsync(connection);
             connection.RequestClose(new CloseRequest(WebSocketCloseStatus.NormalClosure, "", DrainFirst: false, events.CloseTimeout));
             await writer;
@@ -169,6 +170,24 @@ internal sealed class WebSocketEndpoint(
             socket.Dispose();
             metrics.ConnectionClosed(isLegacy, reason, (int?)socket.CloseStatus, DateTimeOffset.UtcNow - connection.ConnectedAt);
             ConnectionLog.Closed(logger, connection.Id, reason, (int?)socket.CloseStatus);
+        }
+    }
+
+    /// <summary>Lets a legacy client's publishes still in flight finish (or fail) before it goes.</summary>
+    private async Task FinishPublishesAsync(ClientConnection connection)
+    {
+        if (connection.Publishes is not { } publishes)
+        {
+            return;
+        }
+
+        try
+        {
+            await publishes.DrainAsync();
+        }
+        catch (Exception ex)
+        {
+            ConnectionLog.ServerFault(logger, ex, connection.Id);
         }
     }
 
@@ -303,11 +322,25 @@ internal sealed class WebSocketEndpoint(
         return PublishAsync(connection, inbound.EscapedText.ToArray());
     }
 
-    private async ValueTask PublishAsync(ClientConnection connection, byte[] escapedMessage)
+    private ValueTask PublishAsync(ClientConnection connection, byte[] escapedMessage)
+    {
+        var publishing = channels.PublishAsync(ChannelName.Default, connection.Session, messageId: null, escapedMessage, CancellationToken.None);
+        if (publishing.IsCompletedSuccessfully)
+        {
+            // The in-memory engine: published (and fanned out) already.
+            return ValueTask.CompletedTask;
+        }
+
+        // Waiting on Redis: read the next message meanwhile; the reply to a failure comes when it is known.
+        connection.Publishes ??= new PublishPipeline();
+        return connection.Publishes.AddAsync(AnswerFailureAsync(connection, publishing));
+    }
+
+    private async Task AnswerFailureAsync(ClientConnection connection, ValueTask<PublishResult> publishing)
     {
         try
         {
-            await channels.PublishAsync(ChannelName.Default, connection.Session, messageId: null, escapedMessage, CancellationToken.None);
+            await publishing;
         }
         catch (Engines.EngineUnavailableException)
         {

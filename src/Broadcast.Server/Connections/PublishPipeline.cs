@@ -1,0 +1,52 @@
+namespace Broadcast.Server.Connections;
+
+/// <summary>
+/// A legacy client's publishes still waiting on the engine. With Redis each publish is a round trip; waiting
+/// for each before reading the next message would cap one publisher at one message per round trip. The
+/// engine sends one node's commands to Redis over one connection in the order they are issued, so the
+/// receive loop may go on reading while earlier publishes are in flight, and order is kept. At most
+/// <see cref="MaxInFlight"/> wait at once; past that the loop waits for the oldest (backpressure on the client).
+/// </summary>
+/// <remarks>Used by the connection's receive loop only, so it needs no lock.</remarks>
+internal sealed class PublishPipeline
+{
+    public const int MaxInFlight = 64;
+
+    private readonly Queue<Task> _inFlight = new();
+
+    /// <summary>
+    /// Adds a publish that has not completed yet. The returned task completes at once unless the window is
+    /// full; it throws if an earlier publish failed with something other than an answered client error.
+    /// </summary>
+    public ValueTask AddAsync(Task publishing)
+    {
+        _inFlight.Enqueue(publishing);
+        while (_inFlight.TryPeek(out var oldest) && oldest.IsCompleted)
+        {
+            _inFlight.Dequeue();
+            if (!oldest.IsCompletedSuccessfully)
+            {
+                return new ValueTask(oldest);
+            }
+        }
+
+        return _inFlight.Count > MaxInFlight ? WaitForRoomAsync() : ValueTask.CompletedTask;
+    }
+
+    /// <summary>Waits for every publish still in flight (before the connection's subscriptions are dropped).</summary>
+    public async Task DrainAsync()
+    {
+        while (_inFlight.TryDequeue(out var publishing))
+        {
+            await publishing.ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask WaitForRoomAsync()
+    {
+        while (_inFlight.Count > MaxInFlight)
+        {
+            await _inFlight.Dequeue().ConfigureAwait(false);
+        }
+    }
+}
