@@ -170,10 +170,7 @@ if (hasT || hasP) {
 if (runs['broadcast-redis']) {
   lines.push('### Fan-out through Redis vs one node', '');
   lines.push('The Redis engine adds, per publication, a Lua script in Redis (offset, stream append, idempotency key, PUBLISH) and a pub/sub hop back to the node, ' +
-    'and it shares the server\'s core with redis-server here. In these runs it delivers far less than the in-memory engine and its CPU per delivery is several times higher. ' +
-    'Profiles of a node publishing through Redis show most of the extra CPU in thread-pool wake-ups (`sched_yield`) and JIT activity, not in Redis itself ' +
-    '(EVALSHA ≈ 50 µs per publish): deliveries are triggered from the Redis client\'s I/O threads, so each recipient\'s writer wake-up goes through the global ' +
-    'thread-pool queue. Moving delivery onto a worker thread (or a dedicated delivery loop) is the next step; until then, size a Redis deployment on these figures.', '');
+    'and it shares the server\'s core with redis-server here, so its CPU figure leaves out Redis\'s own work. See "Redis engine" in the analysis below for what limits it.', '');
 }
 
 // Targets of the fan-out performance issue, judged on the Broadcast server's figures in this run.
