@@ -98,6 +98,7 @@ public static class BroadcastServer
         });
 
         app.UseWebSockets();
+        app.UseBroadcastWebSocket();
         app.UseWebApp();
         app.MapApiDocumentation();
         app.MapStatusEndpoints();
