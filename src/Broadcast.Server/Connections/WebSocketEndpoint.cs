@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 using Broadcast.Server.Channels;
 using Broadcast.Server.Configuration;
@@ -191,12 +192,16 @@ internal sealed class WebSocketEndpoint(
         }
     }
 
+    /// <summary>How long one connection's receive loop may run without waiting before it lets other work run.</summary>
+    private static readonly TimeSpan FairnessSlice = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Reads messages until the client closes. Returns the reason the connection ended.</summary>
     private async Task<string> ReceiveLoopAsync(ClientConnection connection)
     {
         var socket = connection.Socket;
         using var message = new MessageBuffer(_options.MaxMessageBytes);
         var fragments = 0;
+        var sliceStart = Stopwatch.GetTimestamp();
         while (true)
         {
             ValueWebSocketReceiveResult result;
@@ -205,7 +210,21 @@ internal sealed class WebSocketEndpoint(
                 // Between messages, wait for data with a zero-byte read, so an idle connection holds no
                 // receive buffer: the buffer is rented only once a message starts to arrive. The peek
                 // already answers a close, or an empty message (a frame with no payload).
-                result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                var peek = socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (!peek.IsCompleted)
+                {
+                    sliceStart = Stopwatch.GetTimestamp();
+                }
+                else if (Stopwatch.GetElapsedTime(sliceStart) > FairnessSlice)
+                {
+                    // A publisher whose messages keep arriving would otherwise run here without ever giving
+                    // the thread back, and the flush rounds that deliver its publications would wait behind
+                    // it (on one core: nothing delivered for seconds). Let them run, then go on.
+                    await Task.Yield();
+                    sliceStart = Stopwatch.GetTimestamp();
+                }
+
+                result = await peek;
                 if (result.MessageType != WebSocketMessageType.Close && !(result.EndOfMessage && result.Count == 0))
                 {
                     result = await socket.ReceiveAsync(message.GetFreeSpace(), CancellationToken.None);
