@@ -45,38 +45,19 @@ public sealed class ReplayLiveSwitchTests
     }
 
     /// <summary>Wraps the memory engine; on a resume's history read, publishes before and after reading.</summary>
-    private sealed class RacingEngine(MemoryEngine inner) : IEngine
+    private sealed class RacingEngine(MemoryEngine inner) : Engines.DelegatingEngine(inner)
     {
-        public async ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, CancellationToken cancellationToken)
+        public override async ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, CancellationToken cancellationToken)
         {
             if (limit == 0 || sinceOffset == 0)
             {
-                return await inner.ReadHistoryAsync(channel, sinceOffset, limit, cancellationToken);
+                return await Inner.ReadHistoryAsync(channel, sinceOffset, limit, cancellationToken);
             }
 
-            await inner.PublishAsync(channel, "racer-session", null, Encoding.UTF8.GetBytes("raced before the read"), cancellationToken);
-            var history = await inner.ReadHistoryAsync(channel, sinceOffset, limit, cancellationToken);
-            await inner.PublishAsync(channel, "racer-session", null, Encoding.UTF8.GetBytes("raced after the read"), cancellationToken);
+            await Inner.PublishAsync(channel, "racer-session", null, Encoding.UTF8.GetBytes("raced before the read"), cancellationToken);
+            var history = await Inner.ReadHistoryAsync(channel, sinceOffset, limit, cancellationToken);
+            await Inner.PublishAsync(channel, "racer-session", null, Encoding.UTF8.GetBytes("raced after the read"), cancellationToken);
             return history;
         }
-
-        public ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken) =>
-            inner.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
-
-        public ValueTask SubscribeNodeAsync(string channel, CancellationToken cancellationToken) => inner.SubscribeNodeAsync(channel, cancellationToken);
-
-        public ValueTask UnsubscribeNodeAsync(string channel, CancellationToken cancellationToken) => inner.UnsubscribeNodeAsync(channel, cancellationToken);
-
-        public ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.JoinAsync(channel, member, cancellationToken);
-
-        public ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.LeaveAsync(channel, member, cancellationToken);
-
-        public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) => inner.GetPresenceAsync(channel, cancellationToken);
-
-        public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => inner.IsAvailableAsync(cancellationToken);
-
-        public ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken) => inner.ReportNodeAsync(report, cancellationToken);
-
-        public ValueTask<IReadOnlyList<NodeReport>> GetNodesAsync(CancellationToken cancellationToken) => inner.GetNodesAsync(cancellationToken);
     }
 }

@@ -39,31 +39,13 @@ public sealed class ServerFaultTests
     }
 
     /// <summary>The memory engine, except that publishing on one channel hits a bug.</summary>
-    private sealed class FaultyEngine(MemoryEngine inner) : IEngine
+    private sealed class FaultyEngine(MemoryEngine inner) : Engines.DelegatingEngine(inner)
     {
         public const string Channel = "faulty";
 
-        public ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken) =>
+        public override ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken) =>
             channel == Channel
                 ? throw new InvalidOperationException(InternalDetail)
-                : inner.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
-
-        public ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, CancellationToken cancellationToken) => inner.ReadHistoryAsync(channel, sinceOffset, limit, cancellationToken);
-
-        public ValueTask SubscribeNodeAsync(string channel, CancellationToken cancellationToken) => inner.SubscribeNodeAsync(channel, cancellationToken);
-
-        public ValueTask UnsubscribeNodeAsync(string channel, CancellationToken cancellationToken) => inner.UnsubscribeNodeAsync(channel, cancellationToken);
-
-        public ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.JoinAsync(channel, member, cancellationToken);
-
-        public ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.LeaveAsync(channel, member, cancellationToken);
-
-        public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) => inner.GetPresenceAsync(channel, cancellationToken);
-
-        public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => inner.IsAvailableAsync(cancellationToken);
-
-        public ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken) => inner.ReportNodeAsync(report, cancellationToken);
-
-        public ValueTask<IReadOnlyList<NodeReport>> GetNodesAsync(CancellationToken cancellationToken) => inner.GetNodesAsync(cancellationToken);
+                : Inner.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
     }
 }
