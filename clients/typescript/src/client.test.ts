@@ -237,6 +237,24 @@ describe('subscriptions and resume', () => {
     expect(got).toEqual([['E1', 8], ['E2', 1]]);
   });
 
+  it('emits dropped when the server skipped publications of a slow subscription, and keeps delivering', () => {
+    make();
+    const dropped: unknown[] = [];
+    const got: number[] = [];
+    client.on('dropped', (d) => dropped.push(d));
+    client.on('publication', (p) => got.push(p.offset));
+    client.connect();
+    welcome();
+    bg(client.subscribe('ticker'));
+    subscribed('ticker', { epoch: 'E1', offset: 0 });
+    pub('ticker', 1);
+    latest().serverSend({ type: 'dropped', channel: 'ticker', count: 5 });
+    latest().serverSend({ type: 'dropped', channel: 'not-mine', count: 2 });
+    pub('ticker', 7);
+    expect(dropped).toEqual([{ channel: 'ticker', count: 5 }]);
+    expect(got).toEqual([1, 7]);
+  });
+
   it('treats recovered:true with a different epoch as unrecovered', () => {
     make();
     const unrecovered: unknown[] = [];

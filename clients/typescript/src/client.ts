@@ -124,6 +124,16 @@ export interface UnrecoveredEvent {
   readonly previous: StreamPosition;
 }
 
+/**
+ * The server skipped publications of a channel because this client read too slowly (the channel is
+ * configured to drop rather than disconnect). The publications that follow carry later offsets; the
+ * skipped ones can be read with `history` while the server keeps them.
+ */
+export interface DroppedEvent {
+  readonly channel: string;
+  readonly count: number;
+}
+
 /** One reconnect's resubscriptions, once all of them were answered. */
 export interface ResumedEvent {
   readonly recovered: readonly { readonly channel: string; readonly missed: number }[];
@@ -208,6 +218,7 @@ export interface ClientEvents {
   subscribed: SubscribedInfo;
   recovered: RecoveredEvent;
   unrecovered: UnrecoveredEvent;
+  dropped: DroppedEvent;
   resumed: ResumedEvent;
   join: PresenceEvent;
   leave: PresenceEvent;
@@ -646,6 +657,9 @@ export class BroadcastClient {
         this.events.emit('unrecovered', { channel: frame.channel, epoch: frame.epoch, offset: frame.offset, previous });
         return;
       }
+      case 'dropped':
+        if (this.subs.has(frame.channel)) this.events.emit('dropped', { channel: frame.channel, count: frame.count });
+        return;
       case 'unknown':
         return;
     }

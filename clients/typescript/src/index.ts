@@ -16,6 +16,7 @@ export type {
   SubscribedInfo,
   SubscriptionEndedEvent,
   UnrecoveredEvent,
+  DroppedEvent,
 } from './client.js';
 export { BroadcastError } from './errors.js';
 export { ClientErrorCode, CloseCode, LegacyErrorCode, ServerErrorCode, V2ErrorCode, isServerErrorCode } from './codes.js';

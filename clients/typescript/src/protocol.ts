@@ -173,6 +173,12 @@ export interface UnrecoveredFrame {
   readonly epoch: string;
   readonly offset: number;
 }
+/** The client read too slowly on a channel that drops rather than disconnects: `count` publications were skipped. */
+export interface DroppedFrame {
+  readonly type: 'dropped';
+  readonly channel: string;
+  readonly count: number;
+}
 export interface UnknownFrame {
   readonly type: 'unknown';
   readonly raw: string;
@@ -189,6 +195,7 @@ export type ServerFrame =
   | PresenceEventFrame
   | ErrorFrame
   | UnrecoveredFrame
+  | DroppedFrame
   | UnknownFrame;
 
 // ---- validation (the server's rules, checked before sending) -------------
@@ -330,6 +337,11 @@ export function parseServerFrame(raw: string): ServerFrame {
     case 'unrecovered':
       if (channel === undefined || epoch === undefined || offset === undefined) return unknown;
       return { type: 'unrecovered', channel, epoch, offset };
+    case 'dropped': {
+      const count = offsetOf(d['count']);
+      if (channel === undefined || count === undefined) return unknown;
+      return { type: 'dropped', channel, count };
+    }
     case 'error': {
       const code = str(d['code']);
       if (code === undefined) return unknown;
