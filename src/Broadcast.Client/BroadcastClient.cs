@@ -94,6 +94,12 @@ public sealed class BroadcastClient : IAsyncDisposable
     /// </summary>
     public event EventHandler<SubscriptionEnd>? SubscriptionEnded;
 
+    /// <summary>
+    /// The server skipped publications of a subscribed channel because this client read too slowly (only on
+    /// channels the server drops rather than disconnects, e.g. <c>Broadcast:Channels:KeepLatest</c>).
+    /// </summary>
+    public event EventHandler<ChannelDrop>? PublicationsDropped;
+
     /// <summary>Replaces the WebSocket for unit tests.</summary>
     internal Func<IClientTransport> TransportFactory { get; set; } = () => new WebSocketTransport();
 
@@ -662,6 +668,15 @@ public sealed class BroadcastClient : IAsyncDisposable
                         subscription.Position.Reset(lostEpoch, lostOffset);
                         var lost = new ChannelRecovery(channel, false, 0, lostEpoch, lostOffset);
                         raise = () => EventRaiser.Raise(RecoveryFailed, this, lost);
+                    }
+
+                    break;
+
+                case "dropped":
+                    if (subscription is not null)
+                    {
+                        var drop = new ChannelDrop(channel, (int)Math.Min(frame.Int64("count"), int.MaxValue));
+                        raise = () => EventRaiser.Raise(PublicationsDropped, this, drop);
                     }
 
                     break;

@@ -96,6 +96,32 @@ public sealed class ReconnectTests
     }
 
     [Fact]
+    public async Task A_server_notice_of_dropped_publications_raises_PublicationsDropped_and_the_stream_goes_on()
+    {
+        var server = new FakeServer();
+        await using var client = NewClient(server, new BroadcastClientOptions { Uri = new Uri("ws://fake/ws/events") });
+        var dropped = new TaskCompletionSource<ChannelDrop>(TaskCreationOptions.RunContinuationsAsynchronously);
+        client.PublicationsDropped += (_, drop) => dropped.TrySetResult(drop);
+
+        var connecting = client.ConnectAsync();
+        var connection = await server.AcceptAsync("session-one");
+        await connecting.Within();
+        var subscribing = client.SubscribeAsync("ticker");
+        var subscribe = await connection.NextSentAsync();
+        connection.Push(new { type = "subscribed", id = subscribe.String("id"), channel = "ticker", epoch = "e1", offset = 10 });
+        var ticker = await subscribing.Within();
+
+        // A notice for a channel this client does not have is ignored; the one for its own is raised.
+        connection.Push(new { type = "dropped", channel = "elsewhere", count = 3 });
+        connection.Push(new { type = "dropped", channel = "ticker", count = 5 });
+        connection.Push(new { type = "pub", channel = "ticker", offset = 16, epoch = "e1", origin = "other", timestamp = "2026-11-26T10:15:30.123456+00:00", message = "latest" });
+
+        Assert.Equal(new ChannelDrop("ticker", 5), await dropped.Task.Within());
+        Assert.Equal("latest", (await ticker.NextAsync()).Message);
+        Assert.Equal(16, ticker.Offset);
+    }
+
+    [Fact]
     public async Task Reconnect_delays_back_off_exponentially_up_to_the_cap_and_restart_after_a_stable_connection()
     {
         var server = new FakeServer();
