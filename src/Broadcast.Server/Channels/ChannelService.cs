@@ -86,6 +86,9 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
             return false;
         }
 
+        // Ended before it leaves the hub: a publication being handed to it right now is refused by the
+        // connection's queue, so nothing of the channel can follow the `unsubscribed` the caller sends next.
+        subscription.End();
         var wasLast = hub.Remove(subscription);
         try
         {

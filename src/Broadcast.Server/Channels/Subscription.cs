@@ -17,6 +17,7 @@ public sealed class Subscription
     private long _lastOffset;
     private string? _epoch;
 
+    private bool _ended;
     private byte[]? _dropNotice;
     private int _dropNoticeCount;
 
@@ -33,6 +34,12 @@ public sealed class Subscription
     public string Channel { get; }
 
     public bool WantsPresence { get; }
+
+    /// <summary>True once the subscription was ended; the connection's queue refuses its publications from then on.</summary>
+    internal bool IsEnded => Volatile.Read(ref _ended);
+
+    /// <summary>Ends the subscription: decided under the queue's lock, so no publication of it is queued after anything queued later.</summary>
+    internal void End() => Volatile.Write(ref _ended, true);
 
     /// <summary>What the connection's queue does with this channel's publications when it is full.</summary>
     public SlowConsumerPolicy SlowConsumerPolicy { get; }

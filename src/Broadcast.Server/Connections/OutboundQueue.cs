@@ -79,6 +79,13 @@ internal sealed class OutboundQueue(int capacity)
                 return AddResult.Queued;
             }
 
+            if (frame.Source is { IsEnded: true })
+            {
+                // Unsubscribed meanwhile: read under this lock, so the publication either precedes the
+                // `unsubscribed` reply in the queue or is not queued at all.
+                return AddResult.Closed;
+            }
+
             if (_live < Capacity)
             {
                 Append(frame);
