@@ -137,20 +137,29 @@ describe('broadcast web app (e2e)', { timeout: 300_000 }, () => {
     const b = await open();
 
     await server.stop();
+    let restarted = false;
+    try {
+      // Backoff state is visible: badge, countdown, sending disabled. The countdown is checked in one
+      // look (text and visibility together): a short jittered delay may end, and hide it, at any moment.
+      await waitForStatus(a.page, 'reconnecting', 30_000);
+      await a.page.waitForFunction(
+        () => {
+          const countdown = document.querySelector('[data-testid="reconnect-countdown"]');
+          return countdown instanceof HTMLElement && countdown.checkVisibility() && /^Reconnecting in \d+ s$/.test(countdown.textContent ?? '');
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
+      assert.equal(await a.page.getByTestId('send-button').isDisabled(), true);
+      assert.equal(await a.page.getByTestId('message-input').isDisabled(), true);
+      await waitForText(a.page, 'online-time', '—');
 
-    // Backoff state is visible: badge, countdown, sending disabled.
-    await waitForStatus(a.page, 'reconnecting', 30_000);
-    await a.page.waitForFunction(
-      () => /^Reconnecting in \d+ s$/.test(document.querySelector('[data-testid="reconnect-countdown"]')?.textContent ?? ''),
-      undefined,
-      { timeout: 30_000 },
-    );
-    assert.equal(await a.page.getByTestId('reconnect-countdown').isVisible(), true);
-    assert.equal(await a.page.getByTestId('send-button').isDisabled(), true);
-    assert.equal(await a.page.getByTestId('message-input').isDisabled(), true);
-    await waitForText(a.page, 'online-time', '—');
-
-    await server.start();
+      await server.start();
+      restarted = true;
+    } finally {
+      // The later tests need the server, whatever happened above.
+      if (!restarted) await server.start();
+    }
 
     // Jittered backoff waits up to 20 s per attempt; allow for a few.
     await waitForStatus(a.page, 'open', 60_000);
