@@ -367,23 +367,22 @@ public sealed class ClientConnection
     /// </summary>
     private void FinishFlush()
     {
-        if (_queue.IsFinished)
+        switch (_queue.State)
         {
-            // Stays "scheduled" for good: nothing is written after this.
-            _finished.TrySetResult();
-            return;
-        }
-
-        if (_queue.NeedsFlush)
-        {
-            _flusher.Schedule(this);
-            return;
+            case OutboundQueue.QueueState.Finished:
+                // Stays "scheduled" for good: nothing is written after this.
+                _finished.TrySetResult();
+                return;
+            case OutboundQueue.QueueState.Pending:
+                _flusher.Schedule(this);
+                return;
         }
 
         Volatile.Write(ref _flushState, Idle);
 
-        // A frame queued between the check and the reset saw "scheduled" and did not schedule: look again.
-        if (_queue.NeedsFlush && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        // A frame (or the close) queued between the check and the reset saw "scheduled" and did not
+        // schedule: look again.
+        if (_queue.State != OutboundQueue.QueueState.Empty && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
         {
             _flusher.Schedule(this);
         }

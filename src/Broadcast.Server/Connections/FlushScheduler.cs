@@ -6,7 +6,7 @@ namespace Broadcast.Server.Connections;
 /// <summary>
 /// Writes connections' queued frames in rounds. Queuing a frame marks its connection dirty (once, however
 /// many frames follow); a round then writes every dirty connection's frames with one write each. Rounds
-/// start at most once per <see cref="Interval"/>: a frame arriving after a quiet spell is written at once,
+/// start at most once per interval (<c>Broadcast:FlushInterval</c>): a frame arriving after a quiet spell is written at once,
 /// while under load each write carries every frame that arrived since the last round, so the cost of a
 /// send is shared by many deliveries. The work is split over one shard per core, each running at most one
 /// round at a time on the thread pool; a round never waits for a socket (a write that cannot complete at
@@ -21,15 +21,12 @@ internal sealed class FlushScheduler
 
     public FlushScheduler(TimeSpan interval, int shards)
     {
-        Interval = interval;
         _shards = new Shard[Math.Max(1, shards)];
         for (var i = 0; i < _shards.Length; i++)
         {
             _shards[i] = new Shard(interval);
         }
     }
-
-    public TimeSpan Interval { get; }
 
     /// <summary>Adds the connection to its shard's next round. The caller guarantees it is not already waiting.</summary>
     public void Schedule(ClientConnection connection) =>

@@ -23,8 +23,6 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null)
     /// <summary>When the oldest live publication in the batch was accepted: one latency sample per write.</summary>
     public long OldestLiveTicks { get; private set; }
 
-    public readonly List<OutboundFrame>? Unframed => unframed;
-
     public void Add(in OutboundFrame frame)
     {
         if (frame.PublishedUtcTicks != 0)

@@ -34,26 +34,19 @@ internal sealed class OutboundQueue(int capacity)
     /// <summary>Live frames waiting (read without the lock: a gauge, not a decision).</summary>
     public int LiveCount => Volatile.Read(ref _live);
 
-    /// <summary>True if a flush has anything to do: frames to write, drop notices to send, or the end to report.</summary>
-    public bool NeedsFlush
+    /// <summary>What a flush finds, read under one lock: nothing to do, work waiting, or the end reached.</summary>
+    public QueueState State
     {
         get
         {
             lock (_lock)
             {
-                return _count > 0 || _drops is not null || _completed;
-            }
-        }
-    }
+                if (_count > 0 || _drops is not null)
+                {
+                    return QueueState.Pending;
+                }
 
-    /// <summary>True once <see cref="Complete"/> was called and everything before it was taken.</summary>
-    public bool IsFinished
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _completed && _count == 0 && _drops is null;
+                return _completed ? QueueState.Finished : QueueState.Empty;
             }
         }
     }
@@ -309,6 +302,18 @@ internal sealed class OutboundQueue(int capacity)
         }
 
         _drops.Add((source, 1));
+    }
+
+    public enum QueueState
+    {
+        /// <summary>Nothing to write.</summary>
+        Empty,
+
+        /// <summary>Frames or drop notices wait to be written (the close comes after them, if one was asked for).</summary>
+        Pending,
+
+        /// <summary><see cref="Complete"/> was called and everything before it was taken: the close may follow.</summary>
+        Finished,
     }
 
     public enum AddResult

@@ -202,7 +202,7 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
 
             // Everything accepted, exactly once, in the order it was queued.
             Assert.Equal(accepted, taken);
-            Assert.True(queue.IsFinished);
+            Assert.Equal(OutboundQueue.QueueState.Finished, queue.State);
         }, iter: 300);
     }
 
