@@ -404,8 +404,9 @@ public sealed class AuthTests
 
         Assert.Equal(HttpStatusCode.Unauthorized, await UpgradeStatusAsync(new Uri(wsUri + "?access_token=" + invalid)));
         await Eventually.TrueAsync(() => server.Output.Contains("closed", StringComparison.Ordinal) && server.Output.Contains("Refused", StringComparison.Ordinal), TimeSpan.FromSeconds(20), "the connection's close and the refusal to be logged");
-        // Give the logger a moment to flush anything else about these requests.
-        await Task.Delay(500);
+        // Stopping the server flushes whatever else it had to log about these requests.
+        server.Terminate();
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
 
         var output = server.Output;
         Assert.Contains("trce", output, StringComparison.Ordinal);
