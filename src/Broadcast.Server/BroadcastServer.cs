@@ -60,6 +60,7 @@ public static class BroadcastServer
                 kestrel.Limits.MaxConcurrentConnections = limiter.TransportLimit;
             });
         builder.Services.AddSingleton<Security.PublishRateLimiterFactory>();
+        builder.Services.AddSingleton<BackgroundRetry>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
         builder.Services.AddSingleton<ChannelService>();
