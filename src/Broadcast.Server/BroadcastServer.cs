@@ -19,6 +19,46 @@ public static class BroadcastServer
     /// <summary>The original server listened on port 8000; so does this one unless told otherwise.</summary>
     public const string DefaultUrl = "http://localhost:8000";
 
+    /// <summary>
+    /// Exit code of a node that had to stop because of a fault (EX_SOFTWARE in sysexits.h): a background
+    /// service failed, or the host could not start or stop. Non-zero, so a supervisor that restarts on
+    /// failure restarts it; 0 is kept for a requested stop (SIGTERM, Ctrl+C) and 78 for bad configuration.
+    /// </summary>
+    public const int FaultExitCode = 70;
+
+    /// <summary>
+    /// Runs the server until it stops and returns the process's exit code: 0 when it was asked to stop,
+    /// <see cref="FaultExitCode"/> when a fault stopped it. Configuration errors are left to the caller (exit 78).
+    /// </summary>
+    public static async Task<int> RunAsync(WebApplication app)
+    {
+        // What app.RunAsync() does, with the services kept until the exit code is known.
+        await using (app)
+        {
+            try
+            {
+                await app.StartAsync();
+                await app.WaitForShutdownAsync();
+            }
+            catch (Exception ex) when (StartupErrors.Describe(ex) is null)
+            {
+                ServerLog.StoppedByFault(app.Logger, ex.GetType().Name, ex);
+                return FaultExitCode;
+            }
+
+            // A background service that threw stopped the host (BackgroundServiceExceptionBehavior.StopHost), and the
+            // host stops as after a requested stop: only the service's own task tells the two apart.
+            var failed = app.Services.GetServices<IHostedService>().OfType<BackgroundService>().FirstOrDefault(service => service.ExecuteTask is { IsFaulted: true });
+            if (failed is not null)
+            {
+                ServerLog.StoppedByBackgroundFault(app.Logger, failed.GetType().Name, failed.ExecuteTask!.Exception!.GetBaseException());
+                return FaultExitCode;
+            }
+
+            return 0;
+        }
+    }
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -60,6 +100,7 @@ public static class BroadcastServer
                 kestrel.Limits.MaxConcurrentConnections = limiter.TransportLimit;
             });
         builder.Services.AddSingleton<Security.PublishRateLimiterFactory>();
+        builder.Services.AddSingleton<BackgroundRetry>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
         builder.Services.AddSingleton<ChannelService>();
@@ -75,6 +116,11 @@ public static class BroadcastServer
         {
             // Give the drain its full time, plus the close handshake, before the host gives up.
             host.ShutdownTimeout = broadcast.Value.ShutdownTimeout + broadcast.Value.CloseTimeout + TimeSpan.FromSeconds(2);
+            // The node's own background work never throws (BackgroundRetry retries it), so an exception that
+            // still escapes a background service is a fault nothing here can recover from: stop the node, and
+            // RunAsync makes the exit code say so, for the supervisor to restart it. (Ignore would leave a
+            // node running without that service, looking healthy.)
+            host.BackgroundServiceExceptionBehavior = BackgroundServiceExceptionBehavior.StopHost;
         });
 
         configure?.Invoke(builder);

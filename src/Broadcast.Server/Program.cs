@@ -9,9 +9,8 @@ if (OptionsHelp.IsRequested(args))
 
 try
 {
-    var app = BroadcastServer.Build(args);
-    app.Run();
-    return 0;
+    // 0 after SIGTERM or Ctrl+C; non-zero when a fault stopped the node, so that its supervisor restarts it.
+    return await BroadcastServer.RunAsync(BroadcastServer.Build(args));
 }
 catch (Exception ex) when (StartupErrors.Describe(ex) is { } message)
 {

@@ -1,16 +1,21 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Broadcast.Testing;
 
 /// <summary>
 /// A real <c>redis-server</c> process on a free loopback port, without persistence, that tests can
-/// stop and start again on the same port (an outage; a restart that loses every key).
+/// stop and start again on the same port (an outage; a restart that loses every key), or stall.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
+    private const int SigKill = 9;
+    private const int SigCont = 18;
+    private const int SigStop = 19;
+
     private readonly string? _dataDirectory;
     private Process? _process;
 
@@ -59,17 +64,43 @@ public sealed class RedisServer : IAsyncDisposable
     }
 
     /// <summary>Kills the server at once, as a crash or a network cut would look to its clients.</summary>
-    public async Task StopAsync()
+    public Task StopAsync() => KillAsync();
+
+    /// <summary>
+    /// <c>kill -9</c>: the server dies at once; its clients see their connections reset. It can be
+    /// started again on the same port with <see cref="StartAgainAsync"/>.
+    /// </summary>
+    public async Task KillAsync()
     {
         if (_process is { HasExited: false } process)
         {
-            process.Kill();
+            Signal(process, SigKill);
             await process.WaitForExitAsync();
         }
 
         _process?.Dispose();
         _process = null;
     }
+
+    /// <summary>
+    /// <c>kill -STOP</c>: a stall (a long fork, swapping, a paused VM). The process and its sockets stay,
+    /// the kernel still accepts connections, but nothing is answered until <see cref="Resume"/>.
+    /// </summary>
+    public void Pause() => Signal(_process ?? throw new InvalidOperationException("redis-server is not running."), SigStop);
+
+    /// <summary><c>kill -CONT</c>: the stalled server carries on with everything it was sent meanwhile.</summary>
+    public void Resume() => Signal(_process ?? throw new InvalidOperationException("redis-server is not running."), SigCont);
+
+    private static void Signal(Process process, int signal)
+    {
+        if (SendSignal(process.Id, signal) != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {process.Id} failed (errno {Marshal.GetLastWin32Error()}).");
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     private async Task<bool> PingsAsync()
     {

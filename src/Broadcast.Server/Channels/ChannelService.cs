@@ -137,8 +137,13 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
     {
         if (hub.Remove(subscription))
         {
+            // In the background, after a failed subscribe: a failure here only leaves the node subscribed until
+            // the channel's next subscribe or unsubscribe reconciles it; logged, never thrown.
             _ = engine.UnsubscribeNodeAsync(subscription.Channel, CancellationToken.None).AsTask().ContinueWith(
-                static t => _ = t.Exception, TaskScheduler.Default);
+                t => LogEngineFailure(logger, "unsubscribe", subscription.Channel, t.Exception!.GetBaseException().Message),
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted,
+                TaskScheduler.Default);
         }
     }
 

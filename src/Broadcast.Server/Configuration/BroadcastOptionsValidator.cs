@@ -24,6 +24,11 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
             failures.Add("Broadcast:Redis:Configuration is required when Broadcast:Engine is Redis (for example 'localhost:6379').");
         }
 
+        if (!string.IsNullOrWhiteSpace(options.Redis.Configuration) && CheckRedisConfiguration(options.Redis.Configuration) is { } redisProblem)
+        {
+            failures.Add($"Broadcast:Redis:Configuration is not a usable StackExchange.Redis configuration string (for example 'localhost:6379' or 'redis1:6379,password=…'): {redisProblem}");
+        }
+
         ValidateSection(options.Channels, failures);
         ValidateSection(options.Limits, failures);
         ValidateSection(options.Redis, failures);
@@ -76,6 +81,22 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
         if (auth.Required && string.IsNullOrEmpty(auth.HmacSecret) && !hasPem && !hasFile)
         {
             failures.Add("Broadcast:Auth:Required is true but none of Broadcast:Auth:HmacSecret, Broadcast:Auth:PublicKeyPem and Broadcast:Auth:PublicKeyPemFile is set, so no token could ever be valid.");
+        }
+    }
+
+    /// <summary>
+    /// Why the Redis client would refuse <paramref name="configuration"/>, or null. Found here, not when the node
+    /// first connects in the background, where it would leave a node that runs but can never reach Redis.
+    /// </summary>
+    private static string? CheckRedisConfiguration(string configuration)
+    {
+        try
+        {
+            return StackExchange.Redis.ConfigurationOptions.Parse(configuration).EndPoints.Count == 0 ? "it names no host:port" : null;
+        }
+        catch (ArgumentException ex)
+        {
+            return ex.Message;
         }
     }
 

@@ -30,6 +30,7 @@ public sealed class BroadcastMetrics
     private readonly Counter<long> _slowConsumerDisconnects;
     private readonly Counter<long> _slowConsumerDrops;
     private readonly Counter<long> _engineErrors;
+    private readonly Counter<long> _backgroundErrors;
     private readonly Histogram<double> _deliveryDuration;
     private readonly LatencyBuckets _latency = new();
     private long _messagesReceived;
@@ -75,6 +76,7 @@ public sealed class BroadcastMetrics
         _slowConsumerDisconnects = meter.CreateCounter<long>("broadcast.server.slow_consumer.disconnects", "{connection}", "Clients closed with 1008 because their outbound queue overflowed.");
         _slowConsumerDrops = meter.CreateCounter<long>("broadcast.server.slow_consumer.dropped_frames", "{frame}", "Frames not delivered because the recipient's outbound queue was full.");
         _engineErrors = meter.CreateCounter<long>("broadcast.server.engine.errors", "{error}", "Engine (Redis) operations that failed, by error type.");
+        _backgroundErrors = meter.CreateCounter<long>("broadcast.server.background.errors", "{error}", "Failed attempts of the node's background work (heartbeat, presence refresh, catch-up), by task and error type; each is retried.");
         meter.CreateObservableUpDownCounter("broadcast.server.active_channels", () => (long)_hub.ActiveChannels().Count, "{channel}", "Channels with subscribers on this node.");
     }
 
@@ -86,6 +88,7 @@ public sealed class BroadcastMetrics
         public const string CloseCode = "websocket.close.code";
         public const string ErrorType = "error.type";
         public const string Engine = "broadcast.engine";
+        public const string Task = "broadcast.task";
         public const string Direction = "network.io.direction";
     }
 
@@ -157,6 +160,10 @@ public sealed class BroadcastMetrics
         Interlocked.Increment(ref _engineErrorCount);
         _engineErrors.Add(1, new KeyValuePair<string, object?>(Attributes.Engine, engine), new KeyValuePair<string, object?>(Attributes.ErrorType, errorType));
     }
+
+    /// <summary>One failed attempt of background work (<see cref="BackgroundRetry"/>); <paramref name="task"/> is one of a few fixed names.</summary>
+    public void BackgroundError(string task, string errorType) =>
+        _backgroundErrors.Add(1, new KeyValuePair<string, object?>(Attributes.Task, task), new KeyValuePair<string, object?>(Attributes.ErrorType, errorType));
 
     /// <summary>Every total at once, for the admin view (which turns successive snapshots into rates).</summary>
     public MetricsSnapshot Snapshot()

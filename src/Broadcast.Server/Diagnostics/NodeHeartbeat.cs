@@ -11,12 +11,18 @@ namespace Broadcast.Server.Diagnostics;
 /// Reports this node to the engine every few seconds, so the admin view on any node can list every node
 /// of the deployment (with Redis: all nodes sharing it; a node that stops reporting drops out).
 /// </summary>
+/// <remarks>
+/// A report that fails, for whatever reason (Redis stalled or down, or anything else), is retried with
+/// backoff by <see cref="BackgroundRetry"/>: the heartbeat never ends before the node does, and never
+/// stops the node (an exception escaping a background service stops the host).
+/// </remarks>
 public sealed class NodeHeartbeat(
     IEngine engine,
     NodeIdentity node,
     ConnectionRegistry registry,
     ChannelHub hub,
     ShutdownDrain drain,
+    BackgroundRetry retry,
     IOptions<BroadcastOptions> options,
     TimeProvider clock) : BackgroundService
 {
@@ -40,14 +46,8 @@ public sealed class NodeHeartbeat(
         using var timer = new PeriodicTimer(Interval, clock);
         do
         {
-            try
-            {
-                await engine.ReportNodeAsync(await CurrentAsync(stoppingToken), stoppingToken);
-            }
-            catch (EngineUnavailableException)
-            {
-                // Readiness already shows the outage; the next tick reports again.
-            }
+            // Each attempt reports the node as it is then; ticks missed meanwhile are not made up.
+            await retry.RunAsync("heartbeat", async cancellationToken => await engine.ReportNodeAsync(await CurrentAsync(cancellationToken), cancellationToken), stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }

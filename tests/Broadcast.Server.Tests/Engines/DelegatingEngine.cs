@@ -29,7 +29,7 @@ internal abstract class DelegatingEngine(IEngine inner) : IEngine
 
     public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => inner.IsAvailableAsync(cancellationToken);
 
-    public ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken) => inner.ReportNodeAsync(report, cancellationToken);
+    public virtual ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken) => inner.ReportNodeAsync(report, cancellationToken);
 
     public ValueTask<IReadOnlyList<NodeReport>> GetNodesAsync(CancellationToken cancellationToken) => inner.GetNodesAsync(cancellationToken);
 }

@@ -14,6 +14,8 @@ public sealed class ConfigurationTests
     [InlineData("Broadcast__MaxMessageBytes", "lots", "Broadcast:MaxMessageBytes")]
     [InlineData("Broadcast__Engine", "Mongo", "Broadcast:Engine")]
     [InlineData("Broadcast__Redis__Prefx", "x", "Broadcast:Redis:Prefx")]
+    [InlineData("Broadcast__Redis__Configuration", "127.0.0.1:6379,abortConnect=maybe", "Broadcast:Redis:Configuration")]
+    [InlineData("Broadcast__Redis__Configuration", "password=secret", "Broadcast:Redis:Configuration")]
     [InlineData("Broadcast__Channels__HistoryTtl", "00:00:00", "Broadcast:Channels:HistoryTtl")]
     [InlineData("Broadcast__Admin__Key", "short", "Broadcast:Admin:Key")]
     [InlineData("Broadcast__Metrics__Enabled", "sometimes", "Broadcast:Metrics:Enabled")]

@@ -13,12 +13,25 @@ public sealed partial class RedisEngine
     /// a publication skips ahead, first reads the missing ones from the channel's stream, so a dropped
     /// pub/sub message never becomes a silent gap for subscribers.
     /// </summary>
+    /// <remarks>
+    /// When the stream cannot be read (Redis unreachable) the listener falls behind: it delivers nothing more
+    /// from pub/sub and a catch-up, retried with backoff until Redis answers, delivers everything after the
+    /// last delivered offset from the stream in order. Nothing here can throw into the Redis client or stop
+    /// delivery for good: every failure is logged, counted, and ends in a catch-up.
+    /// </remarks>
     private sealed class ChannelListener(RedisEngine engine, string channel)
     {
         private readonly SemaphoreSlim _gate = new(1, 1);
+        private readonly CancellationTokenSource _stopped = new();
         private ChannelMessageQueue? _queue;
         private string? _epoch;
         private long _lastOffset;
+
+        /// <summary>Under the gate: a catch-up is due, which reads from the stream what pub/sub brings meanwhile.</summary>
+        private bool _behind;
+
+        /// <summary>0: no catch-up; 1: one is running; 2: one is running and was asked for again meanwhile.</summary>
+        private int _catchUpState;
 
         public void Start(ChannelMessageQueue queue)
         {
@@ -28,11 +41,13 @@ public sealed partial class RedisEngine
 
         public async Task StopAsync()
         {
+            await CancelBackgroundWorkAsync();
             if (_queue is { } queue)
             {
                 try
                 {
-                    await queue.UnsubscribeAsync();
+                    // Bounded: the channel's gate is held meanwhile, and a stalled Redis may never answer.
+                    await queue.UnsubscribeAsync().WaitAsync(engine._options.OperationTimeout);
                 }
                 catch (Exception ex) when (IsRedisFailure(ex))
                 {
@@ -41,7 +56,48 @@ public sealed partial class RedisEngine
             }
         }
 
-        public void RequestCatchUp() => _ = CatchUpAsync();
+        /// <summary>Ends a catch-up that is running or retrying (the listener stops, or the engine is disposed).</summary>
+        public Task CancelBackgroundWorkAsync() => _stopped.CancelAsync();
+
+        /// <summary>
+        /// Delivers, from the stream, whatever was published after the last delivered offset. A request that
+        /// comes while one runs makes it run once more, so none is lost, and there is never more than one.
+        /// </summary>
+        public void RequestCatchUp()
+        {
+            while (true)
+            {
+                var state = Volatile.Read(ref _catchUpState);
+                if (state == 2)
+                {
+                    return;
+                }
+
+                if (Interlocked.CompareExchange(ref _catchUpState, state + 1, state) == state)
+                {
+                    if (state == 0)
+                    {
+                        _ = Task.Run(CatchUpLoopAsync);
+                    }
+
+                    return;
+                }
+            }
+        }
+
+        private async Task CatchUpLoopAsync()
+        {
+            do
+            {
+                if (!await engine._retry.RunAsync("catch_up", CatchUpAsync, _stopped.Token))
+                {
+                    // The listener stopped.
+                    Volatile.Write(ref _catchUpState, 0);
+                    return;
+                }
+            }
+            while (Interlocked.Decrement(ref _catchUpState) > 0);
+        }
 
         private async Task HandleAsync(RedisValue message)
         {
@@ -64,6 +120,12 @@ public sealed partial class RedisEngine
             {
                 LogGapNotFilled(engine._logger, channel, _lastOffset, "unreadable pub/sub message: " + ex.Message);
             }
+            catch (Exception ex)
+            {
+                // Anything else: logged and counted, and whatever this message carried is read from the stream.
+                engine._retry.Failed("pubsub_message", ex);
+                RequestCatchUp();
+            }
         }
 
         private async Task DeliverAsync(Publication publication)
@@ -71,6 +133,12 @@ public sealed partial class RedisEngine
             await _gate.WaitAsync();
             try
             {
+                if (_behind)
+                {
+                    // The catch-up on its way reads this one from the stream, in order.
+                    return;
+                }
+
                 if (_epoch == publication.Epoch)
                 {
                     if (publication.Offset <= _lastOffset)
@@ -80,7 +148,19 @@ public sealed partial class RedisEngine
 
                     if (publication.Offset > _lastOffset + 1)
                     {
-                        await FillAsync(publication.Offset - 1);
+                        try
+                        {
+                            await FillAsync(publication.Offset - 1);
+                        }
+                        catch (Exception ex)
+                        {
+                            // Delivering this one now would skip the gap for good: fall behind and catch up instead.
+                            LogGapNotFilled(engine._logger, channel, _lastOffset, ex.Message + "; catching up when Redis answers");
+                            engine._retry.Failed("gap_fill", ex);
+                            _behind = true;
+                            RequestCatchUp();
+                            return;
+                        }
                     }
                 }
                 else if (_epoch is not null)
@@ -99,16 +179,18 @@ public sealed partial class RedisEngine
             }
         }
 
-        /// <summary>After the pub/sub link came back: deliver whatever was published meanwhile.</summary>
-        private async Task CatchUpAsync()
+        /// <summary>After the pub/sub link came back, or after falling behind: deliver whatever was published meanwhile. Throws when the stream cannot be read.</summary>
+        private async ValueTask CatchUpAsync(CancellationToken cancellationToken)
         {
-            await _gate.WaitAsync();
+            await _gate.WaitAsync(cancellationToken);
             try
             {
                 if (_epoch is not null)
                 {
                     await FillAsync(long.MaxValue);
                 }
+
+                _behind = false;
             }
             finally
             {
@@ -116,42 +198,38 @@ public sealed partial class RedisEngine
             }
         }
 
-        /// <summary>Reads publications after the last delivered one (up to <paramref name="through"/>) from the stream and delivers them.</summary>
+        /// <summary>
+        /// Reads publications after the last delivered one (up to <paramref name="through"/>) from the stream and
+        /// delivers them. Throws <see cref="EngineUnavailableException"/> when the stream cannot be read.
+        /// </summary>
         private async Task FillAsync(long through)
         {
-            try
+            var limit = (int)Math.Min(Math.Max(engine._channelOptions.HistorySize, 1), through - _lastOffset);
+            var history = await engine.ReadHistoryAsync(channel, _lastOffset, limit, CancellationToken.None);
+            if (history.Position.Epoch != _epoch || history.Truncated)
             {
-                var limit = (int)Math.Min(Math.Max(engine._channelOptions.HistorySize, 1), through - _lastOffset);
-                var history = await engine.ReadHistoryAsync(channel, _lastOffset, limit, CancellationToken.None);
-                if (history.Position.Epoch != _epoch || history.Truncated)
+                LogGapNotFilled(engine._logger, channel, _lastOffset, history.Truncated ? "no longer in history" : "history was lost");
+                engine._hub.DeliverUnrecoverable(channel, history.Position);
+                if (history.Position.Epoch != _epoch)
                 {
-                    LogGapNotFilled(engine._logger, channel, _lastOffset, history.Truncated ? "no longer in history" : "history was lost");
-                    engine._hub.DeliverUnrecoverable(channel, history.Position);
-                    if (history.Position.Epoch != _epoch)
-                    {
-                        // The next publication starts the new epoch; nothing of the old one can follow.
-                        _epoch = history.Position.Epoch;
-                        _lastOffset = history.Position.Offset;
-                    }
-                    else
-                    {
-                        _lastOffset = Math.Max(_lastOffset, through == long.MaxValue ? history.Position.Offset : through);
-                    }
-
-                    return;
+                    // The next publication starts the new epoch; nothing of the old one can follow.
+                    _epoch = history.Position.Epoch;
+                    _lastOffset = history.Position.Offset;
+                }
+                else
+                {
+                    _lastOffset = Math.Max(_lastOffset, through == long.MaxValue ? history.Position.Offset : through);
                 }
 
-                foreach (var publication in history.Publications)
-                {
-                    if (publication.Offset > _lastOffset && publication.Offset <= through)
-                    {
-                        Deliver(publication);
-                    }
-                }
+                return;
             }
-            catch (EngineUnavailableException ex)
+
+            foreach (var publication in history.Publications)
             {
-                LogGapNotFilled(engine._logger, channel, _lastOffset, ex.Message);
+                if (publication.Offset > _lastOffset && publication.Offset <= through)
+                {
+                    Deliver(publication);
+                }
             }
         }
 

@@ -21,27 +21,63 @@ public sealed partial class RedisEngine
         configuration.AsyncTimeout = (int)_options.OperationTimeout.TotalMilliseconds;
         configuration.ReconnectRetryPolicy = new ExponentialRetry(250, 2000);
         var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
-        connection.ConnectionFailed += (_, e) => LogConnectionFailed(_logger, e.ConnectionType.ToString(), e.FailureType.ToString());
+        // The client swallows what its event handlers throw; caught here anyway, to be logged and counted.
+        connection.ConnectionFailed += (_, e) =>
+        {
+            try
+            {
+                LogConnectionFailed(_logger, e.ConnectionType.ToString(), e.FailureType.ToString());
+            }
+            catch (Exception ex)
+            {
+                _retry.Failed("connection_event", ex);
+            }
+        };
         connection.ConnectionRestored += (_, e) =>
         {
-            LogConnectionRestored(_logger, e.ConnectionType.ToString());
-            if (e.ConnectionType == ConnectionType.Subscription)
+            try
             {
-                // Publications sent while this node's pub/sub link was down never arrived: fetch them.
-                foreach (var listener in _listeners.Values)
+                LogConnectionRestored(_logger, e.ConnectionType.ToString());
+                if (e.ConnectionType == ConnectionType.Subscription)
                 {
-                    listener.RequestCatchUp();
+                    // Publications sent while this node's pub/sub link was down never arrived: fetch them.
+                    foreach (var listener in _listeners.Values)
+                    {
+                        listener.RequestCatchUp();
+                    }
                 }
+            }
+            catch (Exception ex)
+            {
+                _retry.Failed("connection_event", ex);
             }
         };
         return connection;
+    }
+
+    /// <summary>
+    /// The connection, made once. Should making it ever fail (the client gives up only on a configuration it
+    /// cannot use; start-up validation catches those), the next operation tries again rather than the node
+    /// staying unable to reach Redis until it is restarted.
+    /// </summary>
+    private Task<ConnectionMultiplexer> Connection()
+    {
+        lock (_connectLock)
+        {
+            if (_connection is null || _connection.IsFaulted || _connection.IsCanceled)
+            {
+                _connection = Task.Run(ConnectAsync);
+            }
+
+            return _connection;
+        }
     }
 
     private async Task<ConnectionMultiplexer> GetConnectionAsync()
     {
         try
         {
-            return await _connection.Value.WaitAsync(_options.OperationTimeout);
+            return await Connection().WaitAsync(_options.OperationTimeout);
         }
         catch (Exception ex) when (IsRedisFailure(ex))
         {
@@ -63,7 +99,29 @@ public sealed partial class RedisEngine
         }
     }
 
-    private static bool IsRedisFailure(Exception ex) => ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException;
+    /// <summary>
+    /// Whether an exception from the Redis client means the operation failed: always. Besides RedisException
+    /// and TimeoutException, StackExchange.Redis fails commands during a stall with InvalidOperationException
+    /// ("Reading is not allowed after reader was completed", when it drops a socket that stopped answering),
+    /// TaskCanceledException and ObjectDisposedException. None is a fault of this node or of a client's
+    /// connection; each is the engine's documented failure, so no Redis fault ever closes a client with 1011.
+    /// Only the calls to the client are guarded with it, never the code that reads their results.
+    /// </summary>
+    private static bool IsRedisFailure(Exception ex) => ex is not EngineUnavailableException;
+
+    /// <summary>A subscription that Redis confirms after the caller gave up: nobody reads its queue, so drop it.</summary>
+    private static async Task DropLateSubscriptionAsync(Task<ChannelMessageQueue> subscribing)
+    {
+        try
+        {
+            var queue = await subscribing;
+            await queue.UnsubscribeAsync();
+        }
+        catch (Exception)
+        {
+            // It never subscribed, or the link is down and the subscription went with it.
+        }
+    }
 
     private EngineUnavailableException Unavailable(Exception ex)
     {
@@ -117,23 +175,38 @@ public sealed partial class RedisEngine
         return new Publication(channel, epoch, offset, origin, FromMicroseconds(micros), message);
     }
 
-    /// <summary>Keeps this node's presence entries alive; a node that dies stops refreshing and its entries expire.</summary>
-    private async Task RefreshPresenceAsync()
+    /// <summary>
+    /// One round of <see cref="RefreshPresenceAsync"/>, retried with backoff until it goes through: a round
+    /// lost to an outage would let the members expire while their clients are still connected. A tick that
+    /// comes while a round is still retrying is skipped; that round refreshes everyone anyway.
+    /// </summary>
+    private async Task RefreshPresenceRoundAsync()
     {
+        if (Interlocked.Exchange(ref _refreshing, 1) == 1)
+        {
+            return;
+        }
+
         try
         {
-            var expiry = PresenceExpiryMs();
-            foreach (var (channel, members) in _localPresence)
-            {
-                foreach (var member in members.Values)
-                {
-                    await RunAsync(db => db.SortedSetAddAsync(_keys.PresenceExpiry(channel), member.ClientKey, expiry, SortedSetWhen.Exists));
-                }
-            }
+            await _retry.RunAsync("presence_refresh", _ => RefreshPresenceAsync(), _disposed.Token);
         }
-        catch (EngineUnavailableException)
+        finally
         {
-            // Already logged; the next round tries again.
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+
+    /// <summary>Keeps this node's presence entries alive; a node that dies stops refreshing and its entries expire.</summary>
+    private async ValueTask RefreshPresenceAsync()
+    {
+        var expiry = PresenceExpiryMs();
+        foreach (var (channel, members) in _localPresence)
+        {
+            foreach (var member in members.Values)
+            {
+                await RunAsync(db => db.SortedSetAddAsync(_keys.PresenceExpiry(channel), member.ClientKey, expiry, SortedSetWhen.Exists));
+            }
         }
     }
 

@@ -20,6 +20,9 @@ namespace Broadcast.Server.Engines.Redis;
 /// <see cref="EngineUnavailableException"/> at once (commands are not queued), publishers get an error,
 /// readiness turns 503. Pub/sub is at-most-once, so a node watches each channel's offsets and fills
 /// any gap (a dropped connection, a missed message) from the stream before delivering further.
+/// No Redis fault stops the node: whatever the Redis client throws is that failure (never a fault of a
+/// client's connection), and the engine's background work (presence refresh, catching up after a
+/// reconnect, pub/sub handlers) survives any exception and is retried by <see cref="Diagnostics.BackgroundRetry"/>.
 /// </remarks>
 public sealed partial class RedisEngine : IEngine, IAsyncDisposable
 {
@@ -30,30 +33,45 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
     private readonly RedisKeys _keys;
     private readonly ILogger<RedisEngine> _logger;
     private readonly Diagnostics.BroadcastMetrics _metrics;
+    private readonly Diagnostics.BackgroundRetry _retry;
     private readonly ConcurrentDictionary<string, ChannelListener> _listeners = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _subscriptionGates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, PresenceMember>> _localPresence = new(StringComparer.Ordinal);
-    private readonly Lazy<Task<ConnectionMultiplexer>> _connection;
+    private readonly Lock _connectLock = new();
+    private readonly CancellationTokenSource _disposed = new();
     private readonly ITimer _presenceRefresh;
+    private Task<ConnectionMultiplexer>? _connection;
+    private int _refreshing;
 
-    public RedisEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options, Diagnostics.BroadcastMetrics metrics, ILogger<RedisEngine> logger)
+    public RedisEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options, Diagnostics.BroadcastMetrics metrics, Diagnostics.BackgroundRetry retry, ILogger<RedisEngine> logger)
     {
         _metrics = metrics;
+        _retry = retry;
         _hub = hub;
         _clock = clock;
         _channelOptions = options.Value.Channels;
         _options = options.Value.Redis;
         _keys = new RedisKeys(_options.Prefix);
         _logger = logger;
-        _connection = new Lazy<Task<ConnectionMultiplexer>>(ConnectAsync);
         var refreshEvery = _options.PresenceTtl / 3;
-        _presenceRefresh = clock.CreateTimer(_ => _ = RefreshPresenceAsync(), null, refreshEvery, refreshEvery);
+        _presenceRefresh = clock.CreateTimer(_ => _ = RefreshPresenceRoundAsync(), null, refreshEvery, refreshEvery);
     }
 
     private long MetaTtlMs => (long)Math.Max(_channelOptions.HistoryTtl.TotalMilliseconds, TimeSpan.FromHours(24).TotalMilliseconds);
 
-    /// <summary>Connects at start-up so a wrong address shows in the log at once; failures are retried in the background.</summary>
-    public Task StartAsync() => _connection.Value;
+    /// <summary>Connects at start-up so a wrong address shows in the log at once; failures are retried in the background. Never throws.</summary>
+    public async Task StartAsync()
+    {
+        try
+        {
+            await Connection();
+        }
+        catch (Exception ex)
+        {
+            // The next operation connects again (see Connection()).
+            _retry.Failed("connect", ex);
+        }
+    }
 
     public async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
     {
@@ -119,12 +137,19 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
             {
                 var connection = await GetConnectionAsync();
                 var created = new ChannelListener(this, channel);
+                Task<ChannelMessageQueue>? subscribing = null;
                 try
                 {
-                    created.Start(await connection.GetSubscriber().SubscribeAsync(_keys.Events(channel)).WaitAsync(_options.OperationTimeout, cancellationToken));
+                    subscribing = connection.GetSubscriber().SubscribeAsync(_keys.Events(channel));
+                    created.Start(await subscribing.WaitAsync(_options.OperationTimeout, cancellationToken));
                 }
                 catch (Exception ex) when (IsRedisFailure(ex))
                 {
+                    if (subscribing is not null)
+                    {
+                        _ = DropLateSubscriptionAsync(subscribing);
+                    }
+
                     throw Unavailable(ex);
                 }
 
@@ -191,7 +216,7 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
         return [.. values.Select(value => JsonSerializer.Deserialize((string)value!, NodeReportContext.Default.NodeReport)!).OrderBy(n => n.Id, StringComparer.Ordinal)];
     }
 
-    /// <summary>True when Redis answers a PING within the operation timeout.</summary>
+    /// <summary>True when Redis answers a PING within the operation timeout. Never throws (readiness asks it).</summary>
     public async ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken)
     {
         try
@@ -199,18 +224,25 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
             await RunAsync(db => db.PingAsync());
             return true;
         }
-        catch (EngineUnavailableException)
+        catch (Exception)
         {
+            // Whatever went wrong, Redis did not answer: not ready.
             return false;
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _presenceRefresh.DisposeAsync();
-        if (_connection.IsValueCreated && _connection.Value.IsCompletedSuccessfully)
+        await _disposed.CancelAsync();
+        foreach (var listener in _listeners.Values)
         {
-            await _connection.Value.Result.DisposeAsync();
+            await listener.CancelBackgroundWorkAsync();
+        }
+
+        await _presenceRefresh.DisposeAsync();
+        if (_connection is { IsCompletedSuccessfully: true } connected)
+        {
+            await connected.Result.DisposeAsync();
         }
     }
 }
