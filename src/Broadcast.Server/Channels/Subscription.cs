@@ -53,7 +53,18 @@ public sealed class Subscription
     internal bool IsEnded => Volatile.Read(ref _ended);
 
     /// <summary>Ends the subscription: decided under the queue's lock, so no publication of it is queued after anything queued later.</summary>
-    internal void End() => Volatile.Write(ref _ended, true);
+    internal void End()
+    {
+        Volatile.Write(ref _ended, true);
+        lock (_gate)
+        {
+            // A replay still in progress will never be sent: let go of it and of what was held behind it.
+            if (_replay is not null)
+            {
+                Abandon();
+            }
+        }
+    }
 
     /// <summary>What the connection's queue does with this channel's publications when it is full.</summary>
     public SlowConsumerPolicy SlowConsumerPolicy { get; }
@@ -241,12 +252,7 @@ public sealed class Subscription
         {
             if (IsEnded || _connection.CloseRequest is not null)
             {
-                // Unsubscribed or closing: the rest would never be sent.
-                _replay = null;
-                _pending = [];
-                _heldPublications = 0;
-                _heldBytes = 0;
-                _oldestHeld = 0;
+                Abandon();
                 return;
             }
 
@@ -285,6 +291,16 @@ public sealed class Subscription
         }
 
         Volatile.Write(ref _pending, null);
+    }
+
+    /// <summary>Gives up a replay that will never be sent (unsubscribed or closing). Stays "catching up", so nothing follows.</summary>
+    private void Abandon()
+    {
+        _replay = null;
+        _pending = [];
+        _heldPublications = 0;
+        _heldBytes = 0;
+        _oldestHeld = 0;
     }
 
     private ReadOnlyMemory<byte> FrameFor(Publication publication) => _connection.IsLegacy ? publication.LegacyFrame : publication.Frame;

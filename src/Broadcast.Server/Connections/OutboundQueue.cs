@@ -212,7 +212,11 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
         {
             if (!_completed)
             {
-                (_replayWaiters ??= []).Add(source);
+                // Those unsubscribed meanwhile will not go on: a client resubscribing again and again
+                // without reading must not pile them up here.
+                _replayWaiters ??= [];
+                _replayWaiters.RemoveAll(static waiter => waiter.IsEnded);
+                _replayWaiters.Add(source);
             }
         }
     }
