@@ -25,12 +25,19 @@ internal sealed class AttackedServer : IAsyncDisposable
 
     public Uri WebSocketUri => new($"ws://{BaseAddress.Authority}/ws/events");
 
-    public static async Task<AttackedServer> StartAsync(IReadOnlyDictionary<string, string> settings)
+    /// <summary>A channel only attacks use, besides <c>events</c> (where every legacy client is).</summary>
+    public const string Lobby = "lobby";
+
+    public static async Task<AttackedServer> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
-        var environment = new Dictionary<string, string>(settings)
+        var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>())
         {
             // The lockstep watcher publishes as fast as it receives; the per-connection budget is not under test.
             ["Broadcast__Limits__PublishRatePerSecond"] = "0",
+
+            // The default channel, plus the watcher's channel and one for attacks that must not see the watcher's publications.
+            ["Broadcast__Auth__AnonymousSubscribe"] = $"events,{LockstepWatcher.Channel},{Lobby}",
+            ["Broadcast__Auth__AnonymousPublish"] = $"events,{LockstepWatcher.Channel},{Lobby}",
 
             // A client cut off as a slow consumer gets its close frame once it reads again; here it reads only
             // at the end of the test, so the close must not give up (and abort) before then.

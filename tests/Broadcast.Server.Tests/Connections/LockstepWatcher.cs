@@ -1,22 +1,27 @@
 using System.Globalization;
+using Broadcast.Server.Tests.Channels;
 using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Connections;
 
 /// <summary>
-/// Two ordinary legacy clients on <c>events</c>, one publishing and one watching, in lockstep for as long as an
-/// attack lasts: each message must reach the watcher, in order, before the next is sent, so a lost message or
-/// a stall fails the test (after <see cref="TestClient.DefaultTimeout"/>) rather than going unnoticed.
+/// Two ordinary clients on the channel <see cref="Channel"/>, one publishing and one watching, in lockstep for
+/// as long as an attack lasts: each message must reach the watcher, in order, before the next is sent, so a lost
+/// message or a stall fails the test (after <see cref="TestClient.DefaultTimeout"/>) rather than going unnoticed.
+/// A channel of their own: an attacker on <c>events</c> (every legacy client is) must not be cut off for
+/// the watcher's publications it does not read, but for what it asked for itself.
 /// </summary>
 internal sealed class LockstepWatcher : IAsyncDisposable
 {
-    private readonly TestClient _publisher;
-    private readonly TestClient _watcher;
+    public const string Channel = "watch";
+
+    private readonly ExtendedClient _publisher;
+    private readonly ExtendedClient _watcher;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _running;
     private int _delivered;
 
-    private LockstepWatcher(TestClient publisher, TestClient watcher)
+    private LockstepWatcher(ExtendedClient publisher, ExtendedClient watcher)
     {
         _publisher = publisher;
         _watcher = watcher;
@@ -28,8 +33,9 @@ internal sealed class LockstepWatcher : IAsyncDisposable
 
     public static async Task<LockstepWatcher> StartAsync(Uri webSocketUri)
     {
-        var publisher = await TestClient.ConnectAsync(webSocketUri);
-        var watcher = await TestClient.ConnectAsync(webSocketUri);
+        var publisher = await ExtendedClient.ConnectAsync(webSocketUri);
+        var watcher = await ExtendedClient.ConnectAsync(webSocketUri);
+        await watcher.SubscribeAsync(Channel);
         return new LockstepWatcher(publisher, watcher);
     }
 
@@ -46,8 +52,8 @@ internal sealed class LockstepWatcher : IAsyncDisposable
         for (var n = 0; !_stop.IsCancellationRequested; n++)
         {
             var text = "watch " + n.ToString(CultureInfo.InvariantCulture);
-            await _publisher.SendMessageAsync(text);
-            var received = (await _watcher.ReceiveJsonAsync()).GetProperty("message").GetString();
+            await _publisher.SendAsync(new { type = "publish", channel = Channel, message = text });
+            var received = (await _watcher.ReceiveAsync("pub")).GetProperty("message").GetString();
             Assert.Equal(text, received);
             Volatile.Write(ref _delivered, n + 1);
         }
