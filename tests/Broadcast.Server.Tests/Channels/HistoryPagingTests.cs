@@ -131,6 +131,52 @@ public abstract class HistoryPagingTests(EngineUnderTest engine)
         await publishing;
         Assert.Equal(Enumerable.Range(1, Count + 50).Select(i => (long)i), offsets);
     }
+
+    [Fact]
+    public async Task A_client_that_stops_reading_during_a_resume_is_cut_off_once_what_is_held_behind_its_replay_passes_the_bound()
+    {
+        await using var server = await engine.StartAsync(new Dictionary<string, string?>
+        {
+            ["Broadcast:OutboundQueueCapacity"] = "16",
+            ["Broadcast:OutboundQueueBytes"] = "65536",
+        });
+        var epoch = await PublishAsync(server, "big", 1000, i => $"{i}:" + new string('r', 16 * 1024));
+
+        // It asks for the whole history (16 MB) and reads nothing: the replay waits for it, a portion at a time.
+        await using var resumer = await RawWebSocket.ConnectAsync(server.BaseAddress, extraHeaders: "Sec-WebSocket-Protocol: broadcast.v2\r\n");
+        await resumer.SendTextAsync("""{"type":"hello"}""");
+        await resumer.SendTextAsync(JsonSerializer.Serialize(new { type = "subscribe", channel = "big", since = new { epoch, offset = 0 } }));
+
+        // Live publications meanwhile are held behind the replay, and bounded like a queue: past 16, it is cut off.
+        await using var publisher = await ExtendedClient.ConnectAsync(server);
+        for (var i = 1; i <= 40; i++)
+        {
+            await publisher.PublishAsync("big", $"live {i}", $"live-{i}");
+        }
+
+        // Reading at last: the reply, the part of the replay that was sent, in order, nothing live, then the close.
+        var offsets = new List<long>();
+        RawWebSocket.Frame? frame;
+        while ((frame = await resumer.ReceiveFrameAsync(TimeSpan.FromSeconds(60))) is { Opcode: not RawWebSocket.Close })
+        {
+            if (frame.Opcode != RawWebSocket.Text)
+            {
+                // A keep-alive ping.
+                continue;
+            }
+
+            var json = JsonDocument.Parse(frame.Payload).RootElement;
+            if (json.GetProperty("type").GetString() == "pub")
+            {
+                offsets.Add(json.GetProperty("offset").GetInt64());
+            }
+        }
+
+        Assert.NotNull(frame);
+        Assert.Equal(1008, frame.CloseCode);
+        Assert.InRange(offsets.Count, 1, 999);
+        Assert.Equal(Enumerable.Range(1, offsets.Count).Select(i => (long)i), offsets);
+    }
 }
 
 public sealed class HistoryPagingTestsOnMemory(MemoryEngineUnderTest engine) : HistoryPagingTests(engine), IClassFixture<MemoryEngineUnderTest>;
