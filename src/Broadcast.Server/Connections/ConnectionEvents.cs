@@ -23,6 +23,6 @@ internal sealed class ConnectionEvents(IOptions<BroadcastOptions> options, Broad
     {
         metrics.SlowConsumerDisconnected(cause);
         slowConsumers.Add(connection.Id, connection.RemoteAddress?.ToString(), options.Value.OutboundQueueCapacity);
-        ConnectionLog.SlowConsumer(logger, connection.Id, options.Value.OutboundQueueCapacity);
+        ConnectionLog.SlowConsumer(logger, connection.Id, cause == OverflowCause.Reply ? "reply" : "publication", options.Value.OutboundQueueCapacity, QueueBytes);
     }
 }
