@@ -79,14 +79,14 @@ start_server() {
   case "$name" in
     broadcast)
       PORT=18080; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=legacy
-      # A deep queue so that overload shows as latency, as with the baselines, rather than as 1008 closes,
+      # A deep queue (frames and bytes) so that overload shows as latency, as with the baselines, rather than as 1008 closes,
       # and no per-connection publish limit (one publisher sends thousands of messages a second).
-      cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
+      cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__OutboundQueueBytes=1073741824 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
            dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     broadcast-v2)
       PORT=18083; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=v2
       # The v2 bench uses its own channel ("bench"); anonymous clients get only "events" by default.
-      cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
+      cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__OutboundQueueBytes=1073741824 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
            Broadcast__Auth__AnonymousSubscribe='*' Broadcast__Auth__AnonymousPublish='*'
            dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     broadcast-redis)
@@ -95,7 +95,7 @@ start_server() {
       # (the .NET process only) leaves out Redis's own work; its CPU is logged apart.
       PORT=18084; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=legacy
       start_redis
-      cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
+      cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__OutboundQueueBytes=1073741824 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
            Broadcast__Engine=Redis Broadcast__Redis__Configuration="127.0.0.1:$REDIS_PORT"
            dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     naive)

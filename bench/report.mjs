@@ -71,7 +71,7 @@ lines.push('- Every message carries its publisher, sequence number and scheduled
   'Messages still missing after the drain period (10 s in a full run) count as lost.');
 lines.push('- **Server CPU per delivery** = the server process\'s CPU time (utime+stime from /proc) over the measured window / messages delivered in it. ' +
   'The warm-up is excluded; the drain is included, since delivering a backlog is work too.');
-lines.push('- The Broadcast server runs with `Broadcast__OutboundQueueCapacity=100000` so that overload shows up as latency (as it does for the baselines, which have no bound) rather than as slow-consumer closes (1008) at the default 1,024.');
+lines.push('- The Broadcast server runs with `Broadcast__OutboundQueueCapacity=100000` and `Broadcast__OutboundQueueBytes=1073741824` so that overload shows up as latency (as it does for the baselines, which have no bound) rather than as slow-consumer closes (1008) at the defaults of 1,024 frames and 16 MiB.');
 if (runs['broadcast-redis']) {
   lines.push('- **Broadcast server on Redis** is the same server with `Broadcast__Engine=Redis` and a local `redis-server` pinned to the server\'s core: ' +
     'every publication goes through a Lua script (offset, stream append, pub/sub) before the node fans it out. Its CPU per delivery counts the .NET process only; ' +

@@ -267,6 +267,12 @@ public sealed class BroadcastClient : IAsyncDisposable
     }
 
     /// <summary>Reads up to <paramref name="limit"/> publications of <paramref name="channel"/> after offset <paramref name="since"/>, oldest first.</summary>
+    /// <remarks>
+    /// The server answers in pages of bounded size (<c>more: true</c> when a page stopped early); this asks for
+    /// the pages that follow until it has <paramref name="limit"/> publications or the history ends. If the
+    /// history changes between two pages (lost, or moved past where the last page ended), it returns what it
+    /// has with <see cref="HistoryResult.Truncated"/> set: what follows could not be joined without a gap.
+    /// </remarks>
     /// <param name="channel">The channel; the client need not be subscribed.</param>
     /// <param name="since">Publications with a larger offset are returned.</param>
     /// <param name="limit">1-1000.</param>
@@ -274,10 +280,39 @@ public sealed class BroadcastClient : IAsyncDisposable
     public async Task<HistoryResult> HistoryAsync(string channel, long since = 0, int limit = 100, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(channel);
-        var reply = await RequestAsync(RequestKind.Read, id => Frames.History(id, channel, since, limit), cancellationToken);
-        var epoch = reply.String("epoch") ?? "";
-        var publications = reply.Array("publications").Select(p => p.Publication(channel, epoch)).ToList();
-        return new HistoryResult(channel, epoch, reply.Int64("offset"), reply.Bool("truncated"), publications);
+        var publications = new List<Publication>();
+        string? epoch = null;
+        long offset = 0;
+        var truncated = false;
+        var after = since;
+        while (true)
+        {
+            var wanted = limit - publications.Count;
+            var reply = await RequestAsync(RequestKind.Read, id => Frames.History(id, channel, after, wanted), cancellationToken);
+            var pageEpoch = reply.String("epoch") ?? "";
+            if (epoch is null)
+            {
+                epoch = pageEpoch;
+                truncated = reply.Bool("truncated");
+            }
+            else if (pageEpoch != epoch || reply.Bool("truncated"))
+            {
+                truncated = true;
+                break;
+            }
+
+            offset = reply.Int64("offset");
+            var page = reply.Array("publications").Select(p => p.Publication(channel, epoch)).ToList();
+            publications.AddRange(page);
+            if (!reply.Bool("more") || page.Count == 0 || publications.Count >= limit)
+            {
+                break;
+            }
+
+            after = page[^1].Offset;
+        }
+
+        return new HistoryResult(channel, epoch, offset, truncated, publications);
     }
 
     /// <summary>Who is subscribed to <paramref name="channel"/> right now.</summary>

@@ -1,6 +1,6 @@
 namespace Broadcast.Client;
 
-/// <summary>A page of a channel's history.</summary>
+/// <summary>Publications of a channel's history, gathered from as many of the server's pages as it took.</summary>
 /// <param name="Channel">The channel.</param>
 /// <param name="Epoch">The channel's epoch.</param>
 /// <param name="Offset">The channel's latest offset.</param>

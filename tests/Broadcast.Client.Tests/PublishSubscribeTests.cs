@@ -51,6 +51,28 @@ public sealed class PublishSubscribeTests
     }
 
     [Fact]
+    public async Task History_longer_than_one_server_page_is_returned_whole_once_each_in_order()
+    {
+        // Pages of at most 16 KiB: 200 publications of 1 KB take more than a dozen of them.
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:HistoryPageBytes"] = "16384" });
+        await using var client = await TestClients.ConnectAsync(server);
+        var text = new string('x', 1024);
+        for (var i = 1; i <= 200; i++)
+        {
+            await client.PublishAsync("log", $"{i}:{text}");
+        }
+
+        var all = await client.HistoryAsync("log", limit: 1000);
+        Assert.Equal(("log", 200L, false), (all.Channel, all.Offset, all.Truncated));
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => (long)i), all.Publications.Select(p => p.Offset));
+        Assert.Equal(Enumerable.Range(1, 200).Select(i => $"{i}:{text}"), all.Publications.Select(p => p.Message));
+
+        // The limit still counts publications, however many pages it takes.
+        var some = await client.HistoryAsync("log", since: 20, limit: 150);
+        Assert.Equal(Enumerable.Range(21, 150).Select(i => (long)i), some.Publications.Select(p => p.Offset));
+    }
+
+    [Fact]
     public async Task Presence_lists_subscribers_and_reports_joins_and_leaves()
     {
         await using var server = await RunningServer.StartAsync();

@@ -112,6 +112,39 @@ public sealed class RawWebSocket : IAsyncDisposable
 
     public Task SendTextAsync(string text) => SendFrameAsync(Text, Encoding.UTF8.GetBytes(text));
 
+    /// <summary>
+    /// Sends <paramref name="texts"/> (each under 126 bytes) as masked text frames, the whole sequence
+    /// <paramref name="repeat"/> times, in one write: a flood at socket speed.
+    /// </summary>
+    public async Task SendTextFramesAsync(int repeat, params string[] texts)
+    {
+        using var sequence = new MemoryStream();
+        foreach (var text in texts)
+        {
+            var payload = Encoding.UTF8.GetBytes(text);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(payload.Length, 125);
+            var frame = new byte[6 + payload.Length];
+            frame[0] = 0x80 | Text;
+            frame[1] = (byte)(0x80 | payload.Length);
+            RandomNumberGenerator.Fill(frame.AsSpan(2, 4));
+            for (var i = 0; i < payload.Length; i++)
+            {
+                frame[6 + i] = (byte)(payload[i] ^ frame[2 + (i % 4)]);
+            }
+
+            sequence.Write(frame);
+        }
+
+        var one = sequence.ToArray();
+        var frames = new byte[one.Length * repeat];
+        for (var i = 0; i < repeat; i++)
+        {
+            one.CopyTo(frames, i * one.Length);
+        }
+
+        await _stream.WriteAsync(frames);
+    }
+
     public Task SendCloseAsync(int code, string reason = "")
     {
         var payload = new byte[2 + Encoding.UTF8.GetByteCount(reason)];

@@ -563,6 +563,32 @@ describe('history, presence and stray errors', () => {
     await expect(pr).resolves.toEqual({ channel: 'room', count: 1, members: [{ session: 'a', name: null }] });
   });
 
+  it('history follows the server\'s pages until it has the limit, and stops at a gap between pages', async () => {
+    make();
+    client.connect();
+    welcome();
+    const pub = (offset: number) => ({ offset, origin: 'o', timestamp: '2026-11-26T10:15:30.123456+00:00', message: `m${offset}` });
+    const h = client.history('room', 10, 5);
+    const first = lastOf('history');
+    expect(first).toMatchObject({ since: 10, limit: 5 });
+    latest().serverSend({ type: 'history', id: first['id'], channel: 'room', epoch: 'E', offset: 50, truncated: false, more: true, publications: [pub(11), pub(12)] });
+    await vi.waitFor(() => expect(lastOf('history')['id']).not.toBe(first['id']));
+    const second = lastOf('history');
+    expect(second).toMatchObject({ type: 'history', channel: 'room', since: 12, limit: 3 });
+    latest().serverSend({ type: 'history', id: second['id'], channel: 'room', epoch: 'E', offset: 51, truncated: false, more: true, publications: [pub(13), pub(14), pub(15)] });
+    await expect(h).resolves.toEqual({ channel: 'room', epoch: 'E', offset: 51, truncated: false, publications: [11, 12, 13, 14, 15].map(pub) });
+    expect(latest().framesOf('history')).toHaveLength(2);
+
+    // The history was lost between two pages (a new epoch): what the first page had, marked truncated.
+    const g = client.history('room', 0, 100);
+    const one = lastOf('history');
+    latest().serverSend({ type: 'history', id: one['id'], channel: 'room', epoch: 'E', offset: 50, truncated: false, more: true, publications: [pub(1)] });
+    await vi.waitFor(() => expect(lastOf('history')['id']).not.toBe(one['id']));
+    const two = lastOf('history');
+    latest().serverSend({ type: 'history', id: two['id'], channel: 'room', epoch: 'F', offset: 3, truncated: true, more: false, publications: [pub(1)] });
+    await expect(g).resolves.toEqual({ channel: 'room', epoch: 'E', offset: 50, truncated: true, publications: [pub(1)] });
+  });
+
   it('validates history arguments and maps error frames to BroadcastError', async () => {
     make();
     client.connect();

@@ -51,6 +51,9 @@ import {
   type WebSocketLike,
 } from './transport.js';
 
+/** The server's `limit` when a history request names none (docs/protocol.md, "History"). */
+const DEFAULT_HISTORY_LIMIT = 100;
+
 export interface ClientOptions {
   /** e.g. `ws://localhost:8000/ws/events` (see `socketUrl()` for browsers). */
   readonly url: string;
@@ -510,7 +513,13 @@ export class BroadcastClient {
     });
   }
 
-  /** Publications with offsets greater than `since` (default 0), oldest first, at most `limit` (1-1000). */
+  /**
+   * Publications with offsets greater than `since` (default 0), oldest first, at most `limit` (1-1000,
+   * default 100). The server answers in pages of bounded size (`more: true` when one stopped early); this
+   * asks for the pages that follow until it has `limit` publications or the history ends. If the history
+   * changes between two pages (lost, or moved past where the last page ended), it resolves with what it has
+   * and `truncated: true`: what follows could not be joined without a gap.
+   */
   history(channel: string, since?: number, limit?: number): Promise<HistoryResult> {
     this.assertOpen();
     if (!isValidChannel(channel)) return Promise.reject(badChannel(channel));
@@ -520,6 +529,29 @@ export class BroadcastClient {
     if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 1 && limit <= 1000)) {
       return Promise.reject(new BroadcastError(ClientErrorCode.BadRequest, 'limit must be an integer from 1 to 1000', channel));
     }
+    return this.historyPages(channel, since, limit);
+  }
+
+  private async historyPages(channel: string, since: number | undefined, limit: number | undefined): Promise<HistoryResult> {
+    const wanted = limit ?? DEFAULT_HISTORY_LIMIT;
+    const first = await this.historyPage(channel, since, limit);
+    const publications = [...first.publications];
+    let { offset, truncated } = first;
+    for (let page = first; page.more && page.publications.length > 0 && publications.length < wanted; ) {
+      const last = publications[publications.length - 1]!;
+      page = await this.historyPage(channel, last.offset, wanted - publications.length);
+      if (page.epoch !== first.epoch || page.truncated) {
+        truncated = true;
+        break;
+      }
+      publications.push(...page.publications);
+      offset = page.offset;
+    }
+    return { channel, epoch: first.epoch, offset, truncated, publications };
+  }
+
+  private historyPage(channel: string, since: number | undefined, limit: number | undefined): Promise<HistoryReplyFrame> {
+    this.assertOpen();
     const id = this.newRequestId();
     const frame = encodeFrame({
       type: 'history',
@@ -528,7 +560,7 @@ export class BroadcastClient {
       ...(since !== undefined ? { since } : {}),
       ...(limit !== undefined ? { limit } : {}),
     });
-    const promise = this.outbox.add<HistoryResult>({
+    const promise = this.outbox.add<HistoryReplyFrame>({
       id,
       kind: 'history',
       channel,
@@ -732,14 +764,7 @@ export class BroadcastClient {
 
   private handleHistory(frame: HistoryReplyFrame): void {
     if (frame.id === undefined || this.outbox.get(frame.id)?.kind !== 'history') return;
-    const result: HistoryResult = {
-      channel: frame.channel,
-      epoch: frame.epoch,
-      offset: frame.offset,
-      truncated: frame.truncated,
-      publications: frame.publications,
-    };
-    this.outbox.resolve(frame.id, result);
+    this.outbox.resolve(frame.id, frame);
   }
 
   private handlePresence(frame: PresenceReplyFrame): void {

@@ -60,11 +60,13 @@ describe('parseServerFrame', () => {
     });
     expect(parseServerFrame('{"type":"unsubscribed","id":"r2","channel":"room"}')).toEqual({ type: 'unsubscribed', id: 'r2', channel: 'room' });
     expect(
-      parseServerFrame('{"type":"history","id":"r3","channel":"room","epoch":"e","offset":57,"truncated":false,"publications":[{"offset":41,"origin":"o","timestamp":"2026-01-01T00:00:00+00:00","message":"m"},{"bad":1}]}'),
+      parseServerFrame('{"type":"history","id":"r3","channel":"room","epoch":"e","offset":57,"truncated":false,"more":true,"publications":[{"offset":41,"origin":"o","timestamp":"2026-01-01T00:00:00+00:00","message":"m"},{"bad":1}]}'),
     ).toEqual({
-      type: 'history', id: 'r3', channel: 'room', epoch: 'e', offset: 57, truncated: false,
+      type: 'history', id: 'r3', channel: 'room', epoch: 'e', offset: 57, truncated: false, more: true,
       publications: [{ offset: 41, origin: 'o', timestamp: '2026-01-01T00:00:00+00:00', message: 'm' }],
     });
+    // A server from before pages: no `more`, so the page is all there is.
+    expect(parseServerFrame('{"type":"history","id":"r3","channel":"room","epoch":"e","offset":0,"truncated":false,"publications":[]}')).toMatchObject({ more: false });
     expect(parseServerFrame('{"type":"presence","id":"r4","channel":"room","count":2,"members":[{"session":"a","name":"ana"},{"session":"b","name":null}]}')).toEqual({
       type: 'presence', id: 'r4', channel: 'room', count: 2, members: [{ session: 'a', name: 'ana' }, { session: 'b', name: null }],
     });

@@ -137,6 +137,8 @@ export interface HistoryReplyFrame {
   readonly epoch: string;
   readonly offset: number;
   readonly truncated: boolean;
+  /** The page stopped early (the server bounds a reply's bytes): ask again with `since` = its last offset. */
+  readonly more: boolean;
   readonly publications: readonly Publication[];
 }
 export interface PresenceMember {
@@ -313,7 +315,7 @@ export function parseServerFrame(raw: string): ServerFrame {
         const pub = isRecord(item) ? publicationOf(item) : undefined;
         if (pub) publications.push(pub);
       }
-      return { type: 'history', id, channel, epoch, offset, truncated: d['truncated'] === true, publications };
+      return { type: 'history', id, channel, epoch, offset, truncated: d['truncated'] === true, more: d['more'] === true, publications };
     }
     case 'presence': {
       const list = d['members'];

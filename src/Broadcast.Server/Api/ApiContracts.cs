@@ -36,11 +36,13 @@ public sealed record HistoryPublicationResponse(
     [property: JsonPropertyName("timestamp")] string Timestamp,
     [property: JsonPropertyName("message")] string Message);
 
+/// <summary>A history page (documents the answer, which is written as the WebSocket reply's body).</summary>
 public sealed record HistoryResponse(
     [property: JsonPropertyName("channel")] string Channel,
     [property: JsonPropertyName("epoch")] string Epoch,
     [property: JsonPropertyName("offset")] long Offset,
     [property: JsonPropertyName("truncated")] bool Truncated,
+    [property: JsonPropertyName("more")] bool More,
     [property: JsonPropertyName("publications")] IReadOnlyList<HistoryPublicationResponse> Publications);
 
 public sealed record ApiError(

@@ -2,10 +2,12 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using Broadcast.Server.Channels;
+using Broadcast.Server.Configuration;
 using Broadcast.Server.Engines;
 using Broadcast.Server.Protocol;
 using Broadcast.Server.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Api;
 
@@ -29,7 +31,9 @@ internal static class ChannelApiEndpoints
         api.MapGet("/{channel}/presence", PresenceAsync)
             .WithSummary("Who is subscribed to a channel");
         api.MapGet("/{channel}/history", HistoryAsync)
-            .WithSummary("A channel's retained publications after an offset");
+            .WithSummary("A channel's retained publications after an offset")
+            .WithDescription("Up to `limit` publications after `since`, in pages of at most `Broadcast:HistoryPageBytes`: `more: true` means the page stopped early; ask again with `since` = its last offset.")
+            .Produces<HistoryResponse>(StatusCodes.Status200OK, "application/json");
         return app;
     }
 
@@ -76,8 +80,8 @@ internal static class ChannelApiEndpoints
         return TypedResults.Ok(new PresenceResponse(channel, members.Count, [.. members.Select(m => new PresenceMemberResponse(m.Session, m.Name))]));
     }
 
-    private static async Task<Results<Ok<HistoryResponse>, BadRequest<ApiError>>> HistoryAsync(
-        string channel, ChannelService channels, CancellationToken cancellationToken, long since = 0, int limit = 100)
+    private static async Task<Results<FileContentHttpResult, BadRequest<ApiError>>> HistoryAsync(
+        string channel, ChannelService channels, IOptions<BroadcastOptions> options, CancellationToken cancellationToken, long since = 0, int limit = 100)
     {
         if (!ChannelName.IsValid(channel))
         {
@@ -94,13 +98,9 @@ internal static class ChannelApiEndpoints
             return TypedResults.BadRequest(Error(ProtocolErrors.LimitInvalid));
         }
 
-        var history = await channels.ReadHistoryAsync(channel, since, limit, cancellationToken);
-        return TypedResults.Ok(new HistoryResponse(
-            channel,
-            history.Position.Epoch,
-            history.Position.Offset,
-            history.Truncated,
-            [.. history.Publications.Select(p => new HistoryPublicationResponse(p.Offset, p.Origin, BroadcastFrame.FormatTimestamp(p.TimestampUtc), DecodeJsonString(p.EscapedMessage)))]));
+        // The WebSocket reply's body, byte for byte (HistoryResponse describes it), so a page is bounded the same way.
+        var page = await HistoryPage.ReadAsync(channels, channel, since, limit, options.Value.HistoryPageBytes, cancellationToken);
+        return TypedResults.Bytes(ServerFrames.HistoryAnswer(channel, page), "application/json");
     }
 
     private static ApiError Error(ProtocolError error) => new(error.Text, error.Code);
@@ -110,15 +110,6 @@ internal static class ChannelApiEndpoints
     {
         var quoted = JsonSerializer.SerializeToUtf8Bytes(text, EscapeOptions);
         return quoted[1..^1];
-    }
-
-    private static string DecodeJsonString(byte[] escaped)
-    {
-        var quoted = new byte[escaped.Length + 2];
-        quoted[0] = (byte)'"';
-        escaped.CopyTo(quoted, 1);
-        quoted[^1] = (byte)'"';
-        return JsonSerializer.Deserialize<string>(quoted) ?? "";
     }
 
     private static readonly JsonSerializerOptions EscapeOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };

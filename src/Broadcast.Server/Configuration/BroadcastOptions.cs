@@ -22,6 +22,23 @@ public sealed class BroadcastOptions
     [Range(1, 1_000_000, ErrorMessage = "Broadcast:OutboundQueueCapacity must be between {1} and {2}.")]
     public int OutboundQueueCapacity { get; set; } = 1024;
 
+    /// <summary>
+    /// Bytes that may wait for one client, whatever they are: publications, replays, replies, errors and
+    /// notices. A publication past it meets its channel's slow-consumer policy; anything else past it closes
+    /// the client with 1008, so a client that asks and never reads cannot make the server hold more.
+    /// Replays on resume are sent in portions as the client reads, so any history fits through it.
+    /// </summary>
+    [Range(64 * 1024, 1024 * 1024 * 1024, ErrorMessage = "Broadcast:OutboundQueueBytes must be between {1} and {2}.")]
+    public int OutboundQueueBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>
+    /// Largest history page (a WebSocket <c>history</c> reply, an HTTP history answer) in bytes: a longer
+    /// answer stops early with <c>more: true</c> and the client asks for the rest. At least one publication
+    /// is always returned, so a page may pass it by one publication.
+    /// </summary>
+    [Range(16 * 1024, 64 * 1024 * 1024, ErrorMessage = "Broadcast:HistoryPageBytes must be between {1} and {2}.")]
+    public int HistoryPageBytes { get; set; } = 1024 * 1024;
+
     /// <summary>How often the server pings an otherwise quiet client. Zero disables keep-alive.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Broadcast:KeepAliveInterval must be between {1} and {2}.")]
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);

@@ -7,7 +7,8 @@ namespace Broadcast.Server.Connections;
 /// <summary>
 /// One client's WebSocket with its single bounded outbound queue. Anyone may queue (broadcasts, replies);
 /// only the <see cref="FlushScheduler"/> writes, one batch at a time, so a slow socket holds up nobody but
-/// itself. A full queue makes the client a slow consumer: closed with 1008, or, on channels whose policy
+/// itself. The queue is bounded in live frames and in bytes of everything waiting, replies included. A full
+/// queue makes the client a slow consumer: closed with 1008, or, for a publication on a channel whose policy
 /// allows it, older publications are dropped and the client is told.
 /// </summary>
 public sealed class ClientConnection
@@ -37,7 +38,7 @@ public sealed class ClientConnection
         RemoteAddress = remoteAddress;
         _events = events;
         _flusher = events.Flusher;
-        _queue = new OutboundQueue(queueCapacity);
+        _queue = new OutboundQueue(queueCapacity, events.QueueBytes);
         _abort.Token.Register(static state => ((WebSocket)state!).Abort(), socket);
     }
 
@@ -104,9 +105,55 @@ public sealed class ClientConnection
     /// <summary>Live frames waiting to be written: the number bounded by the queue capacity (a replay is not counted).</summary>
     public int QueuedFrames => _queue.LiveCount;
 
+    /// <summary>Bytes of every frame waiting to be written: bounded by <c>Broadcast:OutboundQueueBytes</c>.</summary>
+    public long QueuedBytes => _queue.Bytes;
+
+    /// <summary>Live frames that may wait (<c>Broadcast:OutboundQueueCapacity</c>).</summary>
+    internal int QueueCapacity => _queue.Capacity;
+
+    /// <summary>Bytes that may wait (<c>Broadcast:OutboundQueueBytes</c>).</summary>
+    internal long QueueByteCapacity => _queue.ByteCapacity;
+
+    /// <summary>Bytes a reply may still take before the queue is full; a history page is cut to it.</summary>
+    internal long FreeQueueBytes => Math.Max(0, _queue.ByteCapacity - _queue.Bytes);
+
+    /// <summary>True while a replay may queue more of itself (the queue is at most half full).</summary>
+    internal bool HasReplayRoom => _queue.HasReplayRoom;
+
+    /// <summary>Has <paramref name="source"/>'s paused replay continued (<see cref="Channels.Subscription.ContinueReplay"/>) once the queue has room.</summary>
+    internal void AwaitReplayRoom(Channels.Subscription source)
+    {
+        _queue.AwaitReplayRoom(source);
+
+        // Ensures a flush follows, which finds the room (or the frames whose writing makes it).
+        ScheduleFlush();
+    }
+
+    /// <summary>Publications of <paramref name="source"/> dropped before they reached the queue; the client is told with the next write.</summary>
+    internal void ReportDropped(Channels.Subscription source, int count)
+    {
+        _queue.RecordDrops(source, count);
+        _events.Metrics.SlowConsumerDropped(count);
+        ScheduleFlush();
+    }
+
+    /// <summary>More publications arrived while the client caught up than its queue may hold, on a channel that disconnects.</summary>
+    internal void CloseAsSlowConsumer(OverflowCause cause)
+    {
+        if (RequestClose(new CloseRequest(
+                WebSocketCloseStatus.PolicyViolation,
+                "slow consumer: outbound queue overflow",
+                DrainFirst: false,
+                AbortAfter: _events.CloseTimeout)))
+        {
+            _events.SlowConsumer(this, cause);
+        }
+    }
+
     /// <summary>
-    /// Queues a frame without waiting. The bytes must not change afterwards: the same array is
-    /// shared by every recipient. Returns false if the connection is closing or just overflowed.
+    /// Queues a reply, error or notice without waiting. The bytes must not change afterwards: the same array
+    /// may be shared by every recipient. Returns false if the connection is closing or just overflowed (a
+    /// reply that does not fit closes the client with 1008: replies are never dropped).
     /// </summary>
     public bool TryEnqueue(ReadOnlyMemory<byte> frame) => Add(new OutboundFrame(frame, OutboundFrameKind.Control));
 
@@ -118,11 +165,11 @@ public sealed class ClientConnection
         Add(new OutboundFrame(frame, OutboundFrameKind.Live, publishedUtcTicks, source));
 
     /// <summary>
-    /// Queues a replayed frame: not counted against the live queue's capacity, since the history
-    /// it comes from is bounded and a client catching up is not a slow client.
+    /// Queues a replayed frame of <paramref name="source"/>: never refused for room, since its sender queues
+    /// only while <see cref="HasReplayRoom"/> holds; counted in the queue's bytes, not in its live frames.
     /// </summary>
-    internal bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks = 0) =>
-        Add(new OutboundFrame(frame, OutboundFrameKind.Replay, publishedUtcTicks));
+    internal bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks, Channels.Subscription? source) =>
+        Add(new OutboundFrame(frame, OutboundFrameKind.Replay, publishedUtcTicks, source));
 
     private bool Add(in OutboundFrame frame)
     {
@@ -149,15 +196,7 @@ public sealed class ClientConnection
                 return false;
 
             case OutboundQueue.AddResult.Overflow:
-                if (RequestClose(new CloseRequest(
-                        WebSocketCloseStatus.PolicyViolation,
-                        "slow consumer: outbound queue overflow",
-                        DrainFirst: false,
-                        AbortAfter: _events.CloseTimeout)))
-                {
-                    _events.SlowConsumer(this);
-                }
-
+                CloseAsSlowConsumer(frame.Kind == OutboundFrameKind.Live ? OverflowCause.Publication : OverflowCause.Reply);
                 _events.Metrics.SlowConsumerDropped(1);
                 return false;
 
@@ -247,6 +286,7 @@ public sealed class ClientConnection
     /// </summary>
     internal void Flush(ref byte[] buffer)
     {
+        ContinueReplays();
         if (_output is null)
         {
             _ = SendOneByOneAsync();
@@ -348,6 +388,18 @@ public sealed class ClientConnection
         }
 
         FinishFlush();
+    }
+
+    /// <summary>Lets replays paused for room queue their next portion, ahead of this write (never on the hot path: a list only while one waits).</summary>
+    private void ContinueReplays()
+    {
+        if (_queue.TakeReplayWaiters() is { } waiters)
+        {
+            foreach (var waiter in waiters)
+            {
+                waiter.ContinueReplay();
+            }
+        }
     }
 
     // Counted per batch: shared totals are touched once per write, and one latency sample per batch (its

@@ -8,13 +8,17 @@ namespace Broadcast.Server.Connections;
 /// moves a whole batch at once, so the lock is held once per flush rather than once per frame.
 /// </summary>
 /// <remarks>
-/// Only live publications count toward <see cref="Capacity"/>: a replay is bounded by the history and a
-/// control frame by the request that caused it. When a live frame would pass the bound, its channel's
+/// Two bounds: <see cref="Capacity"/> live publications, and <see cref="ByteCapacity"/> bytes of every
+/// frame waiting (publications, replays, replies, errors, notices), so that nothing a client asks for and
+/// never reads can make the server hold more. A frame always fits an empty queue, so a single frame larger
+/// than the bound still goes out. When a live frame does not fit, its channel's
 /// <see cref="SlowConsumerPolicy"/> decides: refuse it (the caller then disconnects the client), or remove
-/// older frames of the same channel in place (they become <see cref="OutboundFrameKind.Dropped"/> and are
-/// skipped), counting what was lost so the client can be told.
+/// older frames in place (they become <see cref="OutboundFrameKind.Dropped"/> and are skipped), counting
+/// what was lost so the client can be told. A reply that does not fit is refused (the caller disconnects:
+/// replies are never dropped). A replay is never refused: its sender paces it with
+/// <see cref="HasReplayRoom"/> and <see cref="AwaitReplayRoom"/>, so it fills at most half the queue.
 /// </remarks>
-internal sealed class OutboundQueue(int capacity)
+internal sealed class OutboundQueue(int capacity, long byteCapacity)
 {
     private readonly Lock _lock = new();
 
@@ -26,13 +30,32 @@ internal sealed class OutboundQueue(int capacity)
     private int _tailIndex;
     private int _count;
     private int _live;
+    private long _bytes;
     private bool _completed;
     private List<(Subscription Source, int Count)>? _drops;
+    private List<Subscription>? _replayWaiters;
 
     public int Capacity { get; } = capacity;
 
+    public long ByteCapacity { get; } = byteCapacity;
+
     /// <summary>Live frames waiting (read without the lock: a gauge, not a decision).</summary>
     public int LiveCount => Volatile.Read(ref _live);
+
+    /// <summary>Bytes of every frame waiting (read without the lock: a gauge, not a decision).</summary>
+    public long Bytes => Volatile.Read(ref _bytes);
+
+    /// <summary>True while a replay may queue more: the queue is at most half full, in frames and in bytes.</summary>
+    public bool HasReplayRoom
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return ReplayRoom;
+            }
+        }
+    }
 
     /// <summary>What a flush finds, read under one lock: nothing to do, work waiting, or the end reached.</summary>
     public QueueState State
@@ -41,7 +64,7 @@ internal sealed class OutboundQueue(int capacity)
         {
             lock (_lock)
             {
-                if (_count > 0 || _drops is not null)
+                if (_count > 0 || _drops is not null || (_replayWaiters is not null && ReplayRoom))
                 {
                     return QueueState.Pending;
                 }
@@ -51,9 +74,12 @@ internal sealed class OutboundQueue(int capacity)
         }
     }
 
+    // An empty queue always has room, so a paused replay can always go on once the writer catches up.
+    private bool ReplayRoom => _bytes <= ByteCapacity / 2 && _count <= Capacity / 2;
+
     /// <summary>
     /// Adds a frame. Returns <see cref="AddResult.Overflow"/> when a live frame of a channel whose policy is
-    /// <see cref="SlowConsumerPolicy.Disconnect"/> finds the queue full (nothing is added then).
+    /// <see cref="SlowConsumerPolicy.Disconnect"/>, or a reply, finds the queue full (nothing is added then).
     /// </summary>
     /// <param name="dropped">Frames this call removed or refused under a drop policy.</param>
     public AddResult TryAdd(in OutboundFrame frame, out int dropped)
@@ -66,12 +92,6 @@ internal sealed class OutboundQueue(int capacity)
                 return AddResult.Closed;
             }
 
-            if (frame.Kind != OutboundFrameKind.Live)
-            {
-                Append(frame);
-                return AddResult.Queued;
-            }
-
             if (frame.Source is { IsEnded: true })
             {
                 // Unsubscribed meanwhile: read under this lock, so the publication either precedes the
@@ -79,10 +99,25 @@ internal sealed class OutboundQueue(int capacity)
                 return AddResult.Closed;
             }
 
-            if (_live < Capacity)
+            var length = frame.Bytes.Length;
+            switch (frame.Kind)
             {
-                Append(frame);
-                _live++;
+                case OutboundFrameKind.Replay:
+                    Append(frame);
+                    return AddResult.Queued;
+                case OutboundFrameKind.Control:
+                    if (!Fits(length))
+                    {
+                        return AddResult.Overflow;
+                    }
+
+                    Append(frame);
+                    return AddResult.Queued;
+            }
+
+            if (HasRoomForLive(length))
+            {
+                AppendLive(frame);
                 return AddResult.Queued;
             }
 
@@ -92,25 +127,24 @@ internal sealed class OutboundQueue(int capacity)
                 return AddResult.Overflow;
             }
 
-            dropped = policy == SlowConsumerPolicy.KeepLatest
-                ? DropAllOf(frame.Source!)
-                : DropOldestOf(frame.Source!);
-            if (dropped == 0)
+            var source = frame.Source!;
+            dropped = policy == SlowConsumerPolicy.KeepLatest ? DropAllOf(source) : 0;
+
+            // Oldest first: this channel's frames, then, if the queue is full of other channels' frames,
+            // those of any channel that tolerates drops; failing that, lose this frame rather than the connection.
+            dropped += DropUntilRoom(source, length);
+            if (!HasRoomForLive(length))
             {
-                // The queue is full of other channels' frames: make room from any channel that tolerates
-                // drops, or else lose this frame rather than the connection.
-                dropped = DropOldestDroppable();
+                dropped += DropUntilRoom(null, length);
             }
 
-            if (dropped == 0)
+            if (!HasRoomForLive(length))
             {
-                RecordDrop(frame.Source!);
-                dropped = 1;
+                RecordDrop(source, 1);
                 return AddResult.Dropped;
             }
 
-            Append(frame);
-            _live++;
+            AppendLive(frame);
             return AddResult.Queued;
         }
     }
@@ -152,9 +186,60 @@ internal sealed class OutboundQueue(int capacity)
 
                 if (frame.Kind != OutboundFrameKind.Dropped)
                 {
+                    _bytes -= frame.Bytes.Length;
                     batch.Add(frame);
                 }
             }
+        }
+    }
+
+    /// <summary>Records publications of <paramref name="source"/> lost before they reached the queue (held while it caught up).</summary>
+    public void RecordDrops(Subscription source, int count)
+    {
+        lock (_lock)
+        {
+            if (!_completed)
+            {
+                RecordDrop(source, count);
+            }
+        }
+    }
+
+    /// <summary>Asks for <see cref="TakeReplayWaiters"/> to hand back <paramref name="source"/> once <see cref="HasReplayRoom"/> holds again.</summary>
+    public void AwaitReplayRoom(Subscription source)
+    {
+        lock (_lock)
+        {
+            if (!_completed)
+            {
+                // Those unsubscribed meanwhile will not go on: a client resubscribing again and again
+                // without reading must not pile them up here.
+                _replayWaiters ??= [];
+                _replayWaiters.RemoveAll(static waiter => waiter.IsEnded);
+                _replayWaiters.Add(source);
+            }
+        }
+    }
+
+    /// <summary>The subscriptions whose replay waits for room, if there is room now (they are removed).</summary>
+    public List<Subscription>? TakeReplayWaiters()
+    {
+        // Read without the lock first: every flush asks, and almost always nothing waits.
+        if (Volatile.Read(ref _replayWaiters) is null)
+        {
+            return null;
+        }
+
+        lock (_lock)
+        {
+            if (_replayWaiters is null || !ReplayRoom)
+            {
+                return null;
+            }
+
+            var waiters = _replayWaiters;
+            _replayWaiters = null;
+            return waiters;
         }
     }
 
@@ -168,6 +253,7 @@ internal sealed class OutboundQueue(int capacity)
         lock (_lock)
         {
             _completed = true;
+            _replayWaiters = null;
             if (!discardPending)
             {
                 return 0;
@@ -181,9 +267,20 @@ internal sealed class OutboundQueue(int capacity)
 
             _count = 0;
             _live = 0;
+            _bytes = 0;
             _drops = null;
             return discarded;
         }
+    }
+
+    private bool Fits(int length) => _bytes == 0 || _bytes + length <= ByteCapacity;
+
+    private bool HasRoomForLive(int length) => _live < Capacity && Fits(length);
+
+    private void AppendLive(in OutboundFrame frame)
+    {
+        Append(frame);
+        _live++;
     }
 
     private void Append(in OutboundFrame frame)
@@ -203,6 +300,7 @@ internal sealed class OutboundQueue(int capacity)
 
         _tail.Slots[_tailIndex++] = frame;
         _count++;
+        _bytes += frame.Bytes.Length;
     }
 
     /// <summary>Gives the head segment back to the pool (its slots already cleared by the taker, unless <paramref name="clear"/>).</summary>
@@ -235,21 +333,6 @@ internal sealed class OutboundQueue(int capacity)
     }
 
     // The drop searches run only when a queue is full on a channel that drops (never on the hot path).
-    private int DropOldestOf(Subscription source)
-    {
-        foreach (var (segment, index) in Slots())
-        {
-            ref var slot = ref segment.Slots[index];
-            if (slot.Kind == OutboundFrameKind.Live && ReferenceEquals(slot.Source, source))
-            {
-                Drop(ref slot);
-                return 1;
-            }
-        }
-
-        return 0;
-    }
-
     private int DropAllOf(Subscription source)
     {
         var dropped = 0;
@@ -266,29 +349,43 @@ internal sealed class OutboundQueue(int capacity)
         return dropped;
     }
 
-    private int DropOldestDroppable()
+    /// <summary>
+    /// Drops live frames oldest first, of <paramref name="only"/>'s channel or (null) of any channel that
+    /// tolerates drops, until a live frame of <paramref name="length"/> bytes fits.
+    /// </summary>
+    private int DropUntilRoom(Subscription? only, int length)
     {
+        var dropped = 0;
         foreach (var (segment, index) in Slots())
         {
+            if (HasRoomForLive(length))
+            {
+                break;
+            }
+
             ref var slot = ref segment.Slots[index];
-            if (slot.Kind == OutboundFrameKind.Live && slot.Source is { SlowConsumerPolicy: not SlowConsumerPolicy.Disconnect })
+            var matches = only is null
+                ? slot.Source is { SlowConsumerPolicy: not SlowConsumerPolicy.Disconnect }
+                : ReferenceEquals(slot.Source, only);
+            if (slot.Kind == OutboundFrameKind.Live && matches)
             {
                 Drop(ref slot);
-                return 1;
+                dropped++;
             }
         }
 
-        return 0;
+        return dropped;
     }
 
     private void Drop(ref OutboundFrame slot)
     {
-        RecordDrop(slot.Source!);
+        RecordDrop(slot.Source!, 1);
+        _bytes -= slot.Bytes.Length;
         slot = new OutboundFrame(default, OutboundFrameKind.Dropped);
         _live--;
     }
 
-    private void RecordDrop(Subscription source)
+    private void RecordDrop(Subscription source, int count)
     {
         _drops ??= [];
         var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_drops);
@@ -296,12 +393,12 @@ internal sealed class OutboundQueue(int capacity)
         {
             if (ReferenceEquals(span[i].Source, source))
             {
-                span[i].Count++;
+                span[i].Count += count;
                 return;
             }
         }
 
-        _drops.Add((source, 1));
+        _drops.Add((source, count));
     }
 
     public enum QueueState
@@ -309,7 +406,7 @@ internal sealed class OutboundQueue(int capacity)
         /// <summary>Nothing to write.</summary>
         Empty,
 
-        /// <summary>Frames or drop notices wait to be written (the close comes after them, if one was asked for).</summary>
+        /// <summary>Frames, drop notices or a paused replay wait to be written (the close comes after them, if one was asked for).</summary>
         Pending,
 
         /// <summary><see cref="Complete"/> was called and everything before it was taken: the close may follow.</summary>

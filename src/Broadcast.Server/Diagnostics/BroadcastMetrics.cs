@@ -73,7 +73,9 @@ public sealed class BroadcastMetrics
             new InstrumentAdvice<double> { HistogramBucketBoundaries = LatencyBuckets.BoundsSeconds });
         meter.CreateObservableUpDownCounter("broadcast.server.outbound_queue.frames", () => QueueDepth().Total, "{frame}", "Frames waiting in every client's outbound queue.");
         meter.CreateObservableGauge("broadcast.server.outbound_queue.max_frames", () => QueueDepth().Max, "{frame}", "Frames waiting in the fullest client's outbound queue.");
-        _slowConsumerDisconnects = meter.CreateCounter<long>("broadcast.server.slow_consumer.disconnects", "{connection}", "Clients closed with 1008 because their outbound queue overflowed.");
+        meter.CreateObservableUpDownCounter("broadcast.server.outbound_queue.bytes", () => QueueBytes().Total, "By", "Bytes of every frame (publications, replays, replies) waiting in every client's outbound queue.");
+        meter.CreateObservableGauge("broadcast.server.outbound_queue.max_bytes", () => QueueBytes().Max, "By", "Bytes waiting in the fullest client's outbound queue.");
+        _slowConsumerDisconnects = meter.CreateCounter<long>("broadcast.server.slow_consumer.disconnects", "{connection}", "Clients closed with 1008 because their outbound queue overflowed, by what did not fit.");
         _slowConsumerDrops = meter.CreateCounter<long>("broadcast.server.slow_consumer.dropped_frames", "{frame}", "Frames not delivered because the recipient's outbound queue was full.");
         _engineErrors = meter.CreateCounter<long>("broadcast.server.engine.errors", "{error}", "Engine (Redis) operations that failed, by error type.");
         _backgroundErrors = meter.CreateCounter<long>("broadcast.server.background.errors", "{error}", "Failed attempts of the node's background work (heartbeat, presence refresh, catch-up), by task and error type; each is retried.");
@@ -90,6 +92,7 @@ public sealed class BroadcastMetrics
         public const string Engine = "broadcast.engine";
         public const string Task = "broadcast.task";
         public const string Direction = "network.io.direction";
+        public const string OverflowCause = "broadcast.overflow.cause";
     }
 
     public void ConnectionOpened(bool isLegacy)
@@ -143,10 +146,11 @@ public sealed class BroadcastMetrics
         _latency.Record(seconds);
     }
 
-    public void SlowConsumerDisconnected()
+    /// <param name="cause">What did not fit: a publication, or a reply (which is never dropped).</param>
+    public void SlowConsumerDisconnected(OverflowCause cause)
     {
         Interlocked.Increment(ref _slowConsumers);
-        _slowConsumerDisconnects.Add(1);
+        _slowConsumerDisconnects.Add(1, new KeyValuePair<string, object?>(Attributes.OverflowCause, cause == OverflowCause.Reply ? "reply" : "publication"));
     }
 
     public void SlowConsumerDropped(int frames)
@@ -205,6 +209,20 @@ public sealed class BroadcastMetrics
             var depth = connection.QueuedFrames;
             total += depth;
             max = Math.Max(max, depth);
+        }
+
+        return (total, max);
+    }
+
+    private (long Total, long Max) QueueBytes()
+    {
+        long total = 0;
+        long max = 0;
+        foreach (var connection in _registry.All())
+        {
+            var bytes = connection.QueuedBytes;
+            total += bytes;
+            max = Math.Max(max, bytes);
         }
 
         return (total, max);

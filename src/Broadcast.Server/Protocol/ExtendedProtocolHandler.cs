@@ -21,6 +21,9 @@ internal sealed class ExtendedProtocolHandler(
     IOptions<BroadcastOptions> options)
 {
     private const int DefaultHistoryLimit = 100;
+
+    /// <summary>Room for a history reply's fields besides its publications (type, id, channel, epoch…).</summary>
+    private const int HistoryReplyFields = 512;
     private readonly BroadcastOptions _options = options.Value;
 
     public async ValueTask HandleAsync(ClientConnection connection, ClientRequest request)
@@ -212,8 +215,11 @@ internal sealed class ExtendedProtocolHandler(
             return;
         }
 
-        var history = await channels.ReadHistoryAsync(channel, request.SinceOffset ?? 0, request.Limit ?? DefaultHistoryLimit, CancellationToken.None);
-        connection.TryEnqueue(ServerFrames.History(request.Id, channel, history));
+        // A page fits what the client's queue still holds (less room for the reply's own fields): a client
+        // that reads gets the rest by asking again; one that asks and never reads is closed once it is full.
+        var budget = Math.Min(_options.HistoryPageBytes, connection.FreeQueueBytes - HistoryReplyFields);
+        var page = await HistoryPage.ReadAsync(channels, channel, request.SinceOffset ?? 0, request.Limit ?? DefaultHistoryLimit, budget, CancellationToken.None);
+        connection.TryEnqueue(ServerFrames.History(request.Id, channel, page));
     }
 
     private async ValueTask PresenceAsync(ClientConnection connection, ClientRequest request)

@@ -119,12 +119,15 @@ public static class ServerFrames
         writer.WriteString("error"u8, error.Text);
     });
 
-    public static byte[] History(string? id, string channel, HistoryResult history) => Write(writer =>
+    public static byte[] History(string? id, string channel, HistoryPage page) => Write(writer =>
     {
         writer.WriteString("type"u8, "history"u8);
         WriteId(writer, id);
-        WriteHistoryBody(writer, channel, history);
+        WriteHistoryBody(writer, channel, page);
     });
+
+    /// <summary>The HTTP API's history answer: the WebSocket reply's body, byte for byte, so both are bounded alike.</summary>
+    public static byte[] HistoryAnswer(string channel, HistoryPage page) => Write(writer => WriteHistoryBody(writer, channel, page));
 
     public static byte[] Presence(string? id, string channel, IReadOnlyCollection<PresenceMember> members) => Write(writer =>
     {
@@ -143,14 +146,15 @@ public static class ServerFrames
     });
 
     /// <summary>The body shared by the WebSocket reply and the HTTP API's history answer.</summary>
-    public static void WriteHistoryBody(Utf8JsonWriter writer, string channel, HistoryResult history)
+    public static void WriteHistoryBody(Utf8JsonWriter writer, string channel, HistoryPage page)
     {
         writer.WriteString("channel"u8, channel);
-        writer.WriteString("epoch"u8, history.Position.Epoch);
-        writer.WriteNumber("offset"u8, history.Position.Offset);
-        writer.WriteBoolean("truncated"u8, history.Truncated);
+        writer.WriteString("epoch"u8, page.Position.Epoch);
+        writer.WriteNumber("offset"u8, page.Position.Offset);
+        writer.WriteBoolean("truncated"u8, page.Truncated);
+        writer.WriteBoolean("more"u8, page.More);
         writer.WriteStartArray("publications"u8);
-        foreach (var publication in history.Publications)
+        foreach (var publication in page.Publications)
         {
             writer.WriteStartObject();
             writer.WriteNumber("offset"u8, publication.Offset);

@@ -159,31 +159,45 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
     }
 
     [Fact]
-    public void The_outbound_queue_is_a_bounded_FIFO_that_refuses_live_frames_past_its_capacity_instead_of_growing()
+    public void The_outbound_queue_is_a_bounded_FIFO_that_refuses_frames_past_its_frame_or_byte_bound_instead_of_growing()
     {
-        // true: a live frame (a broadcast, counted against the capacity); false: a replayed one (not counted).
-        var cases = Gen.Select(Gen.Int[1, 12], Gen.Bool.List[0, 40], Gen.Int[0, 40]);
+        // Each operation queues a frame of some kind and size: live (a broadcast: counted in frames and
+        // bytes), a reply (counted in bytes), or a replay (counted in bytes, never refused: its sender paces it).
+        var operation = Gen.Select(Gen.Int[0, 2].Select(kind => (OutboundFrameKind)kind), Gen.Int[1, 40]);
+        var cases = Gen.Select(Gen.Int[1, 12], Gen.Int[40, 200], operation.List[0, 40], Gen.Int[0, 40]);
         cases.Sample(testCase =>
         {
-            var (capacity, operations, takeAfter) = testCase;
-            var queue = new OutboundQueue(capacity);
+            var (capacity, byteCapacity, operations, takeAfter) = testCase;
+            var queue = new OutboundQueue(capacity, byteCapacity);
             var accepted = new List<string>();
             var taken = new List<string>();
             var live = 0;
+            long bytes = 0;
             for (var i = 0; i < operations.Count; i++)
             {
                 if (i == takeAfter)
                 {
-                    // The writer catching up in the middle frees the room its live frames held.
+                    // The writer catching up in the middle frees the room its frames held.
                     taken.AddRange(Take(queue));
                     live = 0;
+                    bytes = 0;
                 }
 
-                var text = $"frame {i}";
-                var frame = new OutboundFrame(Encoding.UTF8.GetBytes(text), operations[i] ? OutboundFrameKind.Live : OutboundFrameKind.Replay);
+                var (kind, size) = operations[i];
+                var text = $"{i}:".PadRight(size, 'x');
+                var frame = new OutboundFrame(Encoding.UTF8.GetBytes(text), kind);
                 var result = queue.TryAdd(frame, out var dropped);
                 Assert.Equal(0, dropped);
-                if (operations[i] && live >= capacity)
+
+                // A frame always fits an empty queue (bytes); otherwise the bounds hold.
+                var overBytes = bytes > 0 && bytes + text.Length > byteCapacity;
+                var refused = kind switch
+                {
+                    OutboundFrameKind.Live => live >= capacity || overBytes,
+                    OutboundFrameKind.Control => overBytes,
+                    _ => false,
+                };
+                if (refused)
                 {
                     // A full queue grows no further: the caller closes the slow consumer instead.
                     Assert.Equal(OutboundQueue.AddResult.Overflow, result);
@@ -191,9 +205,11 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
                 }
 
                 Assert.Equal(OutboundQueue.AddResult.Queued, result);
-                live += operations[i] ? 1 : 0;
+                live += kind == OutboundFrameKind.Live ? 1 : 0;
+                bytes += text.Length;
                 accepted.Add(text);
                 Assert.Equal(live, queue.LiveCount);
+                Assert.Equal(bytes, queue.Bytes);
             }
 
             Assert.Equal(0, queue.Complete(discardPending: false));
@@ -202,6 +218,7 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
 
             // Everything accepted, exactly once, in the order it was queued.
             Assert.Equal(accepted, taken);
+            Assert.Equal(0, queue.Bytes);
             Assert.Equal(OutboundQueue.QueueState.Finished, queue.State);
         }, iter: 300);
     }
@@ -220,7 +237,7 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
                 var text = $"frame {i}";
                 Assert.True(i % 2 == 0
                     ? connection.EnqueuePublication(Encoding.UTF8.GetBytes(text), 0, source: null)
-                    : connection.EnqueueReplay(Encoding.UTF8.GetBytes(text)));
+                    : connection.EnqueueReplay(Encoding.UTF8.GetBytes(text), 0, source: null));
                 accepted.Add(text);
             }
 

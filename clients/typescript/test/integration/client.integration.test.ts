@@ -139,6 +139,29 @@ describe('against the real server', () => {
   });
 });
 
+describe('when history is longer than a page', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    // Pages of at most 16 KiB: 60 publications of 1 KB take several.
+    server = await ServerProcess.start({ Broadcast__HistoryPageBytes: '16384' });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('history() gathers every page: each publication once, in order, up to the limit', async () => {
+    const a = make(server.wsUrl);
+    await connected(a);
+    const text = 'x'.repeat(1024);
+    for (let i = 1; i <= 60; i++) await a.publish('it-pages', `${i}:${text}`);
+    const all = await a.history('it-pages', 0, 1000);
+    expect(all).toMatchObject({ channel: 'it-pages', offset: 60, truncated: false });
+    expect(all.publications.map((p) => p.message)).toEqual(Array.from({ length: 60 }, (_, i) => `${i + 1}:${text}`));
+    const some = await a.history('it-pages', 10, 25);
+    expect(some.publications.map((p) => p.offset)).toEqual(Array.from({ length: 25 }, (_, i) => i + 11));
+  });
+});
+
 describe('when history is too short', () => {
   let server: ServerProcess;
   beforeAll(async () => {
