@@ -39,6 +39,9 @@ public static class ProtocolErrors
     public static readonly ProtocolError SessionInvalid = ProtocolError.Define(
         "session_invalid", "Field 'session' must be 8 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.");
 
+    public static readonly ProtocolError SessionForbidden = ProtocolError.Define(
+        "session_forbidden", "This session belongs to another user, or 'session' is a public id (what others see), not a session token. Send hello without 'session' to start a new one.");
+
     public static readonly ProtocolError NameInvalid = ProtocolError.Define(
         "name_invalid", "Field 'name' must be a string of at most 64 characters.");
 
@@ -78,7 +81,7 @@ public static class ProtocolErrors
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
-        HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, NameInvalid, ChannelInvalid,
+        HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, SessionForbidden, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
         Forbidden, TokenInvalid, UserMismatch, MessagesDropped,
     ];

@@ -128,4 +128,15 @@ internal static class RedisScripts
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
         return redis.call('HVALS', KEYS[1])
         """;
+
+    /// <summary>
+    /// KEYS: session owner. ARGV: user, retention ms. Binds an unbound session to the user, or renews the
+    /// binding of the user's own one. Returns 1, or 0 (nothing changed) when another user holds it.
+    /// </summary>
+    public const string ClaimSession = """
+        local owner = redis.call('GET', KEYS[1])
+        if owner and owner ~= ARGV[1] then return 0 end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        return 1
+        """;
 }
