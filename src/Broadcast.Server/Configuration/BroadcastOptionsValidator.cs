@@ -82,6 +82,13 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
     /// <summary>Why <paramref name="pem"/> is not a usable public key, or null when it is.</summary>
     private static string? CheckPublicKey(string pem)
     {
+        // A private key would work (its public half is read from it), but then the server holds the
+        // issuer's signing key: whoever reads its configuration can mint tokens. Refused, not tolerated.
+        if (pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
+        {
+            return "it is a private key; give the issuer's public key (-----BEGIN PUBLIC KEY-----), so this server holds nothing that can sign tokens";
+        }
+
         try
         {
             Security.TokenValidator.ReadPublicKey(pem);

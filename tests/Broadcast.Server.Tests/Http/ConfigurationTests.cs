@@ -69,6 +69,37 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task A_private_key_given_as_the_public_key_stops_the_server_and_names_the_setting()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var path = Path.Combine(Path.GetTempPath(), $"broadcast-test-{Guid.NewGuid():N}.pem");
+        try
+        {
+            await File.WriteAllTextAsync(path, ec.ExportECPrivateKeyPem());
+            foreach (var (variable, value, key) in new[]
+            {
+                ("Broadcast__Auth__PublicKeyPem", rsa.ExportPkcs8PrivateKeyPem().Replace("\n", "\\n", StringComparison.Ordinal), "Broadcast:Auth:PublicKeyPem"),
+                ("Broadcast__Auth__PublicKeyPem", rsa.ExportRSAPrivateKeyPem().Replace("\n", "\\n", StringComparison.Ordinal), "Broadcast:Auth:PublicKeyPem"),
+                ("Broadcast__Auth__PublicKeyPemFile", path, "Broadcast:Auth:PublicKeyPemFile"),
+            })
+            {
+                await using var server = ServerProcess.Start(new Dictionary<string, string> { [variable] = value });
+                Assert.Equal(78, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+                Assert.Contains(key, server.Output, StringComparison.Ordinal);
+                Assert.Contains("private key", server.Output, StringComparison.Ordinal);
+                Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+                // The key itself is never echoed.
+                Assert.DoesNotContain("PRIVATE KEY-----", server.Output, StringComparison.Ordinal);
+            }
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Out_of_the_box_anonymous_clients_get_only_the_default_channel_and_in_Development_every_channel()
     {
         foreach (var (environment, roomAllowed) in new[] { ("Production", false), ("Development", true) })
