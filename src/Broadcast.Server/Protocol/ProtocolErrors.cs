@@ -49,7 +49,7 @@ public static class ProtocolErrors
         "channel_invalid", "Field 'channel' must be 1 to 128 characters of A-Z, a-z, 0-9 and _ - . : @ /.");
 
     public static readonly ProtocolError SinceInvalid = ProtocolError.Define(
-        "since_invalid", "Field 'since' must be {\"epoch\": string, \"offset\": integer >= 0} for subscribe, or an integer >= 0 for history.");
+        "since_invalid", "Field 'since' must be {\"epoch\": string, \"offset\": integer from 0 to 2^53 - 1} for subscribe, or such an integer for history.");
 
     public static readonly ProtocolError LimitInvalid = ProtocolError.Define(
         "limit_invalid", "Field 'limit' must be an integer from 1 to 1000.");
