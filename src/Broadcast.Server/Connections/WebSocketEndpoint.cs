@@ -61,6 +61,15 @@ internal sealed class WebSocketEndpoint(
             return;
         }
 
+        if (!origins.IsHostAllowed(context.Request))
+        {
+            ConnectionLog.Refused(logger, remoteAddress, "host not allowed");
+            metrics.MessageRejected("host_forbidden");
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsJsonAsync(new { error = "This server is not reached by that host name from a browser (Broadcast:Limits:AllowedHosts).", code = "host_forbidden" });
+            return;
+        }
+
         var admission = limiter.TryAdmit(remoteAddress);
         if (admission != ConnectionLimiter.Admission.Admitted)
         {
