@@ -29,6 +29,7 @@ public sealed class BroadcastClient : IAsyncDisposable
     private long _nextId;
     private Connection? _connection;
     private string? _session;
+    private string? _publicSessionId;
     private string? _accessToken;
     private int _maxMessageBytes;
     private ConnectionState _state;
@@ -62,7 +63,10 @@ public sealed class BroadcastClient : IAsyncDisposable
         }
     }
 
-    /// <summary>The session id the server gave in <c>welcome</c>; sent again on every reconnect.</summary>
+    /// <summary>
+    /// The session token the server gave in <c>welcome</c>; sent again on every reconnect to resume the session.
+    /// It is the session's credential: keep it to this client, never show it to others.
+    /// </summary>
     public string? SessionId
     {
         get
@@ -70,6 +74,21 @@ public sealed class BroadcastClient : IAsyncDisposable
             lock (_gate)
             {
                 return _session;
+            }
+        }
+    }
+
+    /// <summary>
+    /// What others see of this session: the <see cref="Publication.Origin"/> of its publications and its
+    /// <see cref="PresenceMember.Session"/>; compare against it to recognise this client.
+    /// </summary>
+    public string? PublicSessionId
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _publicSessionId;
             }
         }
     }
@@ -468,6 +487,12 @@ public sealed class BroadcastClient : IAsyncDisposable
         }
         catch (Exception ex)
         {
+            if (ex is BroadcastException { Code: ErrorCodes.SessionForbidden or ErrorCodes.SessionInvalid })
+            {
+                // The server will not resume this session (another user's): the next attempt starts a new one.
+                ForgetSession();
+            }
+
             connection.Abort();
             await connection.Completion;
             connection.Dispose();
@@ -491,6 +516,8 @@ public sealed class BroadcastClient : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             _session = welcome.String("session") ?? _session;
+            // Servers before public ids showed the session itself to others.
+            _publicSessionId = welcome.String("publicId") ?? _session;
             if (welcome.TryGetProperty("limits", out var limits) && limits.ValueKind == JsonValueKind.Object)
             {
                 _maxMessageBytes = (int)Math.Clamp(limits.Int64("maxMessageBytes"), 0, int.MaxValue);
@@ -510,6 +537,15 @@ public sealed class BroadcastClient : IAsyncDisposable
             {
                 Transmit(connection, pending);
             }
+        }
+    }
+
+    private void ForgetSession()
+    {
+        lock (_gate)
+        {
+            _session = null;
+            _publicSessionId = null;
         }
     }
 

@@ -43,6 +43,9 @@ public static class ErrorCodes
     /// <summary><c>session</c> is not 8-64 characters of <c>A-Z a-z 0-9 _ -</c>.</summary>
     public const string SessionInvalid = "session_invalid";
 
+    /// <summary><c>hello</c> named a session of another user, or a public id instead of a session token; the client starts a new session.</summary>
+    public const string SessionForbidden = "session_forbidden";
+
     /// <summary><c>name</c> is not a string of at most 64 characters.</summary>
     public const string NameInvalid = "name_invalid";
 

@@ -87,6 +87,11 @@ public static class BroadcastServer
             services.GetRequiredService<IOptions<BroadcastOptions>>().Value.Engine == EngineKind.Redis
                 ? services.GetRequiredService<RedisEngine>()
                 : services.GetRequiredService<MemoryEngine>());
+        builder.Services.AddSingleton<MemorySessionOwners>();
+        builder.Services.AddSingleton<Sessions.ISessionOwners>(services =>
+            services.GetRequiredService<IOptions<BroadcastOptions>>().Value.Engine == EngineKind.Redis
+                ? services.GetRequiredService<RedisEngine>()
+                : services.GetRequiredService<MemorySessionOwners>());
         builder.Services.AddReadinessChecks();
         builder.Services.AddSingleton<Security.OriginPolicy>();
         builder.Services.AddSingleton<Security.ConnectionLimiter>();

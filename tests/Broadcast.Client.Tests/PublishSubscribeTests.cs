@@ -19,13 +19,15 @@ public sealed class PublishSubscribeTests
         Assert.Equal(("room", 1L, false), (ack.Channel, ack.Offset, ack.Duplicate));
         Assert.False(string.IsNullOrEmpty(ack.Epoch));
         var received = await boRoom.NextAsync();
-        Assert.Equal(("room", 1L, ack.Epoch, ana.SessionId, "hello, bo"), (received.Channel, received.Offset, received.Epoch, (string?)received.Origin, received.Message));
+        Assert.Equal(("room", 1L, ack.Epoch, ana.PublicSessionId, "hello, bo"), (received.Channel, received.Offset, received.Epoch, (string?)received.Origin, received.Message));
         Assert.InRange(received.Timestamp, DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddMinutes(1));
+        // Others see the public id, never the token that resumes ana's session.
+        Assert.NotEqual(ana.SessionId, received.Origin);
 
         // Had ana received her own publication, it would come before bo's reply.
         var reply = await bo.PublishAsync("room", "hi, ana");
         var first = await anaRoom.NextAsync();
-        Assert.Equal((2L, "hi, ana", bo.SessionId), (first.Offset, first.Message, (string?)first.Origin));
+        Assert.Equal((2L, "hi, ana", bo.PublicSessionId), (first.Offset, first.Message, (string?)first.Origin));
         Assert.Equal(2, reply.Offset);
         Assert.Equal(2, anaRoom.Offset);
         Assert.Equal(2, boRoom.Offset);
@@ -47,7 +49,7 @@ public sealed class PublishSubscribeTests
         Assert.Equal(("log", 3L, false), (history.Channel, history.Offset, history.Truncated));
         Assert.Equal(["entry 2", "entry 3"], history.Publications.Select(p => p.Message));
         Assert.Equal([2L, 3L], history.Publications.Select(p => p.Offset));
-        Assert.All(history.Publications, p => Assert.Equal(client.SessionId, p.Origin));
+        Assert.All(history.Publications, p => Assert.Equal(client.PublicSessionId, p.Origin));
     }
 
     [Fact]
@@ -85,7 +87,7 @@ public sealed class PublishSubscribeTests
         await using var bo = await TestClients.ConnectAsync(server, "bo");
         await bo.SubscribeAsync("room");
         var join = await joined.Task.Within();
-        Assert.Equal(("room", bo.SessionId, "bo"), (join.Channel, (string?)join.Member.Session, join.Member.Name));
+        Assert.Equal(("room", bo.PublicSessionId, "bo"), (join.Channel, (string?)join.Member.Session, join.Member.Name));
 
         var presence = await ana.PresenceAsync("room");
         Assert.Equal(2, presence.Count);
@@ -93,7 +95,7 @@ public sealed class PublishSubscribeTests
 
         await bo.UnsubscribeAsync("room");
         var leave = await left.Task.Within();
-        Assert.Equal(bo.SessionId, leave.Member.Session);
+        Assert.Equal(bo.PublicSessionId, leave.Member.Session);
         Assert.Equal(1, (await ana.PresenceAsync("room")).Count);
     }
 

@@ -48,22 +48,25 @@ public sealed class RawWebSocket : IAsyncDisposable
         return socket;
     }
 
-    /// <summary>Sends an upgrade request and returns the server's response head, whatever it is.</summary>
-    public static async Task<string> UpgradeResponseAsync(Uri httpBase, string? extraHeaders = null, System.Net.IPAddress? localAddress = null)
+    /// <summary>
+    /// Sends an upgrade request and returns the server's response head, whatever it is. <paramref name="path"/>
+    /// is sent as it is (not normalized), and <paramref name="host"/>, when given, replaces the Host header.
+    /// </summary>
+    public static async Task<string> UpgradeResponseAsync(Uri httpBase, string? extraHeaders = null, System.Net.IPAddress? localAddress = null, string path = "/ws/events", string? host = null)
     {
-        var (socket, response) = await UpgradeAsync(httpBase, "/ws/events", extraHeaders, localAddress);
+        var (socket, response) = await UpgradeAsync(httpBase, path, extraHeaders, localAddress, host);
         await socket.DisposeAsync();
         return response;
     }
 
-    private static async Task<(RawWebSocket Socket, string Response)> UpgradeAsync(Uri httpBase, string path, string? extraHeaders, System.Net.IPAddress? localAddress)
+    private static async Task<(RawWebSocket Socket, string Response)> UpgradeAsync(Uri httpBase, string path, string? extraHeaders, System.Net.IPAddress? localAddress, string? host = null)
     {
         var tcp = localAddress is null ? new TcpClient() : new TcpClient(new System.Net.IPEndPoint(localAddress, 0));
         tcp.NoDelay = true;
         await tcp.ConnectAsync(httpBase.Host, httpBase.Port);
         var socket = new RawWebSocket(tcp);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
-        var request = $"GET {path} HTTP/1.1\r\nHost: {httpBase.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+        var request = $"GET {path} HTTP/1.1\r\nHost: {host ?? httpBase.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                       $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extraHeaders}\r\n";
         await socket._stream.WriteAsync(Encoding.ASCII.GetBytes(request));
         return (socket, await socket.ReadHttpHeadAsync());

@@ -76,11 +76,37 @@ describe('session', () => {
     ws.serverOpen();
     expect(ws.frames).toEqual([{ type: 'hello', name: 'ana' }]);
     expect(client.status.state).toBe('connecting');
-    ws.serverSend({ type: 'welcome', session: 'k3J9abcd', resumed: false, protocol: 2, node: 'n1', limits: { maxMessageBytes: 1000, maxChannels: 4 } });
+    ws.serverSend({ type: 'welcome', session: 'k3J9abcd', publicId: 'p_Zx81abcdefghijklmnopqr', resumed: false, protocol: 2, node: 'n1', limits: { maxMessageBytes: 1000, maxChannels: 4 } });
     expect(client.status.state).toBe('open');
     expect(client.session).toBe('k3J9abcd');
+    expect(client.publicId).toBe('p_Zx81abcdefghijklmnopqr');
     expect(client.serverLimits).toEqual({ maxMessageBytes: 1000, maxChannels: 4 });
-    expect(connected).toEqual([{ session: 'k3J9abcd', resumed: false, node: 'n1', limits: { maxMessageBytes: 1000, maxChannels: 4 } }]);
+    expect(connected).toEqual([
+      { session: 'k3J9abcd', publicId: 'p_Zx81abcdefghijklmnopqr', resumed: false, node: 'n1', limits: { maxMessageBytes: 1000, maxChannels: 4 } },
+    ]);
+  });
+
+  it('from a server without public ids, the session is its own public id', () => {
+    make();
+    client.connect();
+    welcome('k3J9abcd');
+    expect(client.publicId).toBe('k3J9abcd');
+  });
+
+  it('a session the server refuses as another user\'s is dropped, reported, and a new one started', () => {
+    make({ session: 'someone-elses' });
+    const errors: BroadcastError[] = [];
+    client.on('error', (e) => errors.push(e));
+    client.connect();
+    latest().serverOpen();
+    expect(latest().frames[0]).toEqual({ type: 'hello', session: 'someone-elses' });
+    latest().serverSend({ type: 'error', code: 'session_forbidden', error: 'not yours' });
+    expect(latest().frames[1]).toEqual({ type: 'hello' });
+    expect(errors.map((e) => e.code)).toEqual(['session_forbidden']);
+    expect(client.status.state).toBe('connecting');
+    welcome('fresh-session', false, latest());
+    expect(client.session).toBe('fresh-session');
+    expect(client.status.state).toBe('open');
   });
 
   it('re-sends the session in hello after a reconnect, and the new name after setName()', () => {
@@ -271,14 +297,15 @@ describe('subscriptions and resume', () => {
     const got: number[] = [];
     client.on('publication', (p) => got.push(p.offset));
     client.connect();
-    welcome('me-session');
+    latest().serverOpen();
+    latest().serverSend({ type: 'welcome', session: 'me-session', publicId: 'p_me', resumed: false, limits: {} });
     bg(client.subscribe('room'));
     subscribed('room', { epoch: 'E1', offset: 10 });
     pub('room', 9); // older than the subscription start
     pub('room', 10);
     pub('room', 11);
     pub('room', 11); // duplicate
-    pub('room', 12, 'mine', 'E1', 'me-session'); // the server never sends these; skipped anyway
+    pub('room', 12, 'mine', 'E1', 'p_me'); // the server never sends these; skipped anyway
     pub('room', 12);
     pub('room', 13);
     pub('other-channel', 14); // not subscribed

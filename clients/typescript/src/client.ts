@@ -64,7 +64,7 @@ export interface ClientOptions {
    * cannot set headers on a WebSocket). `authenticate()` replaces it for later reconnects.
    */
   readonly token?: string | undefined;
-  /** A session id from an earlier welcome, to resume it. */
+  /** A session token from an earlier welcome (`client.session`), to resume that session. Keep it secret. */
   readonly session?: string | undefined;
   /** WebSocket constructor; defaults to the global one. In Node 20 pass `WebSocket` from `ws`. */
   readonly WebSocket?: WebSocketConstructor;
@@ -87,7 +87,10 @@ export interface ClientOptions {
 }
 
 export interface ConnectedEvent {
+  /** The session token (the credential to resume with). */
   readonly session: string;
+  /** What others see of this session: the `origin` of its publications, its `session` in presence. */
+  readonly publicId: string;
   /** Whether the server took the session we sent (always false on the first connection). */
   readonly resumed: boolean;
   readonly node: string | undefined;
@@ -270,6 +273,7 @@ export class BroadcastClient {
   private nextId = 0;
 
   private sessionId: string | undefined;
+  private publicSessionId: string | undefined;
   private displayName: string | undefined;
   private accessToken: string | undefined;
   private limits: ServerLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChannels: undefined };
@@ -320,9 +324,17 @@ export class BroadcastClient {
     return this.transport.status;
   }
 
-  /** The session id from the last welcome (undefined before the first one). */
+  /**
+   * The session token from the last welcome (undefined before the first one): the credential that resumes
+   * the session, e.g. across page loads via `options.session`. Keep it secret: never show or send it to others.
+   */
   get session(): string | undefined {
     return this.sessionId;
+  }
+
+  /** This session's public id: the `origin` of its publications and its `session` in presence and join/leave. */
+  get publicId(): string | undefined {
+    return this.publicSessionId;
   }
 
   get name(): string | undefined {
@@ -615,11 +627,13 @@ export class BroadcastClient {
   private handleWelcome(frame: WelcomeFrame): void {
     if (this.ready) return;
     this.sessionId = frame.session;
+    this.publicSessionId = frame.publicId;
     this.limits = frame.limits;
     this.ready = true;
     this.transport.markReady();
     this.events.emit('connected', {
       session: frame.session,
+      publicId: frame.publicId,
       resumed: frame.resumed,
       node: frame.node,
       limits: frame.limits,
@@ -704,7 +718,7 @@ export class BroadcastClient {
       this.counters.duplicatesDropped += 1;
       return;
     }
-    if (frame.origin !== undefined && frame.origin === this.sessionId) {
+    if (frame.origin !== undefined && frame.origin === this.publicSessionId) {
       this.counters.ownDropped += 1;
       return;
     }
@@ -793,8 +807,11 @@ export class BroadcastClient {
 
   /** The server refused our hello: fix what it named and try again, or give up on this socket. */
   private handleHelloError(error: BroadcastError): void {
-    if (error.code === V2ErrorCode.SessionInvalid && this.sessionId !== undefined) {
+    if ((error.code === V2ErrorCode.SessionInvalid || error.code === V2ErrorCode.SessionForbidden) && this.sessionId !== undefined) {
+      // The session cannot be resumed (another user's, or not a token at all): start a new one, and say so.
       this.sessionId = undefined;
+      this.publicSessionId = undefined;
+      if (error.code === V2ErrorCode.SessionForbidden) this.events.emit('error', error);
       this.sendHello();
       return;
     }

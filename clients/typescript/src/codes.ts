@@ -23,6 +23,8 @@ export const V2ErrorCode = {
   TypeUnknown: 'type_unknown',
   IdInvalid: 'id_invalid',
   SessionInvalid: 'session_invalid',
+  /** hello named a session of another user, or a public id: start a new session. */
+  SessionForbidden: 'session_forbidden',
   NameInvalid: 'name_invalid',
   ChannelInvalid: 'channel_invalid',
   SinceInvalid: 'since_invalid',

@@ -2,18 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { byteLength, encodeFrame, isValidChannel, isValidName, isValidSession, parseServerFrame, socketUrl } from './protocol.js';
 
 describe('parseServerFrame', () => {
-  it('parses welcome, defaulting limits it does not get', () => {
+  it('parses welcome, defaulting limits it does not get, and the public id to the session', () => {
     expect(
-      parseServerFrame('{"type":"welcome","session":"abcdefgh","resumed":true,"protocol":2,"node":"n1","limits":{"maxMessageBytes":1000,"maxChannels":8}}'),
+      parseServerFrame(
+        '{"type":"welcome","session":"abcdefgh","publicId":"p_k3J9","resumed":true,"protocol":2,"node":"n1","limits":{"maxMessageBytes":1000,"maxChannels":8}}',
+      ),
     ).toEqual({
       type: 'welcome',
       session: 'abcdefgh',
+      publicId: 'p_k3J9',
       resumed: true,
       protocol: 2,
       node: 'n1',
       limits: { maxMessageBytes: 1000, maxChannels: 8 },
     });
     expect(parseServerFrame('{"type":"welcome","session":"abcdefgh"}')).toMatchObject({
+      publicId: 'abcdefgh',
       resumed: false,
       limits: { maxMessageBytes: 65536, maxChannels: undefined },
     });

@@ -76,7 +76,10 @@ export interface ServerLimits {
 }
 export interface WelcomeFrame {
   readonly type: 'welcome';
+  /** The session token: the credential to resume with; keep it secret. */
   readonly session: string;
+  /** What others see of this session (publication `origin`, presence `session`); the token for older servers. */
+  readonly publicId: string;
   readonly resumed: boolean;
   readonly protocol: number | undefined;
   readonly node: string | undefined;
@@ -274,6 +277,7 @@ export function parseServerFrame(raw: string): ServerFrame {
       return {
         type: 'welcome',
         session,
+        publicId: str(d['publicId']) ?? session,
         resumed: d['resumed'] === true,
         protocol: typeof d['protocol'] === 'number' ? d['protocol'] : undefined,
         node: str(d['node']),

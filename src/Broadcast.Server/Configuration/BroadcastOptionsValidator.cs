@@ -31,11 +31,24 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
 
         ValidateSection(options.Channels, failures);
         ValidateSection(options.Limits, failures);
+        ValidateAllowedHosts(options.Limits, failures);
         ValidateSection(options.Redis, failures);
         ValidateSection(options.Api, failures);
         ValidateSection(options.Auth, failures);
         ValidateAuth(options.Auth, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>Each entry a host name (optionally <c>*.</c> for its subdomains): no scheme, port or path, which would never match.</summary>
+    private static void ValidateAllowedHosts(Security.LimitsOptions limits, List<string> failures)
+    {
+        foreach (var host in limits.AllowedHosts)
+        {
+            if (!Security.OriginPolicy.IsHostPattern(host))
+            {
+                failures.Add($"Broadcast:Limits:AllowedHosts has '{host}', which is not a host name such as chat.example.com or *.example.com (no scheme, port or path).");
+            }
+        }
     }
 
     /// <summary>The keys must be usable, and a server that requires tokens must be able to accept one.</summary>
@@ -103,6 +116,13 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
     /// <summary>Why <paramref name="pem"/> is not a usable public key, or null when it is.</summary>
     private static string? CheckPublicKey(string pem)
     {
+        // A private key would work (its public half is read from it), but then the server holds the
+        // issuer's signing key: whoever reads its configuration can mint tokens. Refused, not tolerated.
+        if (pem.Contains("PRIVATE KEY", StringComparison.Ordinal))
+        {
+            return "it is a private key; give the issuer's public key (-----BEGIN PUBLIC KEY-----), so this server holds nothing that can sign tokens";
+        }
+
         try
         {
             Security.TokenValidator.ReadPublicKey(pem);

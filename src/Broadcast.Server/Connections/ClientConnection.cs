@@ -33,7 +33,8 @@ public sealed class ClientConnection
         Id = id;
         ClientKey = nodeId + ":" + id.ToString(System.Globalization.CultureInfo.InvariantCulture);
         IsLegacy = isLegacy;
-        Session = Sessions.SessionId.New();
+        // A legacy client never resumes, so its token is thrown away; a v2 client's hello replaces this.
+        Session = Sessions.SessionId.PublicIdOf(Sessions.SessionId.New());
         Socket = socket;
         RemoteAddress = remoteAddress;
         _events = events;
@@ -58,7 +59,10 @@ public sealed class ClientConnection
     /// </summary>
     public bool IsLegacy { get; }
 
-    /// <summary>The client's session: random for legacy clients; a v2 client may resume an earlier one in hello.</summary>
+    /// <summary>
+    /// The public id of the client's session: the origin of its publications and its id in presence. Random
+    /// for legacy clients; a v2 client may resume an earlier session in hello.
+    /// </summary>
     public string Session { get; internal set; }
 
     /// <summary>The display name a v2 client gave in hello, shown in presence.</summary>

@@ -61,6 +61,15 @@ internal sealed class WebSocketEndpoint(
             return;
         }
 
+        if (!origins.IsHostAllowed(context.Request))
+        {
+            ConnectionLog.Refused(logger, remoteAddress, "host not allowed");
+            metrics.MessageRejected("host_forbidden");
+            context.Response.StatusCode = StatusCodes.Status403Forbidden;
+            await context.Response.WriteAsJsonAsync(new { error = "This server is not reached by that host name from a browser (Broadcast:Limits:AllowedHosts).", code = "host_forbidden" });
+            return;
+        }
+
         var admission = limiter.TryAdmit(remoteAddress);
         if (admission != ConnectionLimiter.Admission.Admitted)
         {
@@ -205,6 +214,10 @@ internal sealed class WebSocketEndpoint(
         while (true)
         {
             ValueWebSocketReceiveResult result;
+
+            // Set when the zero-byte peek below saw a frame that does not end the message: it consumed that
+            // frame if it was empty, or the read after it continues it. Either way the frame counts once.
+            var peekedFragment = false;
             if (message.Length == 0)
             {
                 // Between messages, wait for data with a zero-byte read, so an idle connection holds no
@@ -227,6 +240,7 @@ internal sealed class WebSocketEndpoint(
                 result = await peek;
                 if (result.MessageType != WebSocketMessageType.Close && !(result.EndOfMessage && result.Count == 0))
                 {
+                    peekedFragment = !result.EndOfMessage;
                     result = await socket.ReceiveAsync(message.GetFreeSpace(), CancellationToken.None);
                 }
             }
@@ -250,7 +264,13 @@ internal sealed class WebSocketEndpoint(
             }
 
             message.Advance(result.Count);
-            if (!result.EndOfMessage && ++fragments > _options.Limits.MaxFragmentsPerMessage && connection.CloseRequest is null)
+
+            // Frames that did not end the message: the one just read, and the peeked one before it unless the
+            // read carried that frame's own payload (bytes right after a peek are taken to be). A message of
+            // empty frames only is peeked frame by frame, so without the peeked ones only every other frame
+            // would count. Exact for empty fragments, which are what the bound is for; at most one off otherwise.
+            var openFragments = result.EndOfMessage ? 0 : 1 + (peekedFragment && result.Count == 0 ? 1 : 0);
+            if (openFragments > 0 && (fragments += openFragments) > _options.Limits.MaxFragmentsPerMessage && connection.CloseRequest is null)
             {
                 // Empty fragments never reach the byte limit; bound their number instead.
                 metrics.MessageRejected("too_many_fragments");

@@ -13,15 +13,36 @@ internal static class WebSocketEndpointSetup
     {
         var endpoint = app.ApplicationServices.GetRequiredService<WebSocketEndpoint>();
         return app.Use((context, next) =>
-            HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals(Path, StringComparison.Ordinal)
+            HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals(Path, StringComparison.Ordinal) && IsExactTarget(context)
                 ? endpoint.HandleAsync(context)
                 : next(context));
     }
 
-    /// <summary>Describes the endpoint in the API documentation (requests are answered by <see cref="UseBroadcastWebSocket"/>).</summary>
+    /// <summary>
+    /// True when the request named <see cref="Path"/> exactly as sent, before Kestrel decoded it
+    /// (<c>/ws/%65vents</c>) or removed dot segments (<c>/ws/x/../events</c>): a proxy or firewall rule
+    /// written for the exact path must see every request that upgrades.
+    /// </summary>
+    private static bool IsExactTarget(HttpContext context)
+    {
+        var raw = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()?.RawTarget;
+        if (string.IsNullOrEmpty(raw))
+        {
+            // A host that keeps no raw target (an in-memory test host): the decoded path is all there is.
+            return true;
+        }
+
+        var query = raw.IndexOf('?', StringComparison.Ordinal);
+        return raw.AsSpan(0, query < 0 ? raw.Length : query).SequenceEqual(Path);
+    }
+
+    /// <summary>Describes the endpoint in the API documentation (requests to the exact path are answered by <see cref="UseBroadcastWebSocket"/>).</summary>
     public static IEndpointRouteBuilder MapBroadcastWebSocket(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, (HttpContext context, WebSocketEndpoint endpoint) => endpoint.HandleAsync(context))
+        // Routing matches paths case-insensitively and with a trailing slash (/WS/EVENTS, /ws/events/): those
+        // are not the endpoint, and neither is a target that only decodes to it. Only the exact path, served
+        // above, upgrades; the route answers 404 and is here for the documentation.
+        app.MapGet(Path, () => TypedResults.NotFound())
             .WithName("EventsWebSocket")
             .WithTags("WebSocket")
             .WithSummary("WebSocket: publish and receive broadcasts")
@@ -31,6 +52,7 @@ internal static class WebSocketEndpointSetup
                 "The full protocol, with close codes and error codes, is in this document's description.")
             .Produces(StatusCodes.Status101SwitchingProtocols)
             .Produces(StatusCodes.Status400BadRequest)
+            .Produces(StatusCodes.Status404NotFound)
             .Produces(StatusCodes.Status503ServiceUnavailable);
         return app;
     }

@@ -208,7 +208,7 @@ public static class ClientRequestParser
         {
             case JsonTokenType.Null:
                 return;
-            case JsonTokenType.Number when reader.TryGetInt64(out var value) && value >= 0:
+            case JsonTokenType.Number when reader.TryGetInt64(out var value) && value is >= 0 and <= StreamPosition.MaxOffset:
                 offset = value;
                 return;
             case JsonTokenType.StartObject:
@@ -223,7 +223,7 @@ public static class ClientRequestParser
                     {
                         epoch = reader.GetString();
                     }
-                    else if (isOffset && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var o) && o >= 0)
+                    else if (isOffset && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var o) && o is >= 0 and <= StreamPosition.MaxOffset)
                     {
                         at = o;
                     }

@@ -18,6 +18,7 @@ internal sealed class ExtendedProtocolHandler(
     BroadcastMetrics metrics,
     Security.ChannelAuthorizer authorizer,
     Security.ConnectionAuthenticator authenticator,
+    Sessions.ISessionOwners sessionOwners,
     IOptions<BroadcastOptions> options)
 {
     private const int DefaultHistoryLimit = 100;
@@ -46,7 +47,7 @@ internal sealed class ExtendedProtocolHandler(
             switch (request.Type)
             {
                 case ClientRequest.Hello:
-                    Hello(connection, request);
+                    await HelloAsync(connection, request);
                     break;
                 case ClientRequest.Auth:
                     await AuthenticateAsync(connection, request);
@@ -77,7 +78,13 @@ internal sealed class ExtendedProtocolHandler(
         }
     }
 
-    private void Hello(ClientConnection connection, ClientRequest request)
+    /// <summary>
+    /// Starts a session, or resumes the one whose token the client sent. The token is the credential and
+    /// goes to this client only; everyone else sees the public id derived from it. A session bound to a
+    /// user (the token's <c>sub</c>) may be resumed by that user only; a public id is never a token.
+    /// A refused hello leaves the connection waiting for another.
+    /// </summary>
+    private async ValueTask HelloAsync(ClientConnection connection, ClientRequest request)
     {
         if (connection.HasGreeted)
         {
@@ -85,15 +92,25 @@ internal sealed class ExtendedProtocolHandler(
             return;
         }
 
-        connection.HasGreeted = true;
-        var resumed = request.Session is not null;
-        if (resumed)
+        var resuming = request.Session is not null;
+        if (resuming && Sessions.SessionId.IsPublicId(request.Session!))
         {
-            connection.Session = request.Session!;
+            Reject(connection, ProtocolErrors.SessionForbidden, request);
+            return;
         }
 
+        var token = request.Session ?? Sessions.SessionId.New();
+        var publicId = Sessions.SessionId.PublicIdOf(token);
+        if (!await sessionOwners.TryClaimAsync(publicId, connection.Principal?.UserId, isNew: !resuming, CancellationToken.None))
+        {
+            Reject(connection, ProtocolErrors.SessionForbidden, request);
+            return;
+        }
+
+        connection.HasGreeted = true;
+        connection.Session = publicId;
         connection.Name = request.Name;
-        connection.TryEnqueue(ServerFrames.Welcome(connection.Session, resumed, node.Id, _options.MaxMessageBytes, _options.Channels.MaxChannelsPerConnection));
+        connection.TryEnqueue(ServerFrames.Welcome(token, publicId, resuming, node.Id, _options.MaxMessageBytes, _options.Channels.MaxChannelsPerConnection));
     }
 
     private async ValueTask AuthenticateAsync(ClientConnection connection, ClientRequest request)

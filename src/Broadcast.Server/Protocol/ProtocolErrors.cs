@@ -39,6 +39,9 @@ public static class ProtocolErrors
     public static readonly ProtocolError SessionInvalid = ProtocolError.Define(
         "session_invalid", "Field 'session' must be 8 to 64 characters of A-Z, a-z, 0-9, '_' and '-'.");
 
+    public static readonly ProtocolError SessionForbidden = ProtocolError.Define(
+        "session_forbidden", "This session belongs to another user, or 'session' is a public id (what others see), not a session token. Send hello without 'session' to start a new one.");
+
     public static readonly ProtocolError NameInvalid = ProtocolError.Define(
         "name_invalid", "Field 'name' must be a string of at most 64 characters.");
 
@@ -46,7 +49,7 @@ public static class ProtocolErrors
         "channel_invalid", "Field 'channel' must be 1 to 128 characters of A-Z, a-z, 0-9 and _ - . : @ /.");
 
     public static readonly ProtocolError SinceInvalid = ProtocolError.Define(
-        "since_invalid", "Field 'since' must be {\"epoch\": string, \"offset\": integer >= 0} for subscribe, or an integer >= 0 for history.");
+        "since_invalid", "Field 'since' must be {\"epoch\": string, \"offset\": integer from 0 to 2^53 - 1} for subscribe, or such an integer for history.");
 
     public static readonly ProtocolError LimitInvalid = ProtocolError.Define(
         "limit_invalid", "Field 'limit' must be an integer from 1 to 1000.");
@@ -78,7 +81,7 @@ public static class ProtocolErrors
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
-        HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, NameInvalid, ChannelInvalid,
+        HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, SessionForbidden, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
         Forbidden, TokenInvalid, UserMismatch, MessagesDropped,
     ];

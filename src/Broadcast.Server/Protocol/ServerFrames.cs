@@ -15,10 +15,12 @@ public static class ServerFrames
         SkipValidation = true,
     };
 
-    public static byte[] Welcome(string session, bool resumed, string node, int maxMessageBytes, int maxChannels) => Write(writer =>
+    /// <summary>The answer to hello: <paramref name="sessionToken"/> is the client's secret, <paramref name="publicId"/> what others see.</summary>
+    public static byte[] Welcome(string sessionToken, string publicId, bool resumed, string node, int maxMessageBytes, int maxChannels) => Write(writer =>
     {
         writer.WriteString("type"u8, "welcome"u8);
-        writer.WriteString("session"u8, session);
+        writer.WriteString("session"u8, sessionToken);
+        writer.WriteString("publicId"u8, publicId);
         writer.WriteBoolean("resumed"u8, resumed);
         writer.WriteNumber("protocol"u8, 2);
         writer.WriteString("node"u8, node);

@@ -115,11 +115,18 @@ internal sealed class ConnectionAuthenticator(
         return (principal, null);
     }
 
+    /// <summary>
+    /// The longest a deadline timer is set for: timers take at most about 49 days, and a token may expire
+    /// in year 9999. A timer that fires before the deadline looks again and waits for the rest (<see cref="OnExpired"/>).
+    /// </summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
+
     /// <summary>The connection may stay open until expiry plus the clock skew the token was accepted with, plus the grace to refresh.</summary>
     private TimeSpan DueIn(ClientPrincipal principal)
     {
-        var due = principal.ExpiresAt + _options.ClockSkew + _options.ExpiryGrace - clock.GetUtcNow();
-        return due < TimeSpan.Zero ? TimeSpan.Zero : due;
+        // Subtracting first keeps every value far from DateTimeOffset's limits.
+        var due = principal.ExpiresAt - clock.GetUtcNow() + _options.ClockSkew + _options.ExpiryGrace;
+        return due < TimeSpan.Zero ? TimeSpan.Zero : due > LongestWait ? LongestWait : due;
     }
 
     private void OnExpired(ClientConnection connection)

@@ -13,6 +13,15 @@ public sealed class LimitsOptions
     /// </summary>
     public string[] AllowedOrigins { get; set; } = [];
 
+    /// <summary>
+    /// Host names (<c>chat.example.com</c>, or <c>*.example.com</c> for its subdomains) by which browsers reach
+    /// this server. When set, and origins are restricted (<see cref="AllowedOrigins"/> is not <c>*</c>), a
+    /// browser's upgrade whose <c>Host</c> is another name gets 403 <c>host_forbidden</c>: a page on a name the
+    /// attacker controls, resolved to this server (DNS rebinding), would otherwise pass as the server's own
+    /// origin. <c>localhost</c> and IP addresses are always accepted. Empty (the default): Host is not checked.
+    /// </summary>
+    public string[] AllowedHosts { get; set; } = [];
+
     /// <summary>Open connections this node accepts; 0 (the default) = its open-file limit minus the descriptors open at start minus 384, so the process never runs out of descriptors.</summary>
     [Range(0, 10_000_000, ErrorMessage = "Broadcast:Limits:MaxConnections must be between {1} and {2}.")]
     public int MaxConnections { get; set; }

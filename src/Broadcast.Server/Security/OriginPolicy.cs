@@ -8,16 +8,46 @@ namespace Broadcast.Server.Security;
 /// not open a socket that rides on this user's cookies or network position (OWASP). Refused with 403
 /// before the upgrade.
 /// </summary>
-internal sealed class OriginPolicy
+internal sealed partial class OriginPolicy
 {
     private readonly HashSet<string> _allowed;
     private readonly bool _allowAll;
+    private readonly HashSet<string> _hosts;
+    private readonly string[] _hostSuffixes;
 
     public OriginPolicy(IOptions<Configuration.BroadcastOptions> options)
     {
         var configured = options.Value.Limits.AllowedOrigins;
         _allowAll = configured.Contains("*");
         _allowed = new HashSet<string>(configured.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
+        var hosts = options.Value.Limits.AllowedHosts;
+        _hosts = new HashSet<string>(hosts.Where(h => !h.StartsWith("*.", StringComparison.Ordinal)), StringComparer.OrdinalIgnoreCase);
+        _hostSuffixes = [.. hosts.Where(h => h.StartsWith("*.", StringComparison.Ordinal)).Select(h => h[1..])];
+    }
+
+    /// <summary>True for a valid <see cref="LimitsOptions.AllowedHosts"/> entry: a DNS name, optionally <c>*.</c> and a name.</summary>
+    public static bool IsHostPattern(string entry) => HostPattern().IsMatch(entry);
+
+    /// <summary>
+    /// DNS-rebinding defence: with <see cref="LimitsOptions.AllowedHosts"/> set and origins restricted, a
+    /// browser may reach the server only by a listed name (or localhost, or an IP address, which no
+    /// attacker can point elsewhere). A request without Origin is not from a browser, so it cannot be a
+    /// rebound page, and is not checked.
+    /// </summary>
+    public bool IsHostAllowed(HttpRequest request)
+    {
+        if (_allowAll || (_hosts.Count == 0 && _hostSuffixes.Length == 0) || request.Headers.Origin.Count == 0)
+        {
+            return true;
+        }
+
+        var host = request.Host.Host.TrimEnd('.');
+        if (IsLoopback(host) || IPAddress.TryParse(host.Trim('[', ']'), out _))
+        {
+            return true;
+        }
+
+        return _hosts.Contains(host) || _hostSuffixes.Any(suffix => host.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
     }
 
     public bool AllowsAll => _allowAll;
@@ -55,4 +85,7 @@ internal sealed class OriginPolicy
     private static bool IsLoopback(string host) =>
         string.Equals(host, "localhost", StringComparison.OrdinalIgnoreCase) ||
         (IPAddress.TryParse(host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")]
+    private static partial System.Text.RegularExpressions.Regex HostPattern();
 }

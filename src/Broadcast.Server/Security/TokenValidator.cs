@@ -197,7 +197,8 @@ public sealed class TokenValidator
             return TokenValidationResult.Invalid("exp");
         }
 
-        if (now > expires.Value + _options.ClockSkew)
+        // Subtracted from now, not added to exp: exp may be as late as the last second of year 9999.
+        if (now - _options.ClockSkew > expires.Value)
         {
             return TokenValidationResult.Invalid("expired");
         }

@@ -217,6 +217,39 @@ public sealed class ReconnectTests
         Assert.Equal(ErrorCodes.MessageTooBig, error.Code);
     }
 
+    [Fact]
+    public async Task A_session_the_server_refuses_is_dropped_and_the_next_attempt_starts_a_new_one()
+    {
+        var server = new FakeServer();
+        await using var client = NewClient(server, new BroadcastClientOptions
+        {
+            Uri = new Uri("ws://fake/ws/events"),
+            ReconnectBaseDelay = TimeSpan.FromMilliseconds(1),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(5),
+        });
+        var connecting = client.ConnectAsync();
+        var first = await server.NextConnectionAsync();
+        await first.NextSentAsync();
+        first.Push(new { type = "welcome", session = "token-one", publicId = "p_public-one", resumed = false, protocol = 2 });
+        await connecting.Within();
+        Assert.Equal(("token-one", "p_public-one"), (client.SessionId, client.PublicSessionId));
+        first.Drop();
+
+        // The server no longer lets this client resume that session (e.g. it now belongs to another user).
+        var second = await server.NextConnectionAsync();
+        var hello = await second.NextSentAsync();
+        Assert.Equal("token-one", hello.String("session"));
+        second.Push(new { type = "error", code = "session_forbidden", error = "This session belongs to another user." });
+
+        var third = await server.NextConnectionAsync();
+        var fresh = await third.NextSentAsync();
+        Assert.Equal("hello", fresh.String("type"));
+        Assert.False(fresh.TryGetProperty("session", out _));
+        third.Push(new { type = "welcome", session = "token-two", publicId = "p_public-two", resumed = false, protocol = 2 });
+        await Broadcast.Testing.Eventually.TrueAsync(() => client.PublicSessionId == "p_public-two", TestClients.Timeout, "the new session");
+        Assert.Equal("token-two", client.SessionId);
+    }
+
     private static BroadcastClient NewClient(FakeServer server, BroadcastClientOptions options) =>
         new(options) { TransportFactory = server.CreateTransport };
 

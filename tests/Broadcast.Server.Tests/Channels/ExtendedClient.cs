@@ -16,7 +16,11 @@ internal sealed class ExtendedClient : IAsyncDisposable
 
     public JsonElement Welcome { get; }
 
+    /// <summary>The session token: the credential to resume with, known to this client only.</summary>
     public string Session => Welcome.GetProperty("session").GetString()!;
+
+    /// <summary>The session's public id: the origin of its publications and its id in presence.</summary>
+    public string PublicId => Welcome.GetProperty("publicId").GetString()!;
 
     public static async Task<ExtendedClient> ConnectAsync(Uri uri, string? session = null, string? name = null)
     {

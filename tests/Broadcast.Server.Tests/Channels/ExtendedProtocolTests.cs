@@ -58,7 +58,7 @@ public abstract class ExtendedProtocolTests(EngineUnderTest engine)
         Assert.Equal(1, pub.GetProperty("offset").GetInt64());
         Assert.Equal(subscribed.GetProperty("epoch").GetString(), pub.GetProperty("epoch").GetString());
         Assert.Equal(ack.GetProperty("epoch").GetString(), pub.GetProperty("epoch").GetString());
-        Assert.Equal(publisher.Session, pub.GetProperty("origin").GetString());
+        Assert.Equal(publisher.PublicId, pub.GetProperty("origin").GetString());
         Assert.Equal("hello room", pub.GetProperty("message").GetString());
         Assert.True(DateTimeOffset.TryParse(pub.GetProperty("timestamp").GetString(), out _));
 

@@ -20,8 +20,8 @@ public abstract class PresenceTests(EngineUnderTest engine)
         var presence = await ana.ReceiveAsync("presence");
         Assert.Equal(3, presence.GetProperty("count").GetInt32());
         var members = presence.GetProperty("members").EnumerateArray().ToList();
-        Assert.Contains(members, m => m.GetProperty("session").GetString() == ana.Session && m.GetProperty("name").GetString() == "ana");
-        Assert.Contains(members, m => m.GetProperty("session").GetString() == bo.Session && m.GetProperty("name").GetString() == "bo");
+        Assert.Contains(members, m => m.GetProperty("session").GetString() == ana.PublicId && m.GetProperty("name").GetString() == "ana");
+        Assert.Contains(members, m => m.GetProperty("session").GetString() == bo.PublicId && m.GetProperty("name").GetString() == "bo");
         Assert.Single(members, m => m.GetProperty("name").ValueKind == System.Text.Json.JsonValueKind.Null);
     }
 
@@ -36,14 +36,14 @@ public abstract class PresenceTests(EngineUnderTest engine)
         await visitor.SubscribeAsync("room");
         var join = await watcher.ReceiveAsync("join");
         Assert.Equal("room", join.GetProperty("channel").GetString());
-        Assert.Equal(visitor.Session, join.GetProperty("session").GetString());
+        Assert.Equal(visitor.PublicId, join.GetProperty("session").GetString());
         Assert.Equal("visitor", join.GetProperty("name").GetString());
 
         // Leaving by disconnecting counts as leaving.
         visitor.Client.Socket.Abort();
         await visitor.DisposeAsync();
         var leave = await watcher.ReceiveAsync("leave");
-        Assert.Equal(visitor.Session, leave.GetProperty("session").GetString());
+        Assert.Equal(visitor.PublicId, leave.GetProperty("session").GetString());
 
         await watcher.SendAsync(new { type = "presence", id = "p", channel = "room" });
         Assert.Equal(1, (await watcher.ReceiveAsync("presence")).GetProperty("count").GetInt32());

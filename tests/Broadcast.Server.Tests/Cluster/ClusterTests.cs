@@ -35,7 +35,7 @@ public sealed class ClusterTests(RedisEngineUnderTest redis) : IClassFixture<Red
                 var pub = await receiver.ReceiveAsync("pub");
                 Assert.Equal(i, pub.GetProperty("offset").GetInt64());
                 Assert.Equal($"message {i}", pub.GetProperty("message").GetString());
-                Assert.Equal(sender.Session, pub.GetProperty("origin").GetString());
+                Assert.Equal(sender.PublicId, pub.GetProperty("origin").GetString());
             }
         }
 

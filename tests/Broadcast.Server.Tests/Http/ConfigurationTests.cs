@@ -20,6 +20,8 @@ public sealed class ConfigurationTests
     [InlineData("Broadcast__Admin__Key", "short", "Broadcast:Admin:Key")]
     [InlineData("Broadcast__Metrics__Enabled", "sometimes", "Broadcast:Metrics:Enabled")]
     [InlineData("Broadcast__Auth__PublicKeyPemFile", "/nonexistent/key.pem", "Broadcast:Auth:PublicKeyPemFile")]
+    [InlineData("Broadcast__Limits__AllowedHosts__0", "https://chat.example.com", "Broadcast:Limits:AllowedHosts")]
+    [InlineData("Broadcast__Limits__AllowedHosts__0", "chat.example.com:443", "Broadcast:Limits:AllowedHosts")]
     [InlineData("Logging__LogLevel__Default", "Verbose", "Logging:LogLevel:Default")]
     [InlineData("Logging__Console__FormatterName", "xml", "Logging:Console:FormatterName")]
     public async Task An_invalid_setting_stops_the_server_and_names_the_key(string variable, string value, string expectedKey)
@@ -63,6 +65,37 @@ public sealed class ConfigurationTests
             });
             Assert.Equal(78, await both.WaitForExitAsync(TimeSpan.FromSeconds(60)));
             Assert.Contains("set only one of them", both.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task A_private_key_given_as_the_public_key_stops_the_server_and_names_the_setting()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        using var ec = System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP256);
+        var path = Path.Combine(Path.GetTempPath(), $"broadcast-test-{Guid.NewGuid():N}.pem");
+        try
+        {
+            await File.WriteAllTextAsync(path, ec.ExportECPrivateKeyPem());
+            foreach (var (variable, value, key) in new[]
+            {
+                ("Broadcast__Auth__PublicKeyPem", rsa.ExportPkcs8PrivateKeyPem().Replace("\n", "\\n", StringComparison.Ordinal), "Broadcast:Auth:PublicKeyPem"),
+                ("Broadcast__Auth__PublicKeyPem", rsa.ExportRSAPrivateKeyPem().Replace("\n", "\\n", StringComparison.Ordinal), "Broadcast:Auth:PublicKeyPem"),
+                ("Broadcast__Auth__PublicKeyPemFile", path, "Broadcast:Auth:PublicKeyPemFile"),
+            })
+            {
+                await using var server = ServerProcess.Start(new Dictionary<string, string> { [variable] = value });
+                Assert.Equal(78, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+                Assert.Contains(key, server.Output, StringComparison.Ordinal);
+                Assert.Contains("private key", server.Output, StringComparison.Ordinal);
+                Assert.DoesNotContain("   at ", server.Output, StringComparison.Ordinal);
+                // The key itself is never echoed.
+                Assert.DoesNotContain("PRIVATE KEY-----", server.Output, StringComparison.Ordinal);
+            }
         }
         finally
         {

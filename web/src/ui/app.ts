@@ -225,7 +225,8 @@ export function mountApp(options: AppOptions): App {
   function renderPresence(): void {
     const view = store.selectedView;
     const members = view ? [...view.members.values()] : [];
-    const self = client.session;
+    // Presence shows public ids; the session token (client.session) is never shown to anyone.
+    const self = client.publicId;
     el.presenceCount.textContent = t('presenceCount', { count: members.length });
     el.presenceList.replaceChildren(
       ...members.map((m) => {

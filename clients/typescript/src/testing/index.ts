@@ -119,7 +119,9 @@ interface PeerChannel {
  * A minimal in-memory broadcast.v2 server for UI tests: every socket created
  * by `factory` is attached, opened (unless `autoOpen` is false) and served.
  * It replays from `since`, skips the subscriber's own publications,
- * deduplicates publish ids per session, and sends join/leave.
+ * deduplicates publish ids per session, and sends join/leave. Like the real
+ * server, it shows a session's public id (`p_` + token here) to others and
+ * sends the token to its own client only.
  */
 export class FakeBroadcastServer {
   readonly factory = new FakeSocketFactory();
@@ -205,7 +207,13 @@ export class FakeBroadcastServer {
     switch (f['type']) {
       case 'hello': {
         const given = typeof f['session'] === 'string' ? f['session'] : undefined;
-        const session = given ?? `session-${++this.nextSession}`;
+        if (given?.startsWith('p_')) {
+          ws.serverSend({ type: 'error', code: 'session_forbidden', error: 'a public id is not a session token' });
+          return;
+        }
+        const token = given ?? `session-${++this.nextSession}`;
+        // Others see a public id, never the token (the real server derives it one way with SHA-256).
+        const session = `p_${token}`;
         const name = typeof f['name'] === 'string' ? f['name'] : null;
         this.sessions.set(ws, { session, name });
         ws.onclose = (e) => {
@@ -221,7 +229,8 @@ export class FakeBroadcastServer {
         };
         ws.serverSend({
           type: 'welcome',
-          session,
+          session: token,
+          publicId: session,
           resumed: given !== undefined,
           protocol: 2,
           node: 'fake',

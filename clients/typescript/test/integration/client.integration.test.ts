@@ -34,6 +34,9 @@ describe('against the real server', () => {
     await connected(a);
     expect((a.socket as WebSocket).protocol).toBe('broadcast.v2');
     expect(a.session).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+    // Others see the public id, never the token that resumes the session.
+    expect(a.publicId).toMatch(/^p_[A-Za-z0-9_-]{22}$/);
+    expect(a.publicId).not.toBe(a.session);
     expect(a.serverLimits.maxMessageBytes).toBe(65_536);
   });
 
@@ -57,14 +60,15 @@ describe('against the real server', () => {
     expect(second.epoch).toBe(first.epoch);
     await until(() => got.length === 2, 5000, 'deliveries');
     expect(got.map((p) => [p.offset, p.message, p.origin])).toEqual([
-      [1, 'hello', a.session],
-      [2, 'world', a.session],
+      [1, 'hello', a.publicId],
+      [2, 'world', a.publicId],
     ]);
     expect(own).toEqual([]);
 
     const presence = await b.presence('it-basic');
     expect(presence.count).toBe(2);
     expect(presence.members.map((m) => m.name).sort()).toEqual(['ana', 'bo']);
+    expect(presence.members.map((m) => m.session).sort()).toEqual([a.publicId, b.publicId].sort());
 
     const history = await b.history('it-basic', 1, 10);
     expect(history.publications.map((p) => p.message)).toEqual(['world']);

@@ -197,16 +197,24 @@ public sealed partial class RedisEngine
         }
     }
 
-    /// <summary>Keeps this node's presence entries alive; a node that dies stops refreshing and its entries expire.</summary>
+    /// <summary>
+    /// Keeps this node's presence entries alive, one script per channel; a node that dies stops refreshing
+    /// and its entries expire: removed by another node's refresh of the channel, or with the channel's
+    /// keys when no node refreshes them any more. Nobody has to read presence for that.
+    /// </summary>
     private async ValueTask RefreshPresenceAsync()
     {
-        var expiry = PresenceExpiryMs();
+        var now = _clock.GetUtcNow();
+        var expiry = (now + _options.PresenceTtl).ToUnixTimeMilliseconds();
         foreach (var (channel, members) in _localPresence)
         {
-            foreach (var member in members.Values)
+            if (members.IsEmpty)
             {
-                await RunAsync(db => db.SortedSetAddAsync(_keys.PresenceExpiry(channel), member.ClientKey, expiry, SortedSetWhen.Exists));
+                continue;
             }
+
+            RedisValue[] arguments = [expiry, now.ToUnixTimeMilliseconds(), PresenceKeyTtlMs, .. members.Keys.Select(key => (RedisValue)key)];
+            await RunAsync(db => db.ScriptEvaluateAsync(RedisScripts.RefreshPresence, [_keys.Presence(channel), _keys.PresenceExpiry(channel)], arguments));
         }
     }
 

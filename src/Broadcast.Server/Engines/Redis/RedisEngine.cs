@@ -57,6 +57,9 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
         _presenceRefresh = clock.CreateTimer(_ => _ = RefreshPresenceRoundAsync(), null, refreshEvery, refreshEvery);
     }
 
+    /// <summary>A channel's presence keys outlive their last refresh by two member lifetimes (refreshes come every third of one).</summary>
+    private long PresenceKeyTtlMs => (long)(_options.PresenceTtl * 2).TotalMilliseconds;
+
     private long MetaTtlMs => (long)Math.Max(_channelOptions.HistoryTtl.TotalMilliseconds, TimeSpan.FromHours(24).TotalMilliseconds);
 
     /// <summary>Connects at start-up so a wrong address shows in the log at once; failures are retried in the background. Never throws.</summary>
@@ -100,7 +103,7 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
         var result = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(
             RedisScripts.ReadHistory,
             [_keys.Meta(channel), _keys.Stream(channel)],
-            [sinceOffset, limit, NewEpoch(), MetaTtlMs, ToMicroseconds(now - _channelOptions.HistoryTtl)])))!;
+            [sinceOffset, limit, NewEpoch(), MetaTtlMs, ToMicroseconds(now - _channelOptions.HistoryTtl), KeepsChannel(channel) ? 1 : 0])))!;
         var epoch = (string)result[0]!;
         var top = (long)result[1];
         var first = (long)result[2];
@@ -114,6 +117,14 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
         var firstRetained = first < 0 ? top + 1 : first;
         return new HistoryResult(new Channels.StreamPosition(epoch, top), publications, Truncated: sinceOffset + 1 < firstRetained);
     }
+
+    /// <summary>
+    /// Whether reading the channel must give it a stored epoch: only when this node has subscribers to it. A
+    /// subscriber (always in the hub before its history is read) must see the epoch the first publication
+    /// will carry, or it would be told <c>unrecovered</c> for nothing; a read-only request (history over
+    /// the protocol or HTTP) needs no such promise, and must not leave a key in Redis for every channel it names.
+    /// </summary>
+    private bool KeepsChannel(string channel) => _hub.HasSubscribers(channel);
 
     public ValueTask SubscribeNodeAsync(string channel, CancellationToken cancellationToken) => ReconcileAsync(channel, cancellationToken);
 
@@ -173,7 +184,7 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
         await RunAsync(db => db.ScriptEvaluateAsync(
             RedisScripts.Join,
             [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_keys.Events(channel).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs()]));
+            [_keys.Events(channel).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs]));
     }
 
     public async ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)

@@ -24,6 +24,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Sorted set: client key → expiry (Unix ms), refreshed by the node that holds the connection.</summary>
     public RedisKey PresenceExpiry(string channel) => $"{prefix}:{{{channel}}}:presence:exp";
 
+    /// <summary>String: the user (token <c>sub</c>) a session belongs to, by the session's public id.</summary>
+    public RedisKey SessionOwner(string publicId) => $"{prefix}:session:{publicId}";
+
     /// <summary>Hash: node id → JSON of its latest <see cref="NodeReport"/>.</summary>
     public RedisKey Nodes() => $"{prefix}:nodes";
 

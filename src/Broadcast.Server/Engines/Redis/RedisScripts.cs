@@ -60,14 +60,18 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// KEYS: meta, stream. ARGV: since offset, limit, epoch for a new channel, meta ttl ms, cutoff µs.
+    /// KEYS: meta, stream. ARGV: since offset, limit, epoch for a new channel, meta ttl ms, cutoff µs,
+    /// keep (1: store the new channel's epoch, for a subscriber; 0: a read-only request, which leaves nothing
+    /// behind and answers an unknown channel with the unstored epoch and offset 0).
     /// Returns { epoch, last offset, first retained offset (or -1), entries }.
     /// </summary>
     public const string ReadHistory = TrimExpired + "\n" + """
         local meta, stream = KEYS[1], KEYS[2]
         local epoch = redis.call('HGET', meta, 'epoch')
         local top = 0
-        if not epoch then
+        if not epoch and ARGV[6] ~= '1' then
+          return { ARGV[3], 0, -1, {} }
+        elseif not epoch then
           epoch = ARGV[3]
           redis.call('DEL', stream)
           redis.call('HSET', meta, 'epoch', epoch, 'offset', 0)
@@ -87,11 +91,31 @@ internal static class RedisScripts
         return { epoch, top, first, entries }
         """;
 
-    /// <summary>KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, expiry ms.</summary>
+    /// <summary>
+    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, expiry ms, key ttl ms.
+    /// The keys expire too, so a channel whose every node died leaves nothing behind.
+    /// </summary>
     public const string Join = """
         redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+        redis.call('PEXPIRE', KEYS[1], ARGV[5])
+        redis.call('PEXPIRE', KEYS[2], ARGV[5])
         redis.call('PUBLISH', ARGV[1], 'J' .. ARGV[3])
+        return 1
+        """;
+
+    /// <summary>
+    /// KEYS: presence, presence expiry. ARGV: expiry ms, now ms, key ttl ms, then this node's client keys on
+    /// the channel. Extends this node's members (never re-adds one that left), drops members nobody
+    /// extended (a dead node's) and extends the keys' own expiry.
+    /// </summary>
+    public const string RefreshPresence = """
+        for i = 4, #ARGV do redis.call('ZADD', KEYS[2], 'XX', ARGV[1], ARGV[i]) end
+        local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+        for _, key in ipairs(expired) do redis.call('HDEL', KEYS[1], key) end
+        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
+        redis.call('PEXPIRE', KEYS[1], ARGV[3])
+        redis.call('PEXPIRE', KEYS[2], ARGV[3])
         return 1
         """;
 
@@ -127,5 +151,16 @@ internal static class RedisScripts
         for _, id in ipairs(expired) do redis.call('HDEL', KEYS[1], id) end
         redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
         return redis.call('HVALS', KEYS[1])
+        """;
+
+    /// <summary>
+    /// KEYS: session owner. ARGV: user, retention ms. Binds an unbound session to the user, or renews the
+    /// binding of the user's own one. Returns 1, or 0 (nothing changed) when another user holds it.
+    /// </summary>
+    public const string ClaimSession = """
+        local owner = redis.call('GET', KEYS[1])
+        if owner and owner ~= ARGV[1] then return 0 end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        return 1
         """;
 }
