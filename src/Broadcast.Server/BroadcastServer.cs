@@ -63,7 +63,7 @@ public static class BroadcastServer
                 kestrel.Limits.KeepAliveTimeout = broadcast.Value.Limits.HandshakeTimeout;
                 kestrel.Limits.MaxConcurrentConnections = limiter.TransportLimit;
             });
-        builder.Services.AddSingleton<Security.PublishBudgets>();
+        builder.Services.AddSingleton<Security.ClientBudgets>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
         builder.Services.AddSingleton<ChannelService>();

@@ -17,7 +17,7 @@ internal sealed class WebSocketEndpoint(
     ConnectionRegistry registry,
     OriginPolicy origins,
     ConnectionLimiter limiter,
-    PublishBudgets budgets,
+    ClientBudgets budgets,
     ChannelService channels,
     ConnectionAuthenticator authenticator,
     ChannelAuthorizer authorizer,
@@ -332,7 +332,7 @@ internal sealed class WebSocketEndpoint(
             Reject(connection, refused.Error!);
             if (refused.CloseConnection)
             {
-                connection.CloseForFlooding(PublishBudgets.PublishFloodReason);
+                connection.CloseForFlooding(ClientBudgets.PublishFloodReason);
             }
 
             return ValueTask.CompletedTask;

@@ -18,7 +18,7 @@ internal sealed class ExtendedProtocolHandler(
     BroadcastMetrics metrics,
     Security.ChannelAuthorizer authorizer,
     Security.ConnectionAuthenticator authenticator,
-    Security.PublishBudgets budgets,
+    Security.ClientBudgets budgets,
     IOptions<BroadcastOptions> options)
 {
     private const int DefaultHistoryLimit = 100;
@@ -29,7 +29,7 @@ internal sealed class ExtendedProtocolHandler(
         // Every request but a publish (which has budgets of its own) counts here, malformed ones too.
         if ((request.Type != ClientRequest.Publish || request.Error is not null) && budgets.TryRequest(connection) is { IsAllowed: false } refused)
         {
-            RejectOverBudget(connection, refused, request, Security.PublishBudgets.RequestFloodReason);
+            RejectOverBudget(connection, refused, request, Security.ClientBudgets.RequestFloodReason);
             return;
         }
 
@@ -190,7 +190,7 @@ internal sealed class ExtendedProtocolHandler(
 
         if (budgets.TryPublish(connection, channel, message.Length) is { IsAllowed: false } refused)
         {
-            RejectOverBudget(connection, refused, request, Security.PublishBudgets.PublishFloodReason);
+            RejectOverBudget(connection, refused, request, Security.ClientBudgets.PublishFloodReason);
             return;
         }
 

@@ -3,7 +3,7 @@ namespace Broadcast.Server.Security;
 /// <summary>
 /// One connection's own budgets: what it may publish (messages and bytes) and how many other requests it
 /// may make, with the refusals in a row of each. Used only from the connection's receive loop, so it needs
-/// no lock. Created by <see cref="PublishBudgets"/>, which also checks the shared budgets.
+/// no lock. Created by <see cref="ClientBudgets"/>, which also checks the shared budgets.
 /// </summary>
 public sealed class ConnectionBudget
 {

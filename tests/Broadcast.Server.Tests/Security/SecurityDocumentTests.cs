@@ -50,6 +50,9 @@ public sealed partial class SecurityDocumentTests
         {
             Assert.Contains($"`{reason}`", table, StringComparison.Ordinal);
         }
+
+        Assert.Contains($"`{Broadcast.Server.Security.ClientBudgets.RequestFloodReason}`", table, StringComparison.Ordinal);
+        Assert.Contains($"`{Broadcast.Server.Security.ClientBudgets.PublishFloodReason}`", table, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -57,6 +60,12 @@ public sealed partial class SecurityDocumentTests
     {
         var coverage = Section(ReadDocument(), "Checklist coverage");
         for (var item = 1; item <= 27; item++)
+        {
+            Assert.Contains($"\n| {item} |", coverage, StringComparison.Ordinal);
+        }
+
+        // Added after the attacks of issue 11 (design/reliability.md): budgets, request limits and node bounds.
+        foreach (var item in new[] { 29, 30 })
         {
             Assert.Contains($"\n| {item} |", coverage, StringComparison.Ordinal);
         }

@@ -4,10 +4,12 @@ using Microsoft.Extensions.Options;
 namespace Broadcast.Server.Security;
 
 /// <summary>
-/// What clients may publish and request, checked before anything is done: each connection has its own
-/// budgets (<see cref="ConnectionBudget"/>), anonymous connections share one per client address, and every
-/// channel has one on this node. Messages and bytes are counted separately, so a machine publishing many small
-/// messages and a client sending few large ones are both bounded without one limit having to fit both.
+/// What clients may publish and request, checked before anything is done. Publishing: each connection has
+/// its own budget (<see cref="ConnectionBudget"/>), anonymous connections share one per client address, and
+/// every channel has one on this node; messages and bytes are counted separately, so a machine publishing many
+/// small messages and a client sending few large ones are both bounded without one limit having to fit both.
+/// Every other request of a connection (hello, auth, subscribe, unsubscribe, history, presence) spends from
+/// its request budget.
 /// </summary>
 /// <remarks>
 /// The per-channel budget is what keeps subscribers safe: however many connections and addresses publish at
@@ -16,7 +18,7 @@ namespace Broadcast.Server.Security;
 /// out is not the publisher's fault, so those refusals never count toward closing it; refusals by its own
 /// or its address's budget do (<see cref="LimitsOptions.RateLimitStrikes"/>).
 /// </remarks>
-public sealed class PublishBudgets
+public sealed class ClientBudgets
 {
     private readonly LimitsOptions _options;
     private readonly TimeProvider _clock;
@@ -27,7 +29,7 @@ public sealed class PublishBudgets
     private readonly double _authenticatedCost;
     private readonly bool _publishLimited;
 
-    public PublishBudgets(IOptions<Configuration.BroadcastOptions> options, TimeProvider clock, LimitMetrics metrics)
+    public ClientBudgets(IOptions<Configuration.BroadcastOptions> options, TimeProvider clock, LimitMetrics metrics)
     {
         _options = options.Value.Limits;
         _clock = clock;
