@@ -81,7 +81,7 @@ public sealed class ClientBudgets
         var cost = authenticated ? _authenticatedCost : 1.0;
         if (!budget.Publish.TryTake(bytes, cost, _clock.GetTimestamp()))
         {
-            return Strike(budget, Protocol.ProtocolErrors.RateLimited, LimitMetrics.Scope.Connection);
+            return Strike(budget, Protocol.ProtocolErrors.RateLimited, LimitMetrics.BudgetKind.Connection);
         }
 
         // Authenticated clients answer for themselves (their token names them); the address is what
@@ -90,7 +90,7 @@ public sealed class ClientBudgets
         if (address is not null && !_addresses.TryTake(address, bytes))
         {
             budget.Publish.Refund(bytes, cost);
-            return Strike(budget, Protocol.ProtocolErrors.AddressRateLimited, LimitMetrics.Scope.Address);
+            return Strike(budget, Protocol.ProtocolErrors.AddressRateLimited, LimitMetrics.BudgetKind.Address);
         }
 
         if (!_channels.TryTake(channel, bytes))
@@ -102,7 +102,7 @@ public sealed class ClientBudgets
             }
 
             // Not a strike: others filled the channel's budget, this client did nothing wrong.
-            _metrics.RateLimited(LimitMetrics.Scope.Channel);
+            _metrics.RateLimited(LimitMetrics.BudgetKind.Channel);
             return new BudgetVerdict(Protocol.ProtocolErrors.ChannelRateLimited, CloseConnection: false);
         }
 
@@ -119,13 +119,13 @@ public sealed class ClientBudgets
             return BudgetVerdict.Allowed;
         }
 
-        _metrics.RateLimited(LimitMetrics.Scope.Requests);
+        _metrics.RateLimited(LimitMetrics.BudgetKind.Requests);
         return new BudgetVerdict(Protocol.ProtocolErrors.RequestRateLimited, ++budget.RequestStrikes >= _options.RateLimitStrikes);
     }
 
-    private BudgetVerdict Strike(ConnectionBudget budget, Protocol.ProtocolError error, LimitMetrics.Scope scope)
+    private BudgetVerdict Strike(ConnectionBudget budget, Protocol.ProtocolError error, LimitMetrics.BudgetKind kind)
     {
-        _metrics.RateLimited(scope);
+        _metrics.RateLimited(kind);
         return new BudgetVerdict(error, ++budget.PublishStrikes >= _options.RateLimitStrikes);
     }
 }

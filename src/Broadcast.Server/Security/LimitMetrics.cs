@@ -19,7 +19,7 @@ public sealed class LimitMetrics
     }
 
     /// <summary>Which budget refused: the values of the <c>broadcast.budget</c> attribute.</summary>
-    public enum Scope
+    public enum BudgetKind
     {
         Connection,
         Address,
@@ -27,11 +27,11 @@ public sealed class LimitMetrics
         Requests,
     }
 
-    public void RateLimited(Scope scope) => _rateLimited.Add(1, new KeyValuePair<string, object?>("broadcast.budget", scope switch
+    public void RateLimited(BudgetKind budget) => _rateLimited.Add(1, new KeyValuePair<string, object?>("broadcast.budget", budget switch
     {
-        Scope.Connection => "connection",
-        Scope.Address => "address",
-        Scope.Channel => "channel",
+        BudgetKind.Connection => "connection",
+        BudgetKind.Address => "address",
+        BudgetKind.Channel => "channel",
         _ => "request",
     }));
 

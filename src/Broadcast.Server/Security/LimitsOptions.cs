@@ -97,12 +97,14 @@ public sealed class LimitsOptions
     /// <summary>
     /// Publications per second one channel accepts on this node from all WebSocket clients together; 0: no
     /// limit. Bounds what a channel's subscribers are sent however many clients publish at once; a refusal
-    /// (<c>rate_limited</c>) does not count toward closing the publisher.
+    /// (<c>rate_limited</c>) does not count toward closing the publisher. Twice the seed client of issue 18;
+    /// more (5,000/s was tried) and eight connections publishing small messages at once overran subscribers'
+    /// 1,024-frame queues on a loaded two-core machine.
     /// </summary>
     [Range(0, 1_000_000, ErrorMessage = "Broadcast:Limits:ChannelPublishRatePerSecond must be between {1} and {2}.")]
     public double ChannelPublishRatePerSecond { get; set; } = 2_000;
 
-    /// <summary>Publications one channel accepts in a burst.</summary>
+    /// <summary>Publications one channel accepts in a burst: well under <c>OutboundQueueCapacity</c>, so a burst alone cannot fill a subscriber's queue.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Broadcast:Limits:ChannelPublishBurst must be between {1} and {2}.")]
     public int ChannelPublishBurst { get; set; } = 500;
 
