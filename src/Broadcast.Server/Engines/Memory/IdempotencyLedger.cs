@@ -36,10 +36,11 @@ internal sealed class IdempotencyLedger(int maxRecords)
     public void Dropped(int records) => Interlocked.Add(ref _records, -records);
 
     /// <summary>
-    /// Forgets records whose window ended, and the oldest ones while there are too many. Returns how many were
-    /// forgotten early. Called outside every channel's lock (it takes them one at a time).
+    /// Forgets records whose window ended, and the oldest ones while there are too many, at most
+    /// <paramref name="maxEntries"/> of them: a publisher pays for a few, the sweep for the rest. Returns how
+    /// many were forgotten early. Called outside every channel's lock (it takes them one at a time).
     /// </summary>
-    public int Trim(DateTime nowUtc)
+    public int Trim(DateTime nowUtc, int maxEntries = int.MaxValue)
     {
         if (!_trimGate.TryEnter())
         {
@@ -52,9 +53,9 @@ internal sealed class IdempotencyLedger(int maxRecords)
         {
             // Entries of dropped channels or of replaced records stay queued until they come up; bounding the
             // queue too keeps them from piling up.
-            while (_order.TryPeek(out var head)
+            for (var taken = 0; taken < maxEntries && _order.TryPeek(out var head)
                 && (head.Expires <= nowUtc || Count > maxRecords || Volatile.Read(ref _queued) > 2L * maxRecords)
-                && _order.TryDequeue(out head))
+                && _order.TryDequeue(out head); taken++)
             {
                 Interlocked.Decrement(ref _queued);
                 lock (head.Channel)

@@ -229,7 +229,8 @@ public sealed class MemoryEngine : IEngine, IDisposable
             EvictHistory();
         }
 
-        _metrics?.IdempotencyEvicted(_ledger.Trim(_clock.GetUtcNow().UtcDateTime));
+        // A few per call: each publish adds at most one record, and the sweep takes whatever is left.
+        _metrics?.IdempotencyEvicted(_ledger.Trim(_clock.GetUtcNow().UtcDateTime, maxEntries: 64));
     }
 
     /// <summary>
