@@ -95,16 +95,20 @@ public static class BroadcastServer
         builder.Services.AddReadinessChecks();
         builder.Services.AddSingleton<Security.OriginPolicy>();
         builder.Services.AddSingleton<Security.ConnectionLimiter>();
+        builder.Services.AddSingleton<Security.LimitMetrics>();
+        builder.Services.AddSingleton<Security.AddressSocketLimiter>();
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
-            .Configure<IOptions<BroadcastOptions>, Security.ConnectionLimiter>((kestrel, broadcast, limiter) =>
+            .Configure<IOptions<BroadcastOptions>, Security.ConnectionLimiter, Security.AddressSocketLimiter>((kestrel, broadcast, limiter, sockets) =>
             {
+                // Every endpoint counts its sockets per address from the first byte, before any request is read.
+                kestrel.ConfigureEndpointDefaults(listen => listen.Use(sockets.Wrap));
                 // Both: a client that sends nothing at all waits on Kestrel's keep-alive timeout (130 s by
                 // default), not on the request-headers one; neither may hold a connection past the deadline.
                 kestrel.Limits.RequestHeadersTimeout = broadcast.Value.Limits.HandshakeTimeout;
                 kestrel.Limits.KeepAliveTimeout = broadcast.Value.Limits.HandshakeTimeout;
                 kestrel.Limits.MaxConcurrentConnections = limiter.TransportLimit;
             });
-        builder.Services.AddSingleton<Security.PublishRateLimiterFactory>();
+        builder.Services.AddSingleton<Security.ClientBudgets>();
         builder.Services.AddSingleton<BackgroundRetry>();
         builder.Services.AddSingleton<NodeHeartbeat>();
         builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());

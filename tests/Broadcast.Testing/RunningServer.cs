@@ -41,6 +41,24 @@ public sealed class RunningServer : IAsyncDisposable
     };
 
     /// <summary>
+    /// Settings that undo the test default of unlimited publishing and requests: the server's own defaults for
+    /// every budget <see cref="StartAsync"/> turns off, read from <see cref="Broadcast.Server.Security.LimitsOptions"/>.
+    /// Merge them into the settings of a test about the shipped defaults.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string?> ShippedBudgets { get; } = ShippedBudgetSettings();
+
+    private static Dictionary<string, string?> ShippedBudgetSettings()
+    {
+        var defaults = new Broadcast.Server.Security.LimitsOptions();
+        static string Text(double value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new Dictionary<string, string?>
+        {
+            ["Broadcast:Limits:PublishRatePerSecond"] = Text(defaults.PublishRatePerSecond),
+            ["Broadcast:Limits:RequestRatePerSecond"] = Text(defaults.RequestRatePerSecond),
+        };
+    }
+
+    /// <summary>
     /// Starts a server. Unlike the shipped defaults, anonymous clients may use every channel (<c>*</c>), since
     /// most tests are not about permissions; <paramref name="settings"/> override that and anything else.
     /// </summary>
@@ -53,8 +71,11 @@ public sealed class RunningServer : IAsyncDisposable
             {
                 ["Logging:LogLevel:Default"] = "Warning",
                 ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
-                // Most tests publish as fast as they can; the rate-limit tests turn the limit back on.
+                // Most tests publish and request as fast as they can; the rate-limit tests turn the limits
+                // back on (ShippedBudgets restores every one of them).
+                // (PublishRatePerSecond = 0 turns every publish budget off.)
                 ["Broadcast:Limits:PublishRatePerSecond"] = "0",
+                ["Broadcast:Limits:RequestRatePerSecond"] = "0",
                 // Most tests use channels other than the default one without a token. The server's own
                 // default opens only "events" to anonymous clients; tests about that pass DefaultAnonymousAccess.
                 ["Broadcast:Auth:AnonymousSubscribe"] = "*",

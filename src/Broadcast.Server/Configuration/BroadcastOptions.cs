@@ -69,6 +69,9 @@ public sealed class BroadcastOptions
     /// <summary>The Redis engine (<c>Broadcast:Redis</c>), used when <see cref="Engine"/> is <c>Redis</c>.</summary>
     public Engines.Redis.RedisOptions Redis { get; set; } = new();
 
+    /// <summary>What the in-memory engine may hold in total (<c>Broadcast:Memory</c>), used when <see cref="Engine"/> is <c>Memory</c>.</summary>
+    public Engines.Memory.MemoryEngineOptions Memory { get; set; } = new();
+
     /// <summary>Origins, connection limits (<c>Broadcast:Limits</c>).</summary>
     public Security.LimitsOptions Limits { get; set; } = new();
 

@@ -33,6 +33,7 @@ internal sealed class BroadcastOptionsValidator : IValidateOptions<BroadcastOpti
         ValidateSection(options.Limits, failures);
         ValidateAllowedHosts(options.Limits, failures);
         ValidateSection(options.Redis, failures);
+        ValidateSection(options.Memory, failures);
         ValidateSection(options.Api, failures);
         ValidateSection(options.Auth, failures);
         ValidateAuth(options.Auth, failures);

@@ -81,19 +81,16 @@ public sealed class ClientConnection
     /// <summary>True once a v2 client's hello was accepted.</summary>
     internal bool HasGreeted { get; set; }
 
-    /// <summary>This connection's publish budget (Broadcast:Limits:PublishRatePerSecond); used by its receive loop only.</summary>
-    internal Security.PublishRateLimiter? PublishBudget { get; set; }
+    /// <summary>This connection's publish and request budgets (Broadcast:Limits); used by its receive loop only.</summary>
+    internal Security.ConnectionBudget? Budget { get; set; }
 
     /// <summary>
-    /// Spends one publish from the budget. Over budget the caller answers <c>rate_limited</c>, and then,
-    /// for <see cref="Security.PublishRateLimiter.Verdict.RefusedTooOften"/>, calls <see cref="CloseForFlooding"/>.
+    /// The client kept publishing (or requesting) through its <c>rate_limited</c> errors: close with 1008
+    /// after the replies already queued. <paramref name="reason"/>: <c>publish rate limit exceeded</c> or
+    /// <c>request rate limit exceeded</c>.
     /// </summary>
-    internal Security.PublishRateLimiter.Verdict SpendPublish() =>
-        PublishBudget?.TryPublish() ?? Security.PublishRateLimiter.Verdict.Allowed;
-
-    /// <summary>The client kept publishing through its errors: close with 1008 after the replies already queued.</summary>
-    internal void CloseForFlooding() =>
-        RequestClose(new CloseRequest(WebSocketCloseStatus.PolicyViolation, "publish rate limit exceeded", DrainFirst: true, _events.CloseTimeout));
+    internal void CloseForFlooding(string reason) =>
+        RequestClose(new CloseRequest(WebSocketCloseStatus.PolicyViolation, reason, DrainFirst: true, _events.CloseTimeout));
 
     /// <summary>A legacy client's publishes waiting on the engine (Redis); created on the first one that has to wait.</summary>
     internal PublishPipeline? Publishes { get; set; }

@@ -17,7 +17,7 @@ internal sealed class WebSocketEndpoint(
     ConnectionRegistry registry,
     OriginPolicy origins,
     ConnectionLimiter limiter,
-    PublishRateLimiterFactory publishBudgets,
+    ClientBudgets budgets,
     ChannelService channels,
     ConnectionAuthenticator authenticator,
     ChannelAuthorizer authorizer,
@@ -119,7 +119,7 @@ internal sealed class WebSocketEndpoint(
 
         var connection = new ClientConnection(registry.NextId(), node.Id, socket, output, remoteAddress, isLegacy, _options.OutboundQueueCapacity, events)
         {
-            PublishBudget = publishBudgets.Create(),
+            Budget = budgets.CreateConnectionBudget(remoteAddress),
         };
         authenticator.Attach(connection, auth.Principal);
         metrics.ConnectionOpened(isLegacy);
@@ -346,12 +346,13 @@ internal sealed class WebSocketEndpoint(
             return ValueTask.CompletedTask;
         }
 
-        if (connection.SpendPublish() is var verdict && verdict != PublishRateLimiter.Verdict.Allowed)
+        if (budgets.TryPublish(connection, ChannelName.Default, inbound.EscapedText.Length) is { IsAllowed: false } refused)
         {
-            Reject(connection, ProtocolErrors.RateLimited);
-            if (verdict == PublishRateLimiter.Verdict.RefusedTooOften)
+            // A legacy client gets the error frame of the original protocol, {"error", "code": "rate_limited"}.
+            Reject(connection, refused.Error!);
+            if (refused.CloseConnection)
             {
-                connection.CloseForFlooding();
+                connection.CloseForFlooding(ClientBudgets.PublishFloodReason);
             }
 
             return ValueTask.CompletedTask;

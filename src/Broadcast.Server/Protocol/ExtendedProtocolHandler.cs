@@ -19,6 +19,7 @@ internal sealed class ExtendedProtocolHandler(
     Security.ChannelAuthorizer authorizer,
     Security.ConnectionAuthenticator authenticator,
     Sessions.ISessionOwners sessionOwners,
+    Security.ClientBudgets budgets,
     IOptions<BroadcastOptions> options)
 {
     private const int DefaultHistoryLimit = 100;
@@ -29,6 +30,13 @@ internal sealed class ExtendedProtocolHandler(
 
     public async ValueTask HandleAsync(ClientConnection connection, ClientRequest request)
     {
+        // Every request but a publish (which has budgets of its own) counts here, malformed ones too.
+        if ((request.Type != ClientRequest.Publish || request.Error is not null) && budgets.TryRequest(connection) is { IsAllowed: false } refused)
+        {
+            RejectOverBudget(connection, refused, request, Security.ClientBudgets.RequestFloodReason);
+            return;
+        }
+
         if (request.Error is { } error)
         {
             Reject(connection, error, request);
@@ -200,14 +208,9 @@ internal sealed class ExtendedProtocolHandler(
             return;
         }
 
-        if (connection.SpendPublish() is var verdict && verdict != Security.PublishRateLimiter.Verdict.Allowed)
+        if (budgets.TryPublish(connection, channel, message.Length) is { IsAllowed: false } refused)
         {
-            Reject(connection, ProtocolErrors.RateLimited, request);
-            if (verdict == Security.PublishRateLimiter.Verdict.RefusedTooOften)
-            {
-                connection.CloseForFlooding();
-            }
-
+            RejectOverBudget(connection, refused, request, Security.ClientBudgets.PublishFloodReason);
             return;
         }
 
@@ -271,6 +274,16 @@ internal sealed class ExtendedProtocolHandler(
         }
 
         return true;
+    }
+
+    /// <summary>Answers <c>rate_limited</c>; a client that went on through too many of them is closed with 1008 after the answer.</summary>
+    private void RejectOverBudget(ClientConnection connection, Security.BudgetVerdict refused, ClientRequest request, string floodReason)
+    {
+        Reject(connection, refused.Error!, request);
+        if (refused.CloseConnection)
+        {
+            connection.CloseForFlooding(floodReason);
+        }
     }
 
     private void Reject(ClientConnection connection, ProtocolError error, ClientRequest request)

@@ -75,6 +75,16 @@ public static class ProtocolErrors
     public static readonly ProtocolError RateLimited = ProtocolError.Define(
         "rate_limited", "Too many publishes from this connection: slow down. Nothing was published.");
 
+    // The same code with a text naming the budget that refused. Not in All, which holds one error per code.
+    public static readonly ProtocolError AddressRateLimited = ProtocolError.Define(
+        "rate_limited", "Too many publishes from this address: slow down. Nothing was published.");
+
+    public static readonly ProtocolError ChannelRateLimited = ProtocolError.Define(
+        "rate_limited", "This channel is receiving too many publications right now: retry later. Nothing was published.");
+
+    public static readonly ProtocolError RequestRateLimited = ProtocolError.Define(
+        "rate_limited", "Too many requests from this connection: slow down. Nothing was done.");
+
     public static readonly ProtocolError MessagesDropped = ProtocolError.Define(
         "messages_dropped", "Messages were dropped because this client reads too slowly (the channel drops rather than disconnects).");
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using Broadcast.Server.Channels;
 using Broadcast.Server.Configuration;
 using Microsoft.Extensions.Options;
@@ -11,31 +12,57 @@ namespace Broadcast.Server.Engines.Memory;
 /// clients are told <c>recovered: false</c>). Publishing delivers to the local <see cref="ChannelHub"/>
 /// synchronously, under the channel's lock, so delivery order is offset order.
 /// </summary>
+/// <remarks>
+/// Everything it holds is bounded (<see cref="MemoryEngineOptions"/>): channels with state, history bytes
+/// in total and idempotency records, each evicting the oldest first. Evictions run on the caller that went
+/// over a bound, outside every channel's lock, one at a time.
+/// </remarks>
 public sealed class MemoryEngine : IEngine, IDisposable
 {
     private readonly ConcurrentDictionary<string, MemoryChannel> _channels = new(StringComparer.Ordinal);
     private readonly ChannelHub _hub;
     private readonly TimeProvider _clock;
     private readonly ChannelOptions _options;
+    private readonly MemoryEngineOptions _bounds;
+    private readonly IdempotencyLedger _ledger;
+    private readonly MemoryEngineMetrics? _metrics;
+    private readonly Lock _evictionGate = new();
     private readonly ITimer _sweeper;
+    private long _historyBytes;
 
     public MemoryEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options)
+        : this(hub, clock, options, meterFactory: null)
+    {
+    }
+
+    public MemoryEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options, IMeterFactory? meterFactory)
     {
         _hub = hub;
         _clock = clock;
         _options = options.Value.Channels;
+        _bounds = options.Value.Memory;
+        _ledger = new IdempotencyLedger(_bounds.MaxIdempotencyRecords);
+        _metrics = meterFactory is null ? null : new MemoryEngineMetrics(meterFactory, this);
         var sweepEvery = TimeSpan.FromTicks(Math.Min(_options.HistoryTtl.Ticks, TimeSpan.FromMinutes(1).Ticks));
         _sweeper = clock.CreateTimer(_ => Sweep(), null, sweepEvery, sweepEvery);
     }
 
-    /// <summary>Channels whose state is held (for tests and diagnostics).</summary>
+    /// <summary>Channels whose state is held.</summary>
     public int ChannelCount => _channels.Count;
+
+    /// <summary>History held across every channel, as <see cref="MemoryEngineOptions.MaxHistoryBytes"/> counts it.</summary>
+    public long HistoryBytes => Volatile.Read(ref _historyBytes);
+
+    /// <summary>Idempotency records held across every channel.</summary>
+    public long IdempotencyRecords => _ledger.Count;
 
     public ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
     {
         while (true)
         {
             var state = GetOrCreate(channel);
+            PublishResult result;
+            long historyChange;
             lock (state)
             {
                 if (state.Removed)
@@ -44,24 +71,30 @@ public sealed class MemoryEngine : IEngine, IDisposable
                 }
 
                 var now = _clock.GetUtcNow().UtcDateTime;
-                state.Expire(now, _options.HistoryTtl);
-                if (messageId is not null && state.TryGetPublishedOffset(origin, messageId, out var earlier))
+                historyChange = -state.ExpireHistory(now, _options.HistoryTtl);
+                if (messageId is not null && state.TryGetPublishedOffset(origin, messageId, now, out var earlier))
                 {
-                    return ValueTask.FromResult(new PublishResult(new StreamPosition(state.Epoch, earlier), Duplicate: true));
+                    result = new PublishResult(new StreamPosition(state.Epoch, earlier), Duplicate: true);
                 }
-
-                var offset = ++state.LastOffset;
-                var publication = new Publication(channel, state.Epoch, offset, origin, now, escapedMessage);
-                state.History.Add(publication);
-                state.LastActivityUtc = now;
-                if (messageId is not null)
+                else
                 {
-                    state.RememberMessageId(origin, messageId, offset, now + _options.IdempotencyWindow);
-                }
+                    var offset = ++state.LastOffset;
+                    var publication = new Publication(channel, state.Epoch, offset, origin, now, escapedMessage);
+                    historyChange += state.History.Add(publication);
+                    state.LastActivityUtc = now;
+                    if (messageId is not null)
+                    {
+                        var expires = now + _options.IdempotencyWindow;
+                        _ledger.Remembered(state, (origin, messageId), expires, state.RememberMessageId((origin, messageId), offset, expires));
+                    }
 
-                _hub.Deliver(publication);
-                return ValueTask.FromResult(new PublishResult(new StreamPosition(state.Epoch, offset), Duplicate: false));
+                    _hub.Deliver(publication);
+                    result = new PublishResult(new StreamPosition(state.Epoch, offset), Duplicate: false);
+                }
             }
+
+            Settle(historyChange);
+            return ValueTask.FromResult(result);
         }
     }
 
@@ -69,7 +102,11 @@ public sealed class MemoryEngine : IEngine, IDisposable
     {
         while (true)
         {
+            // Created if absent, so the epoch a reader is told stays the channel's until it is forgotten; the
+            // state of a channel that is only read is small, idle, and swept or evicted first.
             var state = GetOrCreate(channel);
+            HistoryResult result;
+            long freed;
             lock (state)
             {
                 if (state.Removed)
@@ -77,7 +114,7 @@ public sealed class MemoryEngine : IEngine, IDisposable
                     continue;
                 }
 
-                state.Expire(_clock.GetUtcNow().UtcDateTime, _options.HistoryTtl);
+                freed = state.ExpireHistory(_clock.GetUtcNow().UtcDateTime, _options.HistoryTtl);
                 var position = new StreamPosition(state.Epoch, state.LastOffset);
                 var firstRetained = state.History.Oldest?.Offset ?? state.LastOffset + 1;
                 var truncated = sinceOffset + 1 < firstRetained;
@@ -90,8 +127,11 @@ public sealed class MemoryEngine : IEngine, IDisposable
                     publications[i] = state.History[index + i];
                 }
 
-                return ValueTask.FromResult(new HistoryResult(position, publications, truncated));
+                result = new HistoryResult(position, publications, truncated);
             }
+
+            Settle(-freed);
+            return ValueTask.FromResult(result);
         }
     }
 
@@ -102,14 +142,36 @@ public sealed class MemoryEngine : IEngine, IDisposable
 
     public ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
     {
-        UpdatePresence(channel, state => state.Presence[member.ClientKey] = member);
+        while (true)
+        {
+            var state = GetOrCreate(channel);
+            lock (state)
+            {
+                if (state.Removed)
+                {
+                    continue;
+                }
+
+                state.SetPresence(member);
+                break;
+            }
+        }
+
         _hub.DeliverPresence(channel, joined: true, member);
         return ValueTask.CompletedTask;
     }
 
     public ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
     {
-        UpdatePresence(channel, state => state.Presence.Remove(member.ClientKey));
+        // A channel whose state is gone has no member to remove: nothing is created for it.
+        if (_channels.TryGetValue(channel, out var state))
+        {
+            lock (state)
+            {
+                state.RemovePresence(member.ClientKey);
+            }
+        }
+
         _hub.DeliverPresence(channel, joined: false, member);
         return ValueTask.CompletedTask;
     }
@@ -123,7 +185,7 @@ public sealed class MemoryEngine : IEngine, IDisposable
 
         lock (state)
         {
-            return ValueTask.FromResult<IReadOnlyCollection<PresenceMember>>([.. state.Presence.Values]);
+            return ValueTask.FromResult<IReadOnlyCollection<PresenceMember>>(state.PresenceMembers());
         }
     }
 
@@ -142,26 +204,126 @@ public sealed class MemoryEngine : IEngine, IDisposable
     // Always available: it lives in this process.
     public ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken) => ValueTask.FromResult(true);
 
-    private void UpdatePresence(string channel, Action<MemoryChannel> update)
+    private MemoryChannel GetOrCreate(string channel)
     {
-        while (true)
+        if (_channels.TryGetValue(channel, out var existing))
         {
-            var state = GetOrCreate(channel);
-            lock (state)
+            return existing;
+        }
+
+        var created = new MemoryChannel(channel, _options.HistorySize, _clock.GetUtcNow().UtcDateTime);
+        var state = _channels.GetOrAdd(channel, created);
+        if (ReferenceEquals(state, created) && _channels.Count > _bounds.MaxChannels)
+        {
+            EvictChannels(keep: created);
+        }
+
+        return state;
+    }
+
+    /// <summary>Applies a change of history size (outside every lock), then the bounds that may need enforcing.</summary>
+    private void Settle(long historyChange)
+    {
+        if (historyChange != 0 && Interlocked.Add(ref _historyBytes, historyChange) > _bounds.MaxHistoryBytes)
+        {
+            EvictHistory();
+        }
+
+        // A few per call: each publish adds at most one record, and the sweep takes whatever is left.
+        _metrics?.IdempotencyEvicted(_ledger.Trim(_clock.GetUtcNow().UtcDateTime, maxEntries: 64));
+    }
+
+    /// <summary>
+    /// Past <see cref="MemoryEngineOptions.MaxChannels"/>: forgets the channels least recently published to
+    /// that nobody here subscribes to (no subscriber, no presence), down to nine tenths of the bound, so the
+    /// next evictions are a while away. <paramref name="keep"/> is the channel being created, about to be used.
+    /// </summary>
+    private void EvictChannels(MemoryChannel keep)
+    {
+        if (!_evictionGate.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            var target = _bounds.MaxChannels - (_bounds.MaxChannels / 10);
+            var evicted = 0;
+            foreach (var state in _channels.Values.Where(c => !ReferenceEquals(c, keep)).OrderBy(c => c.LastActivityUtc).ToList())
             {
-                if (state.Removed)
+                if (_channels.Count <= target)
                 {
-                    continue;
+                    break;
                 }
 
-                update(state);
-                return;
+                lock (state)
+                {
+                    if (!state.Removed && state.PresenceCount == 0 && !_hub.HasSubscribers(state.Name))
+                    {
+                        Drop(state);
+                        evicted++;
+                    }
+                }
             }
+
+            _metrics?.ChannelsEvicted(evicted);
+        }
+        finally
+        {
+            _evictionGate.Exit();
         }
     }
 
-    private MemoryChannel GetOrCreate(string channel) =>
-        _channels.GetOrAdd(channel, static (name, size) => new MemoryChannel(name, size), _options.HistorySize);
+    /// <summary>
+    /// Past <see cref="MemoryEngineOptions.MaxHistoryBytes"/>: evicts history, from the channel least recently
+    /// published to onwards, oldest publications first, down to nine tenths of the bound. A client that needed
+    /// it is told as for any history lost: <c>truncated</c>, and <c>recovered: false</c> on resume.
+    /// </summary>
+    private void EvictHistory()
+    {
+        if (!_evictionGate.TryEnter())
+        {
+            return;
+        }
+
+        try
+        {
+            var target = _bounds.MaxHistoryBytes - (_bounds.MaxHistoryBytes / 10);
+            var evicted = 0L;
+            foreach (var state in _channels.Values.Where(c => c.History.Count > 0).OrderBy(c => c.LastActivityUtc).ToList())
+            {
+                if (HistoryBytes <= target)
+                {
+                    break;
+                }
+
+                lock (state)
+                {
+                    while (!state.Removed && state.History.Count > 0 && HistoryBytes > target)
+                    {
+                        var freed = state.History.RemoveOldest();
+                        Interlocked.Add(ref _historyBytes, -freed);
+                        evicted += freed;
+                    }
+                }
+            }
+
+            _metrics?.HistoryEvicted(evicted);
+        }
+        finally
+        {
+            _evictionGate.Exit();
+        }
+    }
+
+    /// <summary>Removes a channel's state, under its lock; the next use creates a new one with a new epoch.</summary>
+    private void Drop(MemoryChannel state)
+    {
+        state.Removed = true;
+        _channels.TryRemove(new KeyValuePair<string, MemoryChannel>(state.Name, state));
+        Interlocked.Add(ref _historyBytes, -state.History.Clear());
+        _ledger.Dropped(state.ForgetAllMessageIds());
+    }
 
     /// <summary>
     /// Forgets channels with nothing left to remember (no history within its time to live, no presence,
@@ -170,15 +332,15 @@ public sealed class MemoryEngine : IEngine, IDisposable
     internal void Sweep()
     {
         var now = _clock.GetUtcNow().UtcDateTime;
+        _metrics?.IdempotencyEvicted(_ledger.Trim(now));
         foreach (var (name, state) in _channels)
         {
             lock (state)
             {
-                state.Expire(now, _options.HistoryTtl);
-                if (state.IsIdle && !_hub.HasSubscribers(name))
+                Interlocked.Add(ref _historyBytes, -state.ExpireHistory(now, _options.HistoryTtl));
+                if (!state.Removed && state.IsIdle && !_hub.HasSubscribers(name))
                 {
-                    state.Removed = true;
-                    _channels.TryRemove(new KeyValuePair<string, MemoryChannel>(name, state));
+                    Drop(state);
                 }
             }
         }

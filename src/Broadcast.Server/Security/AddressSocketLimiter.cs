@@ -1,0 +1,74 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Security;
+
+/// <summary>
+/// Counts open TCP connections per client address from their first byte, before any HTTP is read, and
+/// closes at once those past <see cref="LimitsOptions.MaxSocketsPerAddress"/>. Runs as Kestrel connection
+/// middleware: the upgrade-time checks (<see cref="ConnectionLimiter"/>) see only requests that arrived,
+/// so sockets that never send one (issue 11: 400 silent sockets from one address held the whole node for
+/// the handshake timeout, again and again) were counted by nothing but the node's total.
+/// </summary>
+public sealed class AddressSocketLimiter
+{
+    private readonly ConcurrentDictionary<IPAddress, int> _open = new();
+    private readonly LimitMetrics _metrics;
+    private readonly ILogger<AddressSocketLimiter> _logger;
+
+    public AddressSocketLimiter(IOptions<Configuration.BroadcastOptions> options, ConnectionLimiter connections, LimitMetrics metrics, ILogger<AddressSocketLimiter> logger)
+    {
+        _metrics = metrics;
+        _logger = logger;
+        var configured = options.Value.Limits.MaxSocketsPerAddress;
+        // By default a quarter of the node: one address cannot hold it, and a NAT with many users still fits.
+        Limit = configured > 0 ? configured : Math.Max(16, connections.MaxConnections / 4);
+    }
+
+    /// <summary>The effective limit.</summary>
+    public int Limit { get; }
+
+    /// <summary>Addresses with open connections now (tests and diagnostics).</summary>
+    internal int AddressCount => _open.Count;
+
+    /// <summary>The middleware, for <c>ListenOptions.Use</c>.</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => context => HandleAsync(next, context);
+
+    private async Task HandleAsync(ConnectionDelegate next, ConnectionContext context)
+    {
+        if (AddressKey.Of((context.RemoteEndPoint as IPEndPoint)?.Address) is not { } address)
+        {
+            // A Unix socket or a named pipe: nothing to count by.
+            await next(context);
+            return;
+        }
+
+        if (_open.AddOrUpdate(address, 1, static (_, n) => n + 1) > Limit)
+        {
+            Release(address);
+            _metrics.SocketRefused();
+            LimitLog.SocketRefused(_logger, address, Limit);
+            // Returning without reading closes the connection (FIN): nothing was read, so nothing is answered.
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        finally
+        {
+            Release(address);
+        }
+    }
+
+    private void Release(IPAddress address)
+    {
+        if (_open.AddOrUpdate(address, 0, static (_, n) => n - 1) <= 0)
+        {
+            _open.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+        }
+    }
+}
