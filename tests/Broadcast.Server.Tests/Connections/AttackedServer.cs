@@ -35,6 +35,10 @@ internal sealed class AttackedServer : IAsyncDisposable
             // The lockstep watcher publishes as fast as it receives; the per-connection budget is not under test.
             ["Broadcast__Limits__PublishRatePerSecond"] = "0",
 
+            // Nor is the request budget (RequestRateLimitTests cover it): these attacks are about the queue's byte
+            // bound, which must hold where an operator raises or turns off the request limit too.
+            ["Broadcast__Limits__RequestRatePerSecond"] = "0",
+
             // The default channel, plus the watcher's channel and one for attacks that must not see the watcher's publications.
             ["Broadcast__Auth__AnonymousSubscribe"] = $"events,{LockstepWatcher.Channel},{Lobby}",
             ["Broadcast__Auth__AnonymousPublish"] = $"events,{LockstepWatcher.Channel},{Lobby}",
