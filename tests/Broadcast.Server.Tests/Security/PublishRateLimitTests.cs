@@ -7,7 +7,7 @@ namespace Broadcast.Server.Tests.Security;
 /// <summary>One connection cannot flood a channel: over its budget it gets errors, then it is closed.</summary>
 public sealed class PublishRateLimitTests
 {
-    private static Dictionary<string, string?> Limit(int ratePerSecond, int burst, int strikes) => new()
+    private static Dictionary<string, string?> Limit(double ratePerSecond, int burst, int strikes) => new()
     {
         ["Broadcast:Limits:PublishRatePerSecond"] = ratePerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Broadcast:Limits:PublishBurst"] = burst.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -17,14 +17,17 @@ public sealed class PublishRateLimitTests
     [Fact]
     public async Task Past_its_burst_a_flooding_legacy_client_gets_rate_limited_errors_then_1008_and_others_are_unaffected()
     {
-        // A budget of 5 at once and then one a minute: the 6th publish and on are over it.
-        await using var server = await RunningServer.StartAsync(Limit(ratePerSecond: 1, burst: 5, strikes: 10));
+        // A budget of 5 at once and then one every 100 s (so a slow machine cannot earn a 6th meanwhile): the
+        // 6th publish and on are over it.
+        await using var server = await RunningServer.StartAsync(Limit(ratePerSecond: 0.01, burst: 5, strikes: 10));
         await using var flooder = await server.ConnectAsync();
         await using var watcher = await server.ConnectAsync();
         await using var quiet = await server.ConnectAsync();
         await server.WaitForConnectionCountAsync(3);
 
-        for (var i = 0; i < 30; i++)
+        // Exactly the budget plus the strikes: the server closes after the last one, and a send after its
+        // close would fail on the client's side, not the server's.
+        for (var i = 0; i < 5 + 10; i++)
         {
             await flooder.SendMessageAsync($"flood {i}");
         }
