@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# Builds the broadcast server, the baselines (naive ASP.NET Core, SignalR) and the load tool in Release,
+# Builds the broadcast server, the baselines (naive ASP.NET Core, SignalR, uWebSockets) and the load tool in Release,
 # runs every scenario against each server with the server pinned to core 0 and the load to core 1, and
 # writes docs/benchmarks.md (tables, machine, commands) and docs/benchmarks/*.svg (charts).
 #
 #   bench/compare.sh            full run (~20 minutes)
 #   bench/compare.sh --quick    short runs of the main scenarios (~4 minutes)
-#   bench/compare.sh --servers "broadcast signalr"   a subset of the servers
+#   bench/compare.sh --servers "broadcast signalr"   a subset of the servers (names: broadcast broadcast-redis
+#                                                    broadcast-v2 naive signalr uws)
 #   bench/compare.sh --report-only DIR               regenerate the report from an earlier run's results
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODE=full
-SERVERS="broadcast broadcast-redis naive signalr"
+SERVERS="broadcast broadcast-redis naive signalr uws"
 REPORT_ONLY=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -41,6 +42,12 @@ dotnet build "$ROOT/src/Broadcast.Server" -c Release -p:SkipWebApp=true -v q -no
 dotnet build "$ROOT/bench/NaiveServer" -c Release -v q -nologo >/dev/null
 dotnet build "$ROOT/bench/SignalRServer" -c Release -v q -nologo >/dev/null
 dotnet build "$ROOT/src/Broadcast.Bench" -c Release -v q -nologo >/dev/null
+UWS_DIR="$ROOT/bench/UwsServer"
+if [[ " $SERVERS " == *" uws "* ]]; then
+  # The exact versions of package-lock.json; --prefer-offline takes them from npm's cache once fetched.
+  log "installing the uWebSockets baseline (npm ci)"
+  (cd "$UWS_DIR" && npm ci --prefer-offline --no-audit --no-fund >/dev/null)
+fi
 
 # The machine, for the report.
 cat > "$OUT/machine.json" <<JSON
@@ -54,6 +61,8 @@ cat > "$OUT/machine.json" <<JSON
   "os": "$(. /etc/os-release && echo "$PRETTY_NAME")",
   "dotnet": "$(dotnet --version)",
   "runtime": "$(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ {v=$2} END {print v}')",
+  "node": "$(node --version 2>/dev/null || echo none)",
+  "uws": "$(node -p "require('$UWS_DIR/node_modules/uwebsockets/package.json').version" 2>/dev/null || echo none)",
   "commit": "$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)",
   "serverCore": "$SERVER_CORE",
   "loadCores": "$LOAD_CORES"
@@ -106,6 +115,12 @@ start_server() {
       PORT=18082; URL="ws://127.0.0.1:$PORT/hub"; PROTO=signalr
       cmd=(env Logging__LogLevel__Default=Warning ASPNETCORE_URLS="http://127.0.0.1:$PORT"
            dotnet "$ROOT/bench/SignalRServer/bin/Release/net10.0/SignalRServer.dll") ;;
+    uws)
+      # uWebSockets (npm package uwebsockets, the uWebSockets.js C++ core as a Node addon): one thread, as uWS is;
+      # it binds 127.0.0.1 only. node is started directly (taskset execs it), so SERVER_PID is the server itself.
+      PORT=18085; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=legacy
+      cmd=(node "$UWS_DIR/server.mjs" --port "$PORT") ;;
+    *) log "unknown server: $name"; return 1 ;;
   esac
   echo "taskset -c $SERVER_CORE ${cmd[*]}" >> "$OUT/commands.txt"
   taskset -c "$SERVER_CORE" "${cmd[@]}" >>"$OUT/$name.server.log" 2>&1 &

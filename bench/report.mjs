@@ -18,8 +18,8 @@ for (const file of readdirSync(resultsDir).filter((f) => f.endsWith('.json') && 
   (runs[server] ??= {})[id] = JSON.parse(readFileSync(join(resultsDir, file), 'utf8'));
 }
 
-const NAMES = { broadcast: 'Broadcast server', 'broadcast-redis': 'Broadcast server on Redis', 'broadcast-v2': 'Broadcast server (v2)', naive: 'naive ASP.NET Core', signalr: 'ASP.NET Core SignalR' };
-const COLORS = { broadcast: '#d62728', 'broadcast-redis': '#9467bd', 'broadcast-v2': '#ff7f0e', naive: '#7f7f7f', signalr: '#1f77b4' };
+const NAMES = { broadcast: 'Broadcast server', 'broadcast-redis': 'Broadcast server on Redis', 'broadcast-v2': 'Broadcast server (v2)', naive: 'naive ASP.NET Core', signalr: 'ASP.NET Core SignalR', uws: 'uWebSockets' };
+const COLORS = { broadcast: '#d62728', 'broadcast-redis': '#9467bd', 'broadcast-v2': '#ff7f0e', naive: '#7f7f7f', signalr: '#1f77b4', uws: '#2ca02c' };
 const servers = Object.keys(runs).sort((a, b) => Object.keys(NAMES).indexOf(a) - Object.keys(NAMES).indexOf(b));
 const get = (server, id) => runs[server]?.[id];
 
@@ -62,6 +62,7 @@ lines.push('## Machine', '');
 lines.push(`- ${machine.nproc} cores: ${machine.cpu}; ${machine.memory}`);
 lines.push(`- ${machine.os}, kernel ${machine.kernel}`);
 lines.push(`- .NET SDK ${machine.dotnet}, runtime ${machine.runtime}`);
+if (runs.uws) lines.push(`- Node.js ${machine.node ?? 'unknown'}, npm package \`uwebsockets\` ${machine.uws ?? 'unknown'} (uWebSockets.js: the uWebSockets C++ core as a Node addon)`);
 lines.push('- Network: loopback only (127.0.0.1; idle and storm clients bind 127.0.0.2-127.0.0.9)');
 lines.push('');
 lines.push('## Method', '');
@@ -72,6 +73,11 @@ lines.push('- Every message carries its publisher, sequence number and scheduled
 lines.push('- **Server CPU per delivery** = the server process\'s CPU time (utime+stime from /proc) over the measured window / messages delivered in it. ' +
   'The warm-up is excluded; the drain is included, since delivering a backlog is work too.');
 lines.push('- The Broadcast server runs with `Broadcast__OutboundQueueCapacity=100000` and `Broadcast__OutboundQueueBytes=1073741824` so that overload shows up as latency (as it does for the baselines, which have no bound) rather than as slow-consumer closes (1008) at the defaults of 1,024 frames and 16 MiB.');
+if (runs.uws) {
+  lines.push('- **uWebSockets** is `bench/UwsServer/server.mjs`: the original protocol on uWS\'s C++ topic publish from the sender\'s socket (`ws.publish`, which skips the sender), ' +
+    'one thread as uWS is, the JSON parsed and the reply built in JavaScript. uWS\'s defaults except `maxPayloadLength` 16 MiB (the default 16 KB would close the 16 KB size run) ' +
+    'and `maxBackpressure` 1 GiB, the Broadcast server\'s byte bound here (at the default 64 KB, publish silently skips a socket with more waiting, which would show as loss where the others show latency).');
+}
 if (runs['broadcast-redis']) {
   lines.push('- **Broadcast server on Redis** is the same server with `Broadcast__Engine=Redis` and a local `redis-server` pinned to the server\'s core: ' +
     'every publication goes through a Lua script (offset, stream append, pub/sub) before the node fans it out. Its CPU per delivery counts the .NET process only; ' +
@@ -105,6 +111,49 @@ lines.push(row(['connection storm (5,000): connects/s, handshake p99', ...server
   return r ? `${fmt.int(r.connections.connectsPerSecond)}/s, p99 ${fmt.ms(r.connections.handshakeLatency.p99Ms)}${r.connections.connected < r.connections.attempted ? `, ${fmt.int(r.connections.attempted - r.connections.connected)} failed` : ''}` : 'not run';
 })]));
 lines.push('');
+
+// Ratios, same run: the Broadcast server's CPU per delivery and RSS per idle connection divided by each baseline's.
+// Below 1 means the Broadcast server spends less.
+const RATIO_BASELINES = ['uws', 'signalr'].filter((s) => runs[s]);
+function scenarioName(id, r) {
+  const rate = `${fmt.int(r.offeredMessagesPerSecond)} msg/s`;
+  const size = r.messageBytes !== 100 ? `, ${fmt.int(r.messageBytes)} B` : '';
+  if (r.scenario === 'chat') return `${fmt.int(r.subscribers)} clients x ${fmt.int(r.offeredMessagesPerSecond / Math.max(1, r.subscribers))} msg/s, all to all`;
+  return `${fmt.int(r.subscribers)} subscribers x ${rate}${size}${id.startsWith('overload') ? ' (overload)' : ''}`;
+}
+// The order of the Results table, then the sweeps; anything else last (-1 >>> 0 is the largest index).
+const scenarioRank = (id) => ['fanout-', 'overload-', 'chat-', 'subs-', 'size-', 'max-'].findIndex((p) => id.startsWith(p)) >>> 0;
+const lossMark = (r) => (r && (r.lost > 0 || r.connections.closedDuringRun > 0) ? ' †' : '');
+function ratio(mine, theirs) {
+  if (mine == null || theirs == null || theirs === 0) return 'n/a';
+  return `${(mine / theirs).toFixed(2)}x`;
+}
+if (runs.broadcast && RATIO_BASELINES.length) {
+  const ids = Object.keys(runs.broadcast)
+    .filter((id) => !id.startsWith('idle-') && !id.startsWith('storm-') && runs.broadcast[id].server?.cpuMicrosecondsPerDelivery != null)
+    .sort((a, b2) => scenarioRank(a) - scenarioRank(b2) || a.localeCompare(b2, 'en', { numeric: true }));
+  lines.push('### Ratios: Broadcast server ÷ baseline (same run)', '');
+  lines.push('Server CPU per delivery, and server RSS per idle connection, of the Broadcast server divided by the baseline\'s: below 1.00x the Broadcast server spends less. ' +
+    '† marks a ratio where either run lost messages or had connections closed: its CPU per delivery counts only what arrived.', '');
+  lines.push(row(['Scenario', 'Broadcast server', ...RATIO_BASELINES.flatMap((s) => [NAMES[s], `÷ ${NAMES[s]}`])]));
+  lines.push(row(['---', '---', ...RATIO_BASELINES.flatMap(() => ['---', '---'])]));
+  for (const id of ids) {
+    const mine = runs.broadcast[id];
+    lines.push(row([scenarioName(id, mine), `${cpu(mine)}${lossMark(mine)}`, ...RATIO_BASELINES.flatMap((s) => {
+      const theirs = get(s, id);
+      return [theirs ? `${cpu(theirs)}${lossMark(theirs)}` : 'not run', theirs ? `${ratio(mine.server.cpuMicrosecondsPerDelivery, theirs.server?.cpuMicrosecondsPerDelivery)}${lossMark(mine) || lossMark(theirs)}` : 'n/a'];
+    })]));
+  }
+  const idle = idleId('broadcast');
+  if (idle) {
+    const mine = runs.broadcast[idle];
+    lines.push(row([`${fmt.int(mine.connections.connected)} idle connections: RSS per connection`, fmt.kb(mine.server?.rssPerConnectionBytes), ...RATIO_BASELINES.flatMap((s) => {
+      const theirs = get(s, idle);
+      return [theirs ? `${fmt.kb(theirs.server?.rssPerConnectionBytes)} (${fmt.int(theirs.connections.connected)} conns)` : 'not run', theirs ? ratio(mine.server?.rssPerConnectionBytes, theirs.server?.rssPerConnectionBytes) : 'n/a'];
+    })]));
+  }
+  lines.push('');
+}
 
 function sweep(title, ids, label) {
   const present = ids.filter((id) => servers.some((s) => get(s, id)));
