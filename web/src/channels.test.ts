@@ -131,7 +131,7 @@ describe('ChannelStore history', () => {
     expect(s.get('a')?.broadcasts.map((e) => e.text)).toEqual(['from B']);
   });
 
-  it('counts filled gaps as unread on other channels when asked', () => {
+  it('shows a filled gap as replayed and unread on other channels; history on open as neither', () => {
     const s = new ChannelStore();
     s.join('a');
     s.join('b');
@@ -139,5 +139,6 @@ describe('ChannelStore history', () => {
     expect(s.get('b')?.unread).toBe(0);
     s.addHistory('b', 'e1', [hist(2, 'y'), hist(3, 'z')], 'me', true);
     expect(s.get('b')?.unread).toBe(2);
+    expect(s.get('b')?.chat.map((e) => e.source)).toEqual(['history', 'replay', 'replay']);
   });
 });

@@ -182,9 +182,10 @@ export class ChannelStore {
    * Merges publications read from history (oldest first) into the views, in stream order, skipping every
    * position already shown. Those whose origin is `ownId` (this session) are ours: matched to the entry
    * shown when it was sent (by offset, or a pending one with the same text), or else shown as ours.
-   * Returns how many entries were added; `unread` counts them on a channel that is not selected.
+   * Returns how many entries were added. A `gap` (publications missed while away, read to fill what the
+   * server could not replay) shows them as replayed and counts them as unread on a channel not selected.
    */
-  addHistory(channel: string, epoch: string, publications: readonly HistoryPublication[], ownId: string | undefined, unread = false): number {
+  addHistory(channel: string, epoch: string, publications: readonly HistoryPublication[], ownId: string | undefined, gap = false): number {
     const view = this.views.get(channel);
     if (!view) return 0;
     let added = 0;
@@ -200,7 +201,7 @@ export class ChannelStore {
           waiting.offset = pub.offset;
           continue;
         }
-        const entry = ownEntry(pub.message, time, 'sent', 'history');
+        const entry = ownEntry(pub.message, time, 'sent', gap ? 'replay' : 'history');
         entry.epoch = epoch;
         entry.offset = pub.offset;
         insertInOrder(view.chat, entry, this.maxItems);
@@ -216,14 +217,14 @@ export class ChannelStore {
         state: 'received',
         epoch,
         offset: pub.offset,
-        source: 'history',
+        source: gap ? 'replay' : 'history',
         latency: undefined,
       };
       insertInOrder(view.broadcasts, entry, this.maxItems);
       insertInOrder(view.chat, entry, this.maxItems);
       added += 1;
     }
-    if (unread && channel !== this.selectedName) view.unread += added;
+    if (gap && channel !== this.selectedName) view.unread += added;
     return added;
   }
 

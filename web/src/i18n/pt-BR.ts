@@ -29,7 +29,7 @@ export const ptBR: Messages = {
   latencyOfEvent: 'Entregue em {value}',
 
   composerLabel: 'Mensagem do evento',
-  composerPlaceholder: 'Digite um evento e pressione Enter',
+  composerPlaceholder: 'Digite um evento e tecle Enter',
   composerOfflineHint: 'Sem conexão. Você poderá enviar eventos assim que a conexão voltar.',
   send: 'Enviar evento',
   publishNotAllowed: 'Esta conexão pode ler #{channel}, mas não enviar para ele.',

@@ -233,7 +233,7 @@ describe('app wiring', () => {
     expect(q('send-button').textContent).toBe('Enviar evento');
     expect(q('status-text').textContent).toBe('Conectado');
     expect(q('chat-item').querySelector('.author')?.textContent).toBe('Você');
-    expect(q<HTMLInputElement>('message-input').placeholder).toBe('Digite um evento e pressione Enter');
+    expect(q<HTMLInputElement>('message-input').placeholder).toBe('Digite um evento e tecle Enter');
     expect(q('composer-channel').textContent).toBe('Enviando para #events');
     expect(q('channel-join').textContent).toBe('Entrar');
     expect(q<HTMLInputElement>('name-input').placeholder).toBe('Seu nome (opcional)');

@@ -118,6 +118,8 @@ export function mountApp(options: AppOptions): App {
   let inResumeRound = false;
   const gapChecks = new Map<string, Promise<GapCheck | undefined>>();
   let channelRefusal: string | undefined;
+  /** Reconnects whose outcome was decided (data-resumes on the notice: tests wait on it, notice or not). */
+  let resumes = 0;
 
   const el = {
     languageSelect: byTestId(root, 'language-select', HTMLSelectElement),
@@ -491,6 +493,7 @@ export function mountApp(options: AppOptions): App {
     gapChecks.clear();
     const next = resumeNotice(summary, checks);
     if (next) notice = next;
+    el.notice.dataset['resumes'] = String(++resumes);
     renderNotice();
   }
 
