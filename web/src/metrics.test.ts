@@ -62,6 +62,7 @@ describe('secondsUntil', () => {
 describe('formatLatency', () => {
   it('keeps small values readable and switches to seconds past one', () => {
     expect(formatLatency(0.44)).toBe('0.4 ms');
+    expect(formatLatency(1)).toBe('1.0 ms');
     expect(formatLatency(9.96)).toBe('10 ms');
     expect(formatLatency(12.4)).toBe('12 ms');
     expect(formatLatency(999)).toBe('999 ms');

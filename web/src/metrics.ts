@@ -58,7 +58,8 @@ export function secondsUntil(target: number, now: number): number {
 
 /** A latency for people: `0.4 ms`, `12 ms`, `1.3 s`. */
 export function formatLatency(ms: number): string {
-  if (ms < 10) return `${(Math.round(ms * 10) / 10).toString()} ms`;
+  const tenths = Math.round(ms * 10) / 10;
+  if (tenths < 10) return `${tenths.toFixed(1)} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   return `${(ms / 1000).toFixed(1)} s`;
 }

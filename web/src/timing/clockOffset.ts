@@ -5,7 +5,7 @@
  * - a round trip: the server read `serverMs` at some local time between sending and receiving, so
  *   θ ∈ [serverMs − receivedAt, serverMs − sentAt] (a publish and its ack with the publication's timestamp,
  *   or a frame carrying the server's `time`);
- * - an HTTP `Date` header: the same, with one second of rounding;
+ * - an HTTP `Date` header: the same, with two seconds of rounding and caching;
  * - a live publication: it cannot arrive before the server stamped it, so θ ≥ serverMs − receivedAt.
  *
  * Only recent samples count (clocks drift, and a page's clock can be stepped): the estimate intersects the
@@ -39,6 +39,8 @@ interface Sample {
 /** Samples older than this no longer count: 10 min of drift at 50 ppm is 30 ms. */
 const MAX_AGE_MS = 10 * 60_000;
 const MAX_SAMPLES = 64;
+/** How far past an HTTP Date header's second the server's clock may be: the second itself, and a cached header's age. */
+const HTTP_DATE_SPAN_MS = 2000;
 
 export class ClockOffset {
   private samples: Sample[] = [];
@@ -51,10 +53,13 @@ export class ClockOffset {
     this.add({ at: receivedAt, low: serverMs - receivedAt, high: serverMs - sentAt });
   }
 
-  /** An HTTP `Date` header (whole seconds, rounded down) of a response to a request sent at `sentAt`. */
+  /**
+   * An HTTP `Date` header of a response to a request sent at `sentAt`: whole seconds, rounded down, and
+   * servers cache it (Kestrel renews it once a second), so the server's clock read up to two seconds more.
+   */
   addHttpDate(dateMs: number, sentAt: number, receivedAt: number): void {
     if (!(receivedAt >= sentAt)) return;
-    this.add({ at: receivedAt, low: dateMs - receivedAt, high: dateMs + 1000 - sentAt });
+    this.add({ at: receivedAt, low: dateMs - receivedAt, high: dateMs + HTTP_DATE_SPAN_MS - sentAt });
   }
 
   /** A live publication stamped `serverMs` arrived at `receivedAt`. */

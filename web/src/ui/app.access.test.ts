@@ -230,6 +230,16 @@ describe('permissions announced by the server (welcome "permissions")', () => {
     expect(q('publish-hint').textContent).toBe('This connection may read #events but not send to it.');
   });
 
+  it('also learns them from the connect check (GET /api/connect-check) after a failed attempt', async () => {
+    h.server.autoOpen = false;
+    await h.start({ diagnose: async () => ({ kind: 'accepted', permissions: { subscribe: ['events'], publish: ['events'] } }) });
+    h.socket.serverClose(1006);
+    await settle();
+    expect(q('connection-problem').hidden).toBe(true);
+    expect(q('channel-join-form').hidden).toBe(true);
+    expect(q('channel-only').hidden).toBe(false);
+  });
+
   it('keeps today’s behaviour when the server does not say', async () => {
     await h.start({ channels: ['events', 'room-2'] });
     expect(h.socket.framesOf('subscribe').map((f) => f['channel'])).toEqual(['events', 'room-2']);
