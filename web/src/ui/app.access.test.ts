@@ -164,6 +164,37 @@ describe('signing in and out on an open connection', () => {
   });
 });
 
+describe('tokens that expire', () => {
+  const b64url = (o: unknown) => btoa(JSON.stringify(o)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const jwt = (name: string, expiresInMs: number) => `${b64url({ alg: 'HS256' })}.${b64url({ sub: name, exp: Math.floor((Date.now() + expiresInMs) / 1000) })}.sig`;
+
+  it('asks the person for a fresh token a minute before an entered one expires', async () => {
+    h.tabStorage.set(TOKEN_KEY, jwt('ana', 120_000));
+    await h.start({ diagnose: async () => ({ kind: 'unexplained' }) });
+    expect(q('connection-problem').hidden).toBe(true);
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(q('connection-problem').dataset['code']).toBe('token_expiring');
+    expect(q('connection-problem-text').textContent).toMatch(/^Your access token expires at /);
+    expect(q('signin-form').hidden).toBe(false);
+  });
+
+  it('refreshes a token from the hook before it expires, on the open connection (auth)', async () => {
+    const fresh = jwt('bo', 3_600_000);
+    const tokens = [jwt('bo', 120_000), fresh];
+    await h.start({
+      hook: { getToken: () => tokens.shift() },
+      diagnose: async () => ({ kind: 'unexplained' }),
+      refuse: (frame) => (frame['type'] === 'auth' ? { type: 'authenticated', id: frame['id'], user: 'bo', expires: '2099-01-01T00:00:00Z' } : undefined),
+    });
+    expect(h.socket.framesOf('auth')).toEqual([]);
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(h.socket.framesOf('auth')).toEqual([{ type: 'auth', id: expect.any(String), token: fresh }]);
+    expect(h.sockets).toHaveLength(1);
+    expect(q('connection-problem').hidden).toBe(true);
+    expect(q('access-state').textContent).toBe('Signed in as bo');
+  });
+});
+
 describe('a refused channel explains itself', () => {
   const forbid = (channel: string) => (frame: Frame) =>
     frame['type'] === 'subscribe' && frame['channel'] === channel
