@@ -65,6 +65,44 @@ describe('admin view (e2e)', { timeout: 300_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
+  for (const viewport of [
+    { width: 1280, height: 800 },
+    { width: 375, height: 740 },
+  ]) {
+    it(`lays the key prompt out as a form at ${viewport.width} px: a normal input beside (or above) a normal button`, async () => {
+      const context = await browser.newContext({ viewport });
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(`${server.baseUrl}/admin`);
+      await page.waitForSelector(`${byId('admin-key-form')}:not([hidden])`);
+      const boxes = await page.evaluate(() =>
+        Object.fromEntries(
+          ['admin-key-form', 'admin-key-input', 'admin-key-submit'].map((id) => {
+            const r = document.querySelector(`[data-testid="${id}"]`).getBoundingClientRect();
+            return [id, { x: r.x, y: r.y, width: r.width, height: r.height }];
+          }),
+        ),
+      );
+      const form = boxes['admin-key-form'];
+      const input = boxes['admin-key-input'];
+      const button = boxes['admin-key-submit'];
+      const detail = JSON.stringify(boxes);
+      // One line of text high, not stretched to the page.
+      assert.ok(input.height >= 30 && input.height <= 60, `input height: ${detail}`);
+      assert.ok(button.height >= 30 && button.height <= 60, `button height: ${detail}`);
+      assert.ok(Math.abs(input.height - button.height) <= 8, `input and button differ in height: ${detail}`);
+      assert.ok(form.height <= 220, `the prompt is ${form.height}px tall: ${detail}`);
+      // Wide enough to see what is typed, and on screen.
+      assert.ok(input.width >= 180, `input width: ${detail}`);
+      for (const b of [form, input, button]) assert.ok(b.x >= 0 && b.x + b.width <= viewport.width, `off screen: ${detail}`);
+      // Beside each other (same row) when there is room, else the button under the input.
+      const sameRow = Math.abs(input.y + input.height / 2 - (button.y + button.height / 2)) <= 4;
+      assert.ok(sameRow ? button.x >= input.x + input.width : button.y >= input.y + input.height, `neither beside nor below: ${detail}`);
+      const styled = await page.$eval(byId('admin-key-input'), (el) => getComputedStyle(el).borderRadius);
+      assert.notEqual(styled, '0px', 'the input has the page style');
+    });
+  }
+
   it('shows connections, channels, rates and latency live as clients chat', { timeout: 120_000 }, async () => {
     const admin = await openAdmin();
     await admin.page.getByTestId('admin-key-input').fill(ADMIN_KEY);

@@ -67,10 +67,14 @@ export class ServerProcess {
   /**
    * @param {number} port
    * @param {Record<string, string>} [env] extra environment variables (settings) for the server
+   * @param {{ openChannels?: boolean }} [options] openChannels (default true) opens every channel to
+   *   anonymous clients, as most tests need; false keeps the shipped Production defaults (anonymous
+   *   clients may use `events` only), as a published build runs out of the box.
    */
-  constructor(port, env = {}) {
+  constructor(port, env = {}, { openChannels = true } = {}) {
     this.port = port;
     this.env = env;
+    this.openChannels = openChannels;
     this.baseUrl = `http://127.0.0.1:${port}`;
     this.child = undefined;
     this.output = '';
@@ -82,8 +86,7 @@ export class ServerProcess {
       ...process.env,
       ASPNETCORE_ENVIRONMENT: process.env.ASPNETCORE_ENVIRONMENT ?? 'Production',
       // The pages join channels other than "events"; out of the box anonymous clients get only "events".
-      Broadcast__Auth__AnonymousSubscribe: '*',
-      Broadcast__Auth__AnonymousPublish: '*',
+      ...(this.openChannels ? { Broadcast__Auth__AnonymousSubscribe: '*', Broadcast__Auth__AnonymousPublish: '*' } : {}),
       ...this.env,
     };
     if (webAppPath) env.Broadcast__WebAppPath = webAppPath;
@@ -119,6 +122,14 @@ export class ServerProcess {
     }
     await this.stop();
     throw new Error(`Server did not become healthy within ${timeoutMs} ms. Output:\n${this.output}`);
+  }
+
+  /** A crash (kill -9): no drain, no close frames; clients see their connections drop. */
+  async kill() {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGKILL');
+    await this.exited;
   }
 
   async stop(graceMs = 15_000) {
@@ -178,11 +189,22 @@ export async function waitForItem(page, itemId, text, timeout = 15_000) {
   );
 }
 
-/** Items of a list as { own, text }. */
-export async function listItems(page, itemId) {
-  return page.$$eval(byId(itemId), (items) =>
-    items.map((li) => ({ own: li.getAttribute('data-own') === 'true', text: li.querySelector('.message-text')?.textContent ?? '' })),
+/**
+ * Items of a list as { own, text }; `source` adds how each came (sent | live | replay | history).
+ * Without `withHistory`, items read from history (published before the page opened, e.g. by an
+ * earlier test on the same channel) are left out.
+ */
+export async function listItems(page, itemId, { withHistory = false, source = false } = {}) {
+  const items = await page.$$eval(byId(itemId), (els) =>
+    els.map((li) => ({
+      own: li.getAttribute('data-own') === 'true',
+      text: li.querySelector('.message-text')?.textContent ?? '',
+      source: li.getAttribute('data-source') ?? '',
+    })),
   );
+  return items
+    .filter((i) => withHistory || i.source !== 'history')
+    .map((i) => (source ? i : { own: i.own, text: i.text }));
 }
 
 export async function sendMessage(page, text) {
@@ -190,9 +212,10 @@ export async function sendMessage(page, text) {
   await page.getByTestId('message-input').press('Enter');
 }
 
-/** Opens the app in a fresh context (own storage) and waits until it is connected. */
-export async function openApp(browser, baseUrl, { locale = 'en-US', viewport } = {}) {
+/** Opens the app in a fresh context (own storage) and waits until it is connected (unless `status` says otherwise). */
+export async function openApp(browser, baseUrl, { locale = 'en-US', viewport, status = 'open', initScript } = {}) {
   const context = await browser.newContext({ locale, ...(viewport ? { viewport } : {}) });
+  if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (err) => errors.push(String(err)));
@@ -201,7 +224,7 @@ export async function openApp(browser, baseUrl, { locale = 'en-US', viewport } =
     void dialog.dismiss();
   });
   await page.goto(`${baseUrl}/`);
-  await waitForStatus(page, 'open');
+  if (status) await waitForStatus(page, status);
   return { context, page, errors };
 }
 
@@ -234,4 +257,37 @@ export async function setName(page, name) {
 export async function presenceNames(page) {
   const names = await page.$$eval('[data-testid="presence-item"] .member-name', (els) => els.map((e) => e.textContent ?? ''));
   return names.sort();
+}
+
+/** Waits until an element's attribute has a value. */
+export async function waitForAttr(page, id, attr, value, timeout = 30_000) {
+  await page.waitForFunction(
+    ([sel, a, v]) => document.querySelector(sel)?.getAttribute(a) === v,
+    [`[data-testid="${id}"]`, attr, value],
+    { timeout },
+  );
+}
+
+/**
+ * Layout facts of an input, measured in the page: its content box and the width its placeholder needs
+ * (canvas text metrics in the input's own font).
+ */
+export async function placeholderFit(page, id) {
+  return page.$eval(`[data-testid="${id}"]`, (el) => {
+    const input = /** @type {HTMLInputElement} */ (el);
+    const cs = getComputedStyle(input);
+    const ctx = document.createElement('canvas').getContext('2d');
+    ctx.font = `${cs.fontStyle} ${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+    const needed = ctx.measureText(input.placeholder).width;
+    const room = input.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+    return { placeholder: input.placeholder, needed, room };
+  });
+}
+
+/** The element's box (getBoundingClientRect) in CSS pixels. */
+export async function box(page, id) {
+  return page.$eval(`[data-testid="${id}"]`, (el) => {
+    const r = el.getBoundingClientRect();
+    return { x: r.x, y: r.y, width: r.width, height: r.height };
+  });
 }

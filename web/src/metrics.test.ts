@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Metrics, formatDuration, secondsUntil } from './metrics';
+import { Metrics, formatDuration, formatLatency, secondsUntil } from './metrics';
 
 describe('Metrics', () => {
   it('counts sent and received events independently', () => {
@@ -56,5 +56,16 @@ describe('secondsUntil', () => {
     expect(secondsUntil(3000, 1000)).toBe(2);
     expect(secondsUntil(3001, 1000)).toBe(3);
     expect(secondsUntil(500, 1000)).toBe(0);
+  });
+});
+
+describe('formatLatency', () => {
+  it('keeps small values readable and switches to seconds past one', () => {
+    expect(formatLatency(0.44)).toBe('0.4 ms');
+    expect(formatLatency(1)).toBe('1.0 ms');
+    expect(formatLatency(9.96)).toBe('10 ms');
+    expect(formatLatency(12.4)).toBe('12 ms');
+    expect(formatLatency(999)).toBe('999 ms');
+    expect(formatLatency(1250)).toBe('1.3 s');
   });
 });

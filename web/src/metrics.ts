@@ -55,3 +55,14 @@ export function formatDuration(ms: number): string {
 export function secondsUntil(target: number, now: number): number {
   return Math.max(0, Math.ceil((target - now) / 1000));
 }
+
+/** A latency for people: `0.4 ms`, `12 ms`, `1.3 s`. */
+export function formatLatency(ms: number): string {
+  const tenths = Math.round(ms * 10) / 10;
+  if (tenths < 10) return `${tenths.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Below this accuracy a latency is shown as a value; above it only its upper bound is honest. */
+export const PRECISE_LATENCY_MS = 50;

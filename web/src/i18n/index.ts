@@ -34,6 +34,7 @@ export function pickLocale(stored: string | null | undefined, navigatorLanguage:
 export interface StorageLike {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
+  removeItem?(key: string): void;
 }
 
 /** Reads the saved locale; storage may be missing or throw (privacy modes), which is not fatal. */

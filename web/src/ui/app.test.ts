@@ -93,8 +93,31 @@ describe('app wiring', () => {
     await settle();
     expect(q('status-badge').dataset['status']).toBe('open');
     expect(q('status-text').textContent).toBe('Connected');
-    expect(q<HTMLButtonElement>('send-button').disabled).toBe(false);
+    expect(q<HTMLInputElement>('message-input').disabled).toBe(false);
     expect(q('reconnect-countdown').hidden).toBe(true);
+  });
+
+  it('enables Send only when there is something to send', async () => {
+    await start();
+    const input = q<HTMLInputElement>('message-input');
+    const send = q<HTMLButtonElement>('send-button');
+    expect(send.disabled).toBe(true); // empty
+    for (const [value, disabled] of [
+      ['   ', true],
+      ['\t', true],
+      [' hi ', false],
+      ['', true],
+    ] as const) {
+      input.value = value;
+      input.dispatchEvent(new Event('input'));
+      expect(send.disabled, JSON.stringify(value)).toBe(disabled);
+    }
+    input.value = 'hello';
+    input.dispatchEvent(new Event('input'));
+    q<HTMLFormElement>('send-form').requestSubmit();
+    // Sent: the input is empty again, and so is the button's reason to be enabled.
+    expect(input.value).toBe('');
+    expect(send.disabled).toBe(true);
   });
 
   it('speaks broadcast.v2: hello, then subscribe to the default channel with presence', async () => {
@@ -210,7 +233,7 @@ describe('app wiring', () => {
     expect(q('send-button').textContent).toBe('Enviar evento');
     expect(q('status-text').textContent).toBe('Conectado');
     expect(q('chat-item').querySelector('.author')?.textContent).toBe('Você');
-    expect(q<HTMLInputElement>('message-input').placeholder).toBe('Digite um evento e pressione Enter');
+    expect(q<HTMLInputElement>('message-input').placeholder).toBe('Digite um evento e tecle Enter');
     expect(q('composer-channel').textContent).toBe('Enviando para #events');
     expect(q('channel-join').textContent).toBe('Entrar');
     expect(q<HTMLInputElement>('name-input').placeholder).toBe('Seu nome (opcional)');
@@ -336,10 +359,37 @@ describe('recovery notice', () => {
     expect(q('recovery-notice').hidden).toBe(true);
   });
 
-  it('after a server restart, says some events could not be recovered', async () => {
+  it('after a graceful restart (1001) whose new epoch was read whole, claims no loss and shows what was missed', async () => {
+    await start({ channels: ['events', 'room-2'] });
+    server.publish('events', 'before');
+    server.restart(); // closes with 1001 and forgets every channel: new epochs
+    server.publish('events', 'new epoch 1');
+    server.publish('events', 'new epoch 2');
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(q('status-badge').dataset['status']).toBe('open');
+    expect(q('recovery-notice').dataset['kind']).toBe('recovered');
+    expect(q('recovery-text').textContent).toBe('Reconnected: recovered 2 missed events.');
+    expect(texts('broadcast-item')).toEqual(['before', 'new epoch 1', 'new epoch 2']);
+    server.publish('events', 'live again');
+    expect(texts('broadcast-item')).toEqual(['before', 'new epoch 1', 'new epoch 2', 'live again']);
+  });
+
+  it('after a graceful restart with nothing published since, shows no notice at all', async () => {
     await start({ channels: ['events', 'room-2'] });
     server.publish('events', 'before');
     server.restart();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(q('status-badge').dataset['status']).toBe('open');
+    expect(q('recovery-notice').hidden).toBe(true);
+  });
+
+  it('after an abrupt end (no 1001: kill -9, network) and a new epoch, says some events could not be recovered', async () => {
+    await start({ channels: ['events', 'room-2'] });
+    server.publish('events', 'before');
+    // A crash: the history is gone (new epochs) and the socket just drops.
+    server.channels.clear();
+    server.epochSuffix = 'crashed';
+    socket().serverClose(1006);
     await vi.advanceTimersByTimeAsync(1000);
     expect(q('recovery-notice').dataset['kind']).toBe('unrecovered');
     expect(q('recovery-text').textContent).toBe('Reconnected, but some events could not be recovered (#events, #room-2).');

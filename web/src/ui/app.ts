@@ -1,8 +1,8 @@
 /**
  * Wires the page (index.html) to a BroadcastClient: status, metrics, channels,
  * presence, the two message views of the selected channel, the recovery notice
- * after a reconnect, and user input. All browser globals are passed in so the
- * wiring can run in a DOM test environment too.
+ * after a reconnect, access (sign-in, refusals) and user input. All browser
+ * globals are passed in so the wiring can run in a DOM test environment too.
  */
 import {
   BroadcastError,
@@ -13,8 +13,16 @@ import {
   isValidName,
   type BroadcastClient,
   type ConnectionStatus,
+  type PublishResult,
+  type SubscribedInfo,
 } from '@broadcast/client';
+import { AccessController } from '../access/accessController';
+import type { Diagnosis } from '../access/connectCheck';
+import { allows, canJoinMore, type Permissions } from '../access/permissions';
+import type { TokenSource } from '../access/tokenSource';
 import { ChannelStore, type ChatEntry } from '../channels';
+import { fillGap, loadRecent } from '../history/historySync';
+import { GOING_AWAY, resumeNotice, type GapCheck, type Notice } from '../history/recovery';
 import {
   LOCALES,
   LOCALE_NAMES,
@@ -28,10 +36,24 @@ import {
 } from '../i18n';
 import { Metrics, formatDuration, secondsUntil } from '../metrics';
 import { saveChannels, saveName } from '../settings';
+import { ClockOffset, type Latency } from '../timing/clockOffset';
+import { ClockSampler } from '../timing/clockSampler';
+import { EventRate } from '../timing/eventRate';
+import { parseServerTime } from '../wire/serverExtras';
+import type { WireEvents } from '../wire/wireEvents';
+import { AccessView } from './accessView';
+import { renderChannelList } from './channelListView';
 import { byTestId, h } from './dom';
-import { MessageList } from './messageList';
+import { MessageList, latencyText } from './messageList';
+import { PresenceView } from './presenceView';
 import { Toasts } from './toasts';
 import { translateDom } from './translateDom';
+
+export interface AccessOptions {
+  readonly tokens: TokenSource;
+  /** Asks the server why an upgrade failed (connectCheck.ts). */
+  readonly diagnose: (token: string | undefined) => Promise<Diagnosis>;
+}
 
 export interface AppOptions {
   readonly root: HTMLElement;
@@ -40,7 +62,16 @@ export interface AppOptions {
   /** Channels to join at start (the first one is selected). */
   readonly channels: readonly string[];
   readonly storage?: StorageLike | undefined;
+  /** Wall-clock time (ms): online timer, countdown, events per minute. */
   readonly now?: () => number;
+  /** What the socket factory saw (tappedSocketFactory); without it the server additions stay unused. */
+  readonly wire?: WireEvents | undefined;
+  /** Sign-in and refusal diagnosis; without it the page does not offer signing in. */
+  readonly access?: AccessOptions | undefined;
+  /** The page's estimate of the server's clock; shared with whatever else samples it (HTTP Date headers). */
+  readonly clock?: ClockOffset | undefined;
+  /** A monotonic clock (ms, same scale as Date.now) for latencies; default performance.timeOrigin + now(). */
+  readonly clockNow?: (() => number) | undefined;
 }
 
 const STATUS_TEXT: Readonly<Record<ConnectionStatus['state'], MessageKey>> = {
@@ -59,17 +90,36 @@ export interface App {
   readonly dispose: () => void;
 }
 
-type Notice = { readonly kind: 'recovered'; readonly missed: number } | { readonly kind: 'unrecovered'; readonly channels: readonly string[] };
+function monotonicNow(): number {
+  return performance.timeOrigin + performance.now();
+}
 
 export function mountApp(options: AppOptions): App {
   const { root, client } = options;
   const now = options.now ?? (() => Date.now());
+  const clockNow = options.clockNow ?? monotonicNow;
+  const clock = options.clock ?? new ClockOffset();
+  const sampler = new ClockSampler(clock, clockNow);
+  const rate = new EventRate();
   const metrics = new Metrics();
   const store = new ChannelStore(MAX_ITEMS);
   let locale = options.locale;
   let t: Translate = createTranslator(locale);
   let status = client.status;
   let notice: Notice | undefined;
+  /** What this connection may do, when the server said so (welcome `permissions`); else unknown. */
+  let permissions: Permissions | undefined;
+  let lastLatency: Latency | undefined;
+  /** Per channel: the position the current subscription went live from (what follows is not a replay). */
+  const liveFrom = new Map<string, { epoch: string; offset: number }>();
+  /** How the last welcomed connection ended: 1001 after a graceful drain, or otherwise. */
+  let welcomed = false;
+  let endedGracefully = false;
+  let inResumeRound = false;
+  const gapChecks = new Map<string, Promise<GapCheck | undefined>>();
+  let channelRefusal: string | undefined;
+  /** Reconnects whose outcome was decided (data-resumes on the notice: tests wait on it, notice or not). */
+  let resumes = 0;
 
   const el = {
     languageSelect: byTestId(root, 'language-select', HTMLSelectElement),
@@ -81,20 +131,27 @@ export function mountApp(options: AppOptions): App {
     received: byTestId(root, 'count-received', HTMLElement),
     sent: byTestId(root, 'count-sent', HTMLElement),
     online: byTestId(root, 'online-time', HTMLElement),
+    perMinute: byTestId(root, 'events-per-minute', HTMLElement),
+    latency: byTestId(root, 'latency', HTMLElement),
     form: byTestId(root, 'send-form', HTMLFormElement),
     input: byTestId(root, 'message-input', HTMLInputElement),
     sendButton: byTestId(root, 'send-button', HTMLButtonElement),
     composerChannel: byTestId(root, 'composer-channel', HTMLElement),
     offlineHint: byTestId(root, 'offline-hint', HTMLElement),
+    publishHint: byTestId(root, 'publish-hint', HTMLElement),
     broadcastsClear: byTestId(root, 'broadcasts-clear', HTMLButtonElement),
     chatClear: byTestId(root, 'chat-clear', HTMLButtonElement),
     toastRegion: byTestId(root, 'toast-region', HTMLElement),
     channelList: byTestId(root, 'channel-list', HTMLElement),
     joinForm: byTestId(root, 'channel-join-form', HTMLFormElement),
     joinInput: byTestId(root, 'channel-input', HTMLInputElement),
-    presenceList: byTestId(root, 'presence-list', HTMLElement),
-    presenceCount: byTestId(root, 'presence-count', HTMLElement),
-    presenceEmpty: byTestId(root, 'presence-empty', HTMLElement),
+    channelHint: byTestId(root, 'channel-hint', HTMLElement),
+    channelOnly: byTestId(root, 'channel-only', HTMLElement),
+    channelOnlyText: byTestId(root, 'channel-only-text', HTMLElement),
+    channelOnlySignIn: byTestId(root, 'channel-only-signin', HTMLButtonElement),
+    refusal: byTestId(root, 'channel-refusal', HTMLElement),
+    refusalText: byTestId(root, 'channel-refusal-text', HTMLElement),
+    refusalSignIn: byTestId(root, 'channel-refusal-signin', HTMLButtonElement),
     nameForm: byTestId(root, 'name-form', HTMLFormElement),
     nameInput: byTestId(root, 'name-input', HTMLInputElement),
     notice: byTestId(root, 'recovery-notice', HTMLElement),
@@ -104,7 +161,7 @@ export function mountApp(options: AppOptions): App {
 
   const formatTime = (time: Date) =>
     new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(time);
-  const label = (key: MessageKey) => t(key);
+  const label: Translate = (key, params) => t(key, params);
 
   const broadcasts = new MessageList({
     list: byTestId(root, 'broadcasts-list', HTMLElement),
@@ -121,6 +178,42 @@ export function mountApp(options: AppOptions): App {
     label,
   });
   const toasts = new Toasts(el.toastRegion, () => t('dismiss'));
+  const presence = new PresenceView(root);
+
+  const access = options.access
+    ? new AccessController({
+        client,
+        tokens: options.access.tokens,
+        diagnose: options.access.diagnose,
+        onChange: () => renderAccess(),
+        onPermissions: (p) => {
+          permissions = p;
+          renderChannels();
+          renderStatus();
+        },
+        now,
+      })
+    : undefined;
+  const accessView = new AccessView(
+    root,
+    {
+      signIn: async (token) => {
+        if (!access) return { ok: false };
+        const result = await access.signIn(token);
+        if (result.ok) {
+          toasts.show(t('signedIn'), 'info');
+          return { ok: true };
+        }
+        return { ok: false, reason: t('tokenRefused', { reason: result.reason }) };
+      },
+      signOut: () => {
+        access?.signOut();
+        permissions = undefined;
+        toasts.show(t('signedOut'), 'info');
+      },
+    },
+    (ms) => formatTime(new Date(ms)),
+  );
 
   // Language switch options come from the locale list, labelled in their own language.
   el.languageSelect.replaceChildren(...LOCALES.map((l) => h('option', { value: l, lang: l }, LOCALE_NAMES[l])));
@@ -129,12 +222,13 @@ export function mountApp(options: AppOptions): App {
 
   // ---- rendering ---------------------------------------------------------
 
-  /** Parts that change with time (countdown, online timer) or counters. */
+  /** Parts that change with time (countdown, online timer, rate) or counters. */
   function renderLive(): void {
     const snap = metrics.snapshot(now());
     el.received.textContent = String(snap.received);
     el.sent.textContent = String(snap.sent);
     el.online.textContent = snap.onlineMs === undefined ? t('metricOffline') : formatDuration(snap.onlineMs);
+    el.perMinute.textContent = String(rate.perMinute(now()));
 
     const waiting = status.state === 'reconnecting' && status.retryAt !== undefined;
     el.countdown.hidden = !waiting;
@@ -146,15 +240,39 @@ export function mountApp(options: AppOptions): App {
     }
   }
 
+  function renderLatency(): void {
+    if (!lastLatency) {
+      el.latency.textContent = t('metricOffline');
+      el.latency.title = t('latencyUnknown');
+      delete el.latency.dataset['ms'];
+      return;
+    }
+    el.latency.textContent = latencyText(lastLatency, label);
+    el.latency.dataset['ms'] = lastLatency.ms.toFixed(1);
+    el.latency.dataset['accuracyMs'] = lastLatency.accuracyMs.toFixed(1);
+    el.latency.title = t('latencyTitle', { accuracy: Math.ceil(lastLatency.accuracyMs) });
+  }
+
+  const mayPublish = (channel: string | undefined) =>
+    channel !== undefined && (permissions === undefined || allows(permissions.publish, channel));
+
+  /** Send is possible: connected, a channel the connection may publish to, and something to send. */
+  function renderComposer(): void {
+    const open = status.state === 'open' && store.selected !== undefined;
+    const allowed = mayPublish(store.selected);
+    el.input.disabled = !open || !allowed;
+    el.sendButton.disabled = el.input.disabled || el.input.value.trim() === '';
+    el.offlineHint.hidden = status.state === 'open';
+    el.publishHint.hidden = allowed || store.selected === undefined;
+    if (!allowed && store.selected !== undefined) el.publishHint.textContent = t('publishNotAllowed', { channel: store.selected });
+  }
+
   function renderStatus(): void {
     const { state } = status;
     el.badge.dataset['status'] = state;
     el.badgeText.textContent = t(STATUS_TEXT[state]);
-    const canSend = state === 'open' && store.selected !== undefined;
-    el.input.disabled = !canSend;
-    el.sendButton.disabled = !canSend;
-    el.offlineHint.hidden = state === 'open';
-    // idle = the user (or startup) stopped us; anything else counts as "trying to be online".
+    renderComposer();
+    // idle = the user (or startup, or a refusal retrying cannot fix) stopped us; anything else is "trying".
     const manualOff = state === 'idle';
     el.toggle.textContent = t(manualOff ? 'connect' : 'disconnect');
     el.toggle.dataset['action'] = manualOff ? 'connect' : 'disconnect';
@@ -162,85 +280,36 @@ export function mountApp(options: AppOptions): App {
   }
 
   function renderChannels(): void {
-    const channels = store.list();
-    const focused = root.ownerDocument.activeElement;
-    const focusKey = focused instanceof HTMLElement ? `${focused.dataset['testid']}|${focused.dataset['channel']}` : '';
-    el.channelList.replaceChildren(
-      ...channels.map((name) => {
-        const view = store.get(name);
-        const selected = name === store.selected;
-        const select = h(
-          'button',
-          {
-            type: 'button',
-            class: 'channel-select',
-            'data-testid': 'channel-select',
-            'data-channel': name,
-            'aria-pressed': String(selected),
-          },
-          h('span', { class: 'channel-name' }, `#${name}`),
-        );
-        if (view && view.unread > 0) {
-          select.append(
-            h('span', { class: 'unread', 'data-testid': 'channel-unread', 'aria-label': t('channelUnread', { count: view.unread }) }, String(view.unread)),
-          );
-        }
-        const leave = h(
-          'button',
-          {
-            type: 'button',
-            class: 'channel-leave',
-            'data-testid': 'channel-leave',
-            'data-channel': name,
-            'aria-label': t('channelLeave', { channel: name }),
-            title: t('channelLeave', { channel: name }),
-          },
-          '×',
-        );
-        // Leaving the last channel would leave nothing to send to.
-        leave.disabled = channels.length <= 1;
-        return h(
-          'li',
-          {
-            class: `channel${selected ? ' selected' : ''}`,
-            'data-testid': 'channel-item',
-            'data-channel': name,
-            'data-selected': String(selected),
-            'data-subscribed': String(client.isSubscribed(name)),
-          },
-          select,
-          leave,
-        );
-      }),
-    );
-    // Keep keyboard focus on the same control across re-renders.
-    if (focusKey) {
-      for (const b of el.channelList.querySelectorAll<HTMLElement>('button')) {
-        if (`${b.dataset['testid']}|${b.dataset['channel']}` === focusKey) b.focus();
-      }
-    }
+    renderChannelList(el.channelList, store, (c) => client.isSubscribed(c), t);
     el.composerChannel.textContent = store.selected === undefined ? '' : t('composerChannel', { channel: store.selected });
+    renderJoinOffer();
+  }
+
+  /** Offer joining only what this connection may join (when known), else explain the last refusal. */
+  function renderJoinOffer(): void {
+    const signedIn = options.access?.tokens.current !== undefined;
+    const canSignIn = access !== undefined;
+    const joined = store.list();
+    if (permissions && !canJoinMore(permissions, joined)) {
+      el.joinForm.hidden = true;
+      el.channelOnly.hidden = false;
+      const allowed = permissions.subscribe.map((p) => `#${p}`).join(', ');
+      el.channelOnlyText.textContent = t(canSignIn && !signedIn ? 'channelOnlySignIn' : 'channelOnly', { allowed: allowed || '—' });
+      el.channelOnlySignIn.hidden = !canSignIn || signedIn;
+    } else {
+      el.joinForm.hidden = false;
+      el.channelOnly.hidden = true;
+      const wildcard = permissions?.subscribe.includes('*') ?? true;
+      el.channelHint.hidden = wildcard;
+      if (permissions && !wildcard) el.channelHint.textContent = t('channelMayJoin', { allowed: permissions.subscribe.map((p) => `#${p}`).join(', ') });
+    }
+    el.refusal.hidden = channelRefusal === undefined;
+    if (channelRefusal !== undefined) el.refusalText.textContent = channelRefusal;
+    el.refusalSignIn.hidden = !canSignIn;
   }
 
   function renderPresence(): void {
-    const view = store.selectedView;
-    const members = view ? [...view.members.values()] : [];
-    // Presence shows public ids; the session token (client.session) is never shown to anyone.
-    const self = client.publicId;
-    el.presenceCount.textContent = t('presenceCount', { count: members.length });
-    el.presenceList.replaceChildren(
-      ...members.map((m) => {
-        const name = m.name === null || m.name === '' ? t('presenceAnonymous') : m.name;
-        const isSelf = m.session === self;
-        return h(
-          'li',
-          { class: `member${isSelf ? ' self' : ''}`, 'data-testid': 'presence-item', 'data-self': String(isSelf), 'data-session': m.session },
-          h('span', { class: 'presence-dot', 'aria-hidden': 'true' }),
-          h('span', { class: 'member-name' }, isSelf ? t('presenceYou', { name }) : name),
-        );
-      }),
-    );
-    el.presenceEmpty.hidden = members.some((m) => m.session !== self);
+    presence.render(store.selectedView, client.publicId, status.state === 'open', t);
   }
 
   function renderNotice(): void {
@@ -254,6 +323,11 @@ export function mountApp(options: AppOptions): App {
       delete el.notice.dataset['missed'];
       el.noticeText.textContent = t('unrecovered', { channels: notice.channels.join(', #') });
     }
+  }
+
+  function renderAccess(): void {
+    accessView.render(access?.state, t);
+    renderJoinOffer();
   }
 
   function renderViews(): void {
@@ -271,6 +345,8 @@ export function mountApp(options: AppOptions): App {
     renderChannels();
     renderPresence();
     renderNotice();
+    renderAccess();
+    renderLatency();
     renderStatus();
   }
 
@@ -279,6 +355,13 @@ export function mountApp(options: AppOptions): App {
     t = createTranslator(locale);
     saveLocale(options.storage, locale);
     renderAll();
+  }
+
+  /** History was merged into a channel: show it if it is the selected one, else its unread count. */
+  function historyMerged(channel: string, added: number): void {
+    if (added === 0) return;
+    if (channel === store.selected) renderViews();
+    else renderChannels();
   }
 
   // ---- channels ------------------------------------------------------------
@@ -295,14 +378,26 @@ export function mountApp(options: AppOptions): App {
     );
   }
 
+  /** Why the server refused a channel, and what would allow it. */
+  function explainRefusal(channel: string, error: unknown): string {
+    if (error instanceof BroadcastError && error.code === 'forbidden') {
+      return t(options.access?.tokens.current === undefined ? 'channelRefusedAnonymous' : 'channelRefusedToken', { channel });
+    }
+    const reason = error instanceof Error ? error.message : String(error);
+    return t('channelRefused', { channel, reason });
+  }
+
+  function refused(channel: string, error: unknown): void {
+    channelRefusal = explainRefusal(channel, error);
+    leaveChannel(channel);
+  }
+
   function subscribe(channel: string): void {
     client.subscribe(channel, { presence: true }).catch((error: unknown) => {
       if (error instanceof BroadcastError && error.code === ClientErrorCode.Timeout) return; // retried on reconnect
       if (error instanceof BroadcastError && error.code === ClientErrorCode.Unsubscribed) return;
       if (error instanceof BroadcastError && error.code === ClientErrorCode.ClientClosed) return;
-      const reason = error instanceof Error ? error.message : String(error);
-      toasts.show(t('channelRefused', { channel, reason }));
-      leaveChannel(channel);
+      refused(channel, error);
     });
   }
 
@@ -321,6 +416,7 @@ export function mountApp(options: AppOptions): App {
     if (!store.has(channel)) return;
     const wasSelected = store.selected === channel;
     store.leave(channel);
+    liveFrom.delete(channel);
     saveChannels(options.storage, store.list());
     if (client.channels.includes(channel)) client.unsubscribe(channel).catch(() => {});
     if (wasSelected) {
@@ -336,6 +432,69 @@ export function mountApp(options: AppOptions): App {
     renderViews();
     renderChannels();
     renderPresence();
+    renderComposer();
+  }
+
+  /** Known permissions: leave the joined channels this connection may not use, before they are refused. */
+  function dropForbiddenChannels(): void {
+    if (!permissions) return;
+    const allowed = permissions.subscribe;
+    const forbidden = store.list().filter((c) => !allows(allowed, c));
+    // Keep one channel to show, even if it cannot be used.
+    const dropped = forbidden.length === store.list().length ? forbidden.slice(1) : forbidden;
+    for (const channel of dropped) leaveChannel(channel);
+    if (dropped.length > 0) channelRefusal = t('channelsDropped', { channels: dropped.map((c) => `#${c}`).join(', ') });
+  }
+
+  // ---- after a reconnect -----------------------------------------------------
+
+  function onSubscribed(info: SubscribedInfo): void {
+    liveFrom.set(info.channel, { epoch: info.epoch, offset: info.offset });
+    refreshPresence(info.channel);
+    renderChannels();
+    if (!info.resumed) {
+      loadRecent(client, store, info).then(
+        (added) => historyMerged(info.channel, added),
+        () => {
+          // History is a convenience on open; live publications follow regardless.
+        },
+      );
+    }
+  }
+
+  function onUnrecovered(channel: string, epoch: string, offset: number, previous: { epoch: string; offset: number }): void {
+    const epochChanged = previous.epoch !== epoch;
+    const graceful = inResumeRound && endedGracefully;
+    const check = fillGap(client, store, channel, epoch, epochChanged ? 0 : previous.offset, offset).then(
+      (fill): GapCheck => {
+        historyMerged(channel, fill.added);
+        return { graceful, epochChanged, complete: fill.complete, added: fill.added };
+      },
+      () => undefined,
+    );
+    if (inResumeRound) {
+      gapChecks.set(channel, check);
+      return;
+    }
+    // The server lost publications while this page stayed connected: nothing accounts for them.
+    void check.then(() => {
+      notice = { kind: 'unrecovered', channels: [channel] };
+      renderNotice();
+    });
+  }
+
+  async function onResumed(summary: { unrecovered: readonly string[]; missed: number }): Promise<void> {
+    inResumeRound = false;
+    const checks = new Map<string, GapCheck>();
+    for (const channel of summary.unrecovered) {
+      const check = await gapChecks.get(channel);
+      if (check) checks.set(channel, check);
+    }
+    gapChecks.clear();
+    const next = resumeNotice(summary, checks);
+    if (next) notice = next;
+    el.notice.dataset['resumes'] = String(++resumes);
+    renderNotice();
   }
 
   // ---- client events -----------------------------------------------------------
@@ -345,23 +504,55 @@ export function mountApp(options: AppOptions): App {
       const wasOpen = status.state === 'open';
       status = s;
       if (s.state === 'open' && !wasOpen) metrics.markConnected(s.openedAt ?? now());
-      if (s.state !== 'open') metrics.markDisconnected();
+      if (s.state !== 'open') {
+        metrics.markDisconnected();
+        store.membersOutdated();
+        renderPresence();
+      }
       renderStatus();
     }),
-    client.on('subscribed', (info) => {
-      refreshPresence(info.channel);
+    client.on('connected', () => {
+      welcomed = true;
+      // The client renews every subscription with a position right after this event: a resume round.
+      inResumeRound = client.channels.some((c) => client.position(c) !== undefined);
+      gapChecks.clear();
+      dropForbiddenChannels();
       renderChannels();
     }),
+    client.on('subscribed', onSubscribed),
     client.on('disconnected', (info) => {
+      if (welcomed) endedGracefully = info.code === GOING_AWAY;
+      welcomed = false;
       if (info.code === CloseCode.PolicyViolation) toasts.show(t('closedPolicy'));
       else if (info.code === CloseCode.MessageTooBig) toasts.show(t('closedTooBig'));
       renderChannels();
     }),
     client.on('publication', (pub) => {
-      const parsed = pub.timestamp === undefined ? undefined : new Date(pub.timestamp);
-      const entry = store.addReceived(pub.channel, pub.message, parsed ?? new Date(now()), pub.origin);
+      const at = clockNow();
+      const from = liveFrom.get(pub.channel);
+      const replayed = from !== undefined && from.epoch === pub.epoch && pub.offset <= from.offset;
+      const serverMs = parseServerTime(pub.timestamp);
+      let latency: Latency | undefined;
+      if (!replayed && serverMs !== undefined) {
+        clock.addArrival(serverMs, at);
+        latency = clock.latency(serverMs, at);
+      }
+      const entry = store.addReceived(pub.channel, {
+        text: pub.message,
+        time: pub.timestamp === undefined ? new Date(now()) : new Date(pub.timestamp),
+        origin: pub.origin,
+        epoch: pub.epoch,
+        offset: pub.offset,
+        replayed,
+        latency,
+      });
       if (!entry) return;
       metrics.recordReceived();
+      if (!replayed) rate.record(now());
+      if (latency) {
+        lastLatency = latency;
+        renderLatency();
+      }
       if (pub.channel === store.selected) {
         broadcasts.add(entry, MAX_ITEMS);
         chat.add(entry, MAX_ITEMS);
@@ -378,25 +569,40 @@ export function mountApp(options: AppOptions): App {
       store.memberLeft(e.channel, e.session);
       if (e.channel === store.selected) renderPresence();
     }),
-    client.on('resumed', (summary) => {
-      if (summary.unrecovered.length > 0) notice = { kind: 'unrecovered', channels: summary.unrecovered };
-      else if (summary.missed > 0) notice = { kind: 'recovered', missed: summary.missed };
-      renderNotice();
-    }),
+    client.on('unrecovered', (e) => onUnrecovered(e.channel, e.epoch, e.offset, e.previous)),
+    client.on('resumed', (summary) => void onResumed(summary)),
     client.on('error', (error) => {
+      // After signing out, the signed-in session cannot be resumed anonymously: the client starts a new one.
+      if (error.code === 'session_forbidden') return;
       toasts.show(t('errorFromServer', { reason: error.message }));
     }),
-    client.on('subscriptionError', (error) => {
-      const channel = error.channel ?? '';
-      toasts.show(t('channelRefused', { channel, reason: error.message }));
-      leaveChannel(channel);
-    }),
+    client.on('subscriptionError', (error) => refused(error.channel ?? '', error)),
     client.on('subscriptionEnded', (ended) => {
       // The server ended it (e.g. a refreshed token no longer allows the channel): leave it here too.
       toasts.show(t('channelEnded', { channel: ended.channel, reason: ended.reason }));
       leaveChannel(ended.channel);
     }),
+    ...(options.wire
+      ? [
+          options.wire.on('sent', (raw) => sampler.sent(raw)),
+          options.wire.on('extras', (extras) => {
+            sampler.extras(extras);
+            if (extras.type === 'welcome') {
+              // Each connection says it anew (another token, another server): unknown unless said.
+              permissions = extras.permissions;
+              access?.connected(extras.user);
+            } else if (extras.type === 'authenticated') {
+              permissions = extras.permissions;
+              renderChannels();
+              renderComposer();
+            }
+          }),
+          options.wire.on('closed', (info) => access?.attemptClosed(info)),
+        ]
+      : []),
   ];
+  // Without the wire, the access state still follows the connection.
+  if (!options.wire && access) unsubscribe.push(client.on('connected', () => access.connected()));
 
   // ---- user input ----------------------------------------------------------------
 
@@ -404,11 +610,25 @@ export function mountApp(options: AppOptions): App {
     chat.update(entry);
   }
 
+  /** While the clock estimate is coarse, one history read of our own publication times it (clockSampler.ts). */
+  function timeOwnPublication(result: PublishResult): void {
+    const timing = sampler.lookupWanted(result.id);
+    if (!timing) return;
+    client.history(result.channel, result.offset - 1, 1).then(
+      (h) => {
+        const pub = h.publications.find((p) => p.offset === result.offset);
+        const serverMs = parseServerTime(pub?.timestamp);
+        if (h.epoch === result.epoch && serverMs !== undefined) sampler.publicationTime(serverMs, timing);
+      },
+      () => {},
+    );
+  }
+
   function onSubmit(event: SubmitEvent): void {
     event.preventDefault();
     const text = el.input.value;
     const channel = store.selected;
-    if (text.trim() === '' || channel === undefined) {
+    if (text.trim() === '' || channel === undefined || el.input.disabled) {
       el.input.focus();
       return;
     }
@@ -416,13 +636,16 @@ export function mountApp(options: AppOptions): App {
     // The server does not echo our own events, so Chat shows them locally.
     if (entry) chat.add(entry, MAX_ITEMS);
     el.input.value = '';
+    renderComposer();
     client.publish(channel, text).then(
-      () => {
+      (result) => {
         if (!entry) return;
+        store.acknowledged(channel, entry, result.epoch, result.offset);
         entry.state = 'sent';
         metrics.recordSent();
         updateEntry(entry);
         renderLive();
+        timeOwnPublication(result);
       },
       (error: unknown) => {
         if (entry) {
@@ -432,6 +655,8 @@ export function mountApp(options: AppOptions): App {
         if (error instanceof BroadcastError && error.code === ClientErrorCode.ClientClosed) return;
         if (error instanceof BroadcastError && error.code === ClientErrorCode.MessageTooBig) {
           toasts.show(t('errorTooLarge', { limit: Math.floor(client.serverLimits.maxMessageBytes / 1024) }));
+        } else if (error instanceof BroadcastError && error.code === 'forbidden') {
+          toasts.show(t(options.access?.tokens.current === undefined ? 'publishRefusedAnonymous' : 'publishRefusedToken', { channel }));
         } else {
           toasts.show(t('sendFailed', { reason: error instanceof Error ? error.message : String(error) }));
         }
@@ -452,7 +677,15 @@ export function mountApp(options: AppOptions): App {
       el.joinInput.focus();
       return;
     }
+    if (permissions && !allows(permissions.subscribe, channel)) {
+      // Known in advance: say so without asking the server.
+      channelRefusal = t('channelNotAllowed', { channel, allowed: permissions.subscribe.map((p) => `#${p}`).join(', ') || '—' });
+      renderJoinOffer();
+      el.joinInput.focus();
+      return;
+    }
     el.joinInput.value = '';
+    channelRefusal = undefined;
     if (store.has(channel)) toasts.show(t('channelAlreadyJoined', { channel }), 'info');
     joinChannel(channel);
     selectChannel(channel);
@@ -508,9 +741,11 @@ export function mountApp(options: AppOptions): App {
     notice = undefined;
     renderNotice();
   };
+  const onSignInForChannels = () => accessView.openForm();
 
   const listeners: [EventTarget, string, EventListener][] = [
     [el.form, 'submit', onSubmit as EventListener],
+    [el.input, 'input', renderComposer],
     [el.joinForm, 'submit', onJoin as EventListener],
     [el.nameForm, 'submit', onNameSubmit as EventListener],
     [el.channelList, 'click', onChannelClick as EventListener],
@@ -520,10 +755,12 @@ export function mountApp(options: AppOptions): App {
     [el.broadcastsClear, 'click', onClearBroadcasts],
     [el.chatClear, 'click', onClearChat],
     [el.noticeDismiss, 'click', onDismissNotice],
+    [el.refusalSignIn, 'click', onSignInForChannels],
+    [el.channelOnlySignIn, 'click', onSignInForChannels],
   ];
   for (const [target, type, listener] of listeners) target.addEventListener(type, listener);
 
-  // Drives the countdown and the online timer; cheap enough to run always.
+  // Drives the countdown, the online timer and the rate; cheap enough to run always.
   const ticker = setInterval(renderLive, 250);
 
   for (const channel of options.channels) {
@@ -537,6 +774,7 @@ export function mountApp(options: AppOptions): App {
     selectChannel,
     dispose() {
       clearInterval(ticker);
+      access?.dispose();
       for (const off of unsubscribe) off();
       for (const [target, type, listener] of listeners) target.removeEventListener(type, listener);
     },

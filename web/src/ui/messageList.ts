@@ -1,5 +1,6 @@
 import type { ChatEntry } from '../channels';
-import type { MessageKey } from '../i18n';
+import type { MessageKey, Params } from '../i18n';
+import { PRECISE_LATENCY_MS, formatLatency } from '../metrics';
 import { h } from './dom';
 
 export interface MessageListOptions {
@@ -9,13 +10,18 @@ export interface MessageListOptions {
   readonly itemTestId: string;
   readonly formatTime: (time: Date) => string;
   /** Text for an i18n key in the current language. */
-  readonly label: (key: MessageKey) => string;
+  readonly label: (key: MessageKey, params?: Params) => string;
 }
 
 const STATE_LABEL: Partial<Record<ChatEntry['state'], MessageKey>> = {
   pending: 'sendPending',
   failed: 'sendFailedLabel',
 };
+
+/** A latency as shown: the value when the clock offset is known precisely, else its upper bound. */
+export function latencyText(latency: NonNullable<ChatEntry['latency']>, label: MessageListOptions['label']): string {
+  return latency.accuracyMs <= PRECISE_LATENCY_MS ? formatLatency(latency.ms) : label('latencyAtMost', { value: formatLatency(latency.upperMs) });
+}
 
 /** One of the two message views (Broadcasts, Chat), showing the selected channel's entries. */
 export class MessageList {
@@ -59,23 +65,32 @@ export class MessageList {
     this.syncEmpty();
   }
 
-  /** Re-formats timestamps, e.g. after a language change. */
-  refreshTimes(): void {
-    for (const time of this.options.list.querySelectorAll('time')) {
-      const iso = time.getAttribute('datetime');
-      if (iso) time.textContent = this.options.formatTime(new Date(iso));
-    }
-  }
-
   private item(entry: ChatEntry): HTMLElement {
     const { label } = this.options;
-    const time = h('time', { datetime: entry.time.toISOString() }, this.options.formatTime(entry.time));
+    const valid = !Number.isNaN(entry.time.getTime());
+    const time = h('time', valid ? { datetime: entry.time.toISOString() } : {}, valid ? this.options.formatTime(entry.time) : '');
     // data-i18n lets a later language switch relabel existing messages; names are shown as they are.
     const author =
       entry.author !== undefined && !entry.own
         ? h('span', { class: 'author' }, entry.author)
         : h('span', { class: 'author', 'data-i18n': entry.own ? 'you' : 'otherClient' }, label(entry.own ? 'you' : 'otherClient'));
     const meta = h('div', { class: 'meta' }, author, time);
+    if (entry.latency) {
+      const text = latencyText(entry.latency, label);
+      meta.append(
+        h(
+          'span',
+          {
+            class: 'latency',
+            'data-testid': 'message-latency',
+            'data-ms': entry.latency.ms.toFixed(1),
+            'data-accuracy-ms': entry.latency.accuracyMs.toFixed(1),
+            title: label('latencyOfEvent', { value: text }),
+          },
+          text,
+        ),
+      );
+    }
     const stateKey = STATE_LABEL[entry.state];
     if (stateKey) meta.append(h('span', { class: 'state', 'data-i18n': stateKey }, label(stateKey)));
     const li = h(
@@ -85,9 +100,11 @@ export class MessageList {
         'data-testid': this.options.itemTestId,
         'data-own': String(entry.own),
         'data-state': entry.state,
+        'data-source': entry.source,
       },
       h('div', { class: 'bubble' }, h('p', { class: 'message-text' }, entry.text), meta),
     );
+    if (entry.offset !== undefined) li.dataset['offset'] = String(entry.offset);
     this.items.set(entry, li);
     return li;
   }
