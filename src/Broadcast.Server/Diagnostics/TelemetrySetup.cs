@@ -1,5 +1,10 @@
 using System.Diagnostics.Metrics;
-using Broadcast.Server.Configuration;
+using Broadcast.Server.Channels;
+using Broadcast.Server.Connections;
+using Broadcast.Server.Engines;
+using Broadcast.Server.Engines.Memory;
+using Broadcast.Server.Security;
+using Broadcast.Server.Transport;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -30,9 +35,19 @@ internal static class TelemetrySetup
 
     public static IServiceCollection AddBroadcastTelemetry(this IServiceCollection services)
     {
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateOnStart();
         services.AddSingleton<BroadcastMetrics>();
+        // The observer of every layer it counts: each layer names only its own interface.
+        services.AddSingleton<ITransportObserver>(sp => sp.GetRequiredService<BroadcastMetrics>());
+        services.AddSingleton<IConnectionObserver>(sp => sp.GetRequiredService<BroadcastMetrics>());
+        services.AddSingleton<IChannelObserver>(sp => sp.GetRequiredService<BroadcastMetrics>());
+        services.AddSingleton<IEngineObserver>(sp => sp.GetRequiredService<BroadcastMetrics>());
+        services.AddSingleton<LimitMetrics>();
+        services.AddSingleton<ILimitObserver>(sp => sp.GetRequiredService<LimitMetrics>());
+        services.AddSingleton<IMemoryEngineObserver, MemoryEngineMetrics>();
         services.AddSingleton<SlowConsumerLog>();
-        services.AddSingleton<IValidateOptions<BroadcastOptions>, OperationsOptionsValidator>();
+        services.AddSingleton<NodeHeartbeat>();
+        services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
         services.AddBroadcastLogging();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("broadcast-server", serviceVersion: typeof(TelemetrySetup).Assembly.GetName().Version?.ToString()))
@@ -56,7 +71,7 @@ internal static class TelemetrySetup
     {
         // Created now, not on the first connection, so every instrument is in the first scrape.
         app.Services.GetRequiredService<BroadcastMetrics>();
-        if (app.Services.GetRequiredService<IOptions<BroadcastOptions>>().Value.Metrics.Enabled)
+        if (app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value.Enabled)
         {
             // Scrapes are not requests anyone wants in http.server.request.duration.
             app.MapPrometheusScrapingEndpoint(MetricsPath).DisableHttpMetrics();
