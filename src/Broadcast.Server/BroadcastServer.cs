@@ -135,7 +135,7 @@ public static class BroadcastServer
         app.MapApiDocumentation();
         app.MapStatusEndpoints();
         app.MapReadiness();
-        app.MapBroadcastWebSocket();
+        app.MapWebSocketDocumentation();
         app.MapChannelApi();
         app.MapMetrics();
         app.MapAdmin();

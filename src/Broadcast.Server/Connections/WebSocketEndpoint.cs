@@ -16,8 +16,6 @@ internal sealed class WebSocketEndpoint(
     SessionFactory sessions,
     ReceiveLoop receiveLoop,
     SessionTeardown teardown,
-    ConnectionRegistry registry,
-    ShutdownDrain drain,
     ILogger<WebSocketEndpoint> logger)
 {
     public async Task HandleAsync(HttpContext context)
@@ -57,7 +55,7 @@ internal sealed class WebSocketEndpoint(
 
         // The dialect is the one whose subprotocol the client offered; a client offering none speaks the original protocol.
         var dialect = dialects.Choose(context.WebSockets.WebSocketRequestedProtocols);
-        var writer = await transport.AcceptAsync(context, registry.NextId(), remoteAddress, dialect.Subprotocol);
+        var writer = await transport.AcceptAsync(context, sessions.NextId(), remoteAddress, dialect.Subprotocol);
         var session = sessions.Create(writer.Id, writer, remoteAddress, dialect, auth.Principal);
         ConnectionLog.Opened(logger, session.Id, remoteAddress);
 
@@ -66,14 +64,7 @@ internal sealed class WebSocketEndpoint(
         try
         {
             await dialect.OpenAsync(session);
-
-            // Counted once it is fully set up, so a client seen in /health also receives broadcasts.
-            registry.Add(session);
-            if (drain.IsDraining)
-            {
-                // Shutdown began between the check above and the registration: close this one too.
-                writer.RequestClose(drain.CloseRequest);
-            }
+            sessions.Register(session);
 
             reason = await receiveLoop.RunAsync(session, writer);
         }

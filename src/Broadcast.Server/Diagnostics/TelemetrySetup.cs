@@ -17,8 +17,6 @@ namespace Broadcast.Server.Diagnostics;
 /// </summary>
 internal static class TelemetrySetup
 {
-    public const string MetricsPath = "/metrics";
-
     /// <summary>
     /// Meters built into .NET 10 and ASP.NET Core 10 (http.server.*, kestrel.*, dotnet.* …). They are read
     /// directly rather than through the OpenTelemetry instrumentation packages, which on .NET 9+ only
@@ -66,17 +64,4 @@ internal static class TelemetrySetup
     /// </summary>
     private static Func<Instrument, MetricStreamConfiguration?> OnlyThisHost(IMeterFactory factory) =>
         instrument => instrument.Meter.Scope is IMeterFactory owner && !ReferenceEquals(owner, factory) ? MetricStreamConfiguration.Drop : null;
-
-    public static WebApplication MapMetrics(this WebApplication app)
-    {
-        // Created now, not on the first connection, so every instrument is in the first scrape.
-        app.Services.GetRequiredService<BroadcastMetrics>();
-        if (app.Services.GetRequiredService<IOptions<MetricsOptions>>().Value.Enabled)
-        {
-            // Scrapes are not requests anyone wants in http.server.request.duration.
-            app.MapPrometheusScrapingEndpoint(MetricsPath).DisableHttpMetrics();
-        }
-
-        return app;
-    }
 }
