@@ -3,6 +3,9 @@ using BenchmarkDotNet.Attributes;
 using Broadcast.Server;
 using Broadcast.Server.Channels;
 using Broadcast.Server.Connections;
+using Broadcast.Server.Engines;
+using Broadcast.Server.Protocol.Legacy;
+using Broadcast.Server.Transport.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -23,6 +26,7 @@ public class FanOutBenchmarks
     private readonly DateTime _timestamp = new(2026, 11, 26, 10, 15, 30, DateTimeKind.Utc);
     private WebApplication? _app;
     private ChannelHub _hub = new();
+    private LegacyEncoding _encoding = new();
     private Publication[] _publications = [];
     private long _offset;
     private int _next;
@@ -40,14 +44,16 @@ public class FanOutBenchmarks
     public void Setup()
     {
         _app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"]);
-        var events = _app.Services.GetRequiredService<ConnectionEvents>();
+        var transport = _app.Services.GetRequiredService<WebSocketTransport>();
+        var legacy = _app.Services.GetRequiredService<ClientDialects>().Choose([]);
+        _encoding = _app.Services.GetRequiredService<LegacyEncoding>();
         _hub = _app.Services.GetRequiredService<ChannelHub>();
         for (var i = 0; i < Subscribers; i++)
         {
             var sink = new DiscardingStream();
             var socket = WebSocket.CreateFromStream(sink, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-            var connection = new ClientConnection(i, "node", socket, new SharedWriteStream(sink), remoteAddress: null, isLegacy: true, queueCapacity: 1_000_000, events);
-            var subscription = new Subscription(connection, "events", wantsPresence: false);
+            var writer = transport.CreateWriter(i, socket, new SharedWriteStream(sink), remoteAddress: null, queueCapacity: 1_000_000);
+            var subscription = new ChannelSubscription(new ClientSession(i, "node", writer, null, legacy), "events", wantsPresence: false);
             _hub.Add(subscription);
             subscription.GoLive(ReadOnlyMemory<byte>.Empty, new StreamPosition("epoch", 0), []);
         }
@@ -63,7 +69,7 @@ public class FanOutBenchmarks
         for (var i = 0; i < _publications.Length; i++)
         {
             _publications[i] = new Publication("events", "epoch", ++_offset, "http", _timestamp, message);
-            _ = _publications[i].LegacyFrame;
+            _ = _publications[i].EncodedBy(_encoding);
         }
 
         _next = 0;

@@ -1,7 +1,9 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Broadcast.Server.Channels;
-using Broadcast.Server.Protocol;
+using Broadcast.Server.Engines;
+using Broadcast.Server.Protocol.Legacy;
+using Broadcast.Server.Protocol.V2;
 
 namespace Broadcast.Microbench;
 
@@ -15,6 +17,8 @@ public class PublicationBenchmarks
     private byte[] _inbound = [];
     private byte[] _escaped = [];
     private readonly ChannelHub _hub = new();
+    private readonly LegacyEncoding _legacy = new();
+    private readonly V2Encoding _v2 = new();
     private readonly DateTime _timestamp = new(2026, 11, 26, 10, 15, 30, DateTimeKind.Utc);
 
     [Params(100, 1024, 16384)]
@@ -41,7 +45,7 @@ public class PublicationBenchmarks
     public int PublicationWithFrames()
     {
         var publication = new Publication("events", "epoch", 42, "origin", _timestamp, _escaped);
-        return publication.LegacyFrame.Length + publication.Frame.Length;
+        return publication.EncodedBy(_legacy).Length + publication.EncodedBy(_v2).Length;
     }
 
     /// <summary>The hub's lookup for a channel nobody here subscribes to: the fixed cost before any delivery.</summary>

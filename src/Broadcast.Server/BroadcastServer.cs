@@ -1,4 +1,3 @@
-using Broadcast.Server.Api;
 using Broadcast.Server.Channels;
 using Broadcast.Server.Configuration;
 using Broadcast.Server.Connections;
@@ -8,7 +7,8 @@ using Broadcast.Server.Engines.Memory;
 using Broadcast.Server.Engines.Redis;
 using Broadcast.Server.Http;
 using Broadcast.Server.Protocol;
-using Broadcast.Server.WebApp;
+using Broadcast.Server.Security;
+using Broadcast.Server.Transport;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server;
@@ -72,59 +72,34 @@ public static class BroadcastServer
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        builder.Services.AddBroadcastOptions();
+        // Each room registers its own services and binds its own settings; the order does not matter.
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddBroadcastTelemetry();
-        builder.Services.AddSingleton<ConnectionRegistry>();
-        builder.Services.AddSingleton<ConnectionEvents>();
-        builder.Services.AddSingleton<ShutdownDrain>();
-        builder.Services.AddSingleton<NodeIdentity>();
-        builder.Services.AddSingleton<ChannelHub>();
-        builder.Services.AddSingleton<MemoryEngine>();
-        builder.Services.AddSingleton<RedisEngine>();
-        // One setting swaps the engine; only the chosen one is ever created.
-        builder.Services.AddSingleton<IEngine>(services =>
-            services.GetRequiredService<IOptions<BroadcastOptions>>().Value.Engine == EngineKind.Redis
-                ? services.GetRequiredService<RedisEngine>()
-                : services.GetRequiredService<MemoryEngine>());
-        builder.Services.AddSingleton<MemorySessionOwners>();
-        builder.Services.AddSingleton<Sessions.ISessionOwners>(services =>
-            services.GetRequiredService<IOptions<BroadcastOptions>>().Value.Engine == EngineKind.Redis
-                ? services.GetRequiredService<RedisEngine>()
-                : services.GetRequiredService<MemorySessionOwners>());
-        builder.Services.AddReadinessChecks();
-        builder.Services.AddSingleton<Security.OriginPolicy>();
-        builder.Services.AddSingleton<Security.ConnectionLimiter>();
-        builder.Services.AddSingleton<Security.LimitMetrics>();
-        builder.Services.AddSingleton<Security.AddressSocketLimiter>();
+        builder.Services.AddTransport();
+        builder.Services.AddSecurity();
+        builder.Services.AddEngineContract();
+        builder.Services.AddMemoryEngine();
+        builder.Services.AddRedisEngine();
+        AddChosenEngine(builder.Services);
+        builder.Services.AddChannels();
+        builder.Services.AddClientConnections();
+        builder.Services.AddProtocol();
+        builder.Services.AddHttpEndpoints();
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
-            .Configure<IOptions<BroadcastOptions>, Security.ConnectionLimiter, Security.AddressSocketLimiter>((kestrel, broadcast, limiter, sockets) =>
+            .Configure<IOptions<LimitsOptions>, ConnectionLimiter, AddressSocketLimiter>((kestrel, limits, limiter, sockets) =>
             {
                 // Every endpoint counts its sockets per address from the first byte, before any request is read.
                 kestrel.ConfigureEndpointDefaults(listen => listen.Use(sockets.Wrap));
                 // Both: a client that sends nothing at all waits on Kestrel's keep-alive timeout (130 s by
                 // default), not on the request-headers one; neither may hold a connection past the deadline.
-                kestrel.Limits.RequestHeadersTimeout = broadcast.Value.Limits.HandshakeTimeout;
-                kestrel.Limits.KeepAliveTimeout = broadcast.Value.Limits.HandshakeTimeout;
+                kestrel.Limits.RequestHeadersTimeout = limits.Value.HandshakeTimeout;
+                kestrel.Limits.KeepAliveTimeout = limits.Value.HandshakeTimeout;
                 kestrel.Limits.MaxConcurrentConnections = limiter.TransportLimit;
             });
-        builder.Services.AddSingleton<Security.ClientBudgets>();
-        builder.Services.AddSingleton<BackgroundRetry>();
-        builder.Services.AddSingleton<NodeHeartbeat>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
-        builder.Services.AddSingleton<ChannelService>();
-        builder.Services.AddSingleton<Security.TokenValidator>();
-        builder.Services.AddSingleton<Security.ChannelAuthorizer>();
-        builder.Services.AddSingleton<Security.ConnectionAuthenticator>();
-        builder.Services.AddSingleton<ExtendedProtocolHandler>();
-        builder.Services.AddSingleton<ApiKeyFilter>();
-        builder.Services.AddSingleton<WebSocketEndpoint>();
-        builder.Services.AddSingleton<WebAppFiles>();
-        builder.Services.AddApiDocumentation();
-        builder.Services.AddOptions<HostOptions>().Configure<IOptions<BroadcastOptions>>((host, broadcast) =>
+        builder.Services.AddOptions<HostOptions>().Configure<IOptions<ConnectionOptions>, IOptions<TransportOptions>>((host, connections, transport) =>
         {
             // Give the drain its full time, plus the close handshake, before the host gives up.
-            host.ShutdownTimeout = broadcast.Value.ShutdownTimeout + broadcast.Value.CloseTimeout + TimeSpan.FromSeconds(2);
+            host.ShutdownTimeout = connections.Value.ShutdownTimeout + transport.Value.CloseTimeout + TimeSpan.FromSeconds(2);
             // The node's own background work never throws (BackgroundRetry retries it), so an exception that
             // still escapes a background service is a fault nothing here can recover from: stop the node, and
             // RunAsync makes the exit code say so, for the supervisor to restart it. (Ignore would leave a
@@ -134,19 +109,21 @@ public static class BroadcastServer
 
         configure?.Invoke(builder);
         LoggingSetup.Validate(builder.Configuration);
+        ConfigurationKeys.Validate(builder.Configuration);
 
         var app = builder.Build();
+        ConfigurationKeys.ValidateAll(app.Services);
         // Created eagerly so it hooks ApplicationStopping before the host can stop.
         app.Services.GetRequiredService<ShutdownDrain>();
         app.Lifetime.ApplicationStarted.Register(() =>
         {
-            if (app.Services.GetRequiredService<Security.OriginPolicy>().AllowsAll)
+            if (app.Services.GetRequiredService<OriginPolicy>().AllowsAll)
             {
                 ConnectionLog.AnyOriginAllowed(app.Logger);
             }
 
             // Connect to Redis right away (in the background) so a wrong address shows in the log at start.
-            if (app.Services.GetRequiredService<IEngine>() is RedisEngine redis)
+            if (app.Services.GetRequiredService<IStreamEngine>() is RedisEngine redis)
             {
                 _ = redis.StartAsync();
             }
@@ -158,10 +135,23 @@ public static class BroadcastServer
         app.MapApiDocumentation();
         app.MapStatusEndpoints();
         app.MapReadiness();
-        app.MapBroadcastWebSocket();
+        app.MapWebSocketDocumentation();
         app.MapChannelApi();
         app.MapMetrics();
         app.MapAdmin();
         return app;
+    }
+
+    /// <summary>
+    /// One setting (<c>Broadcast:Engine</c>) swaps the engine; only the chosen one is ever created, and it
+    /// serves every part of the contract (stream and routing, presence, the node directory, session owners).
+    /// </summary>
+    private static void AddChosenEngine(IServiceCollection services)
+    {
+        static bool IsRedis(IServiceProvider services) => services.GetRequiredService<IOptions<EngineOptions>>().Value.Engine == EngineKind.Redis;
+        services.AddSingleton<IStreamEngine>(sp => IsRedis(sp) ? sp.GetRequiredService<RedisEngine>() : sp.GetRequiredService<MemoryEngine>());
+        services.AddSingleton<IPresenceEngine>(sp => IsRedis(sp) ? sp.GetRequiredService<RedisEngine>() : sp.GetRequiredService<MemoryEngine>());
+        services.AddSingleton<INodeDirectory>(sp => IsRedis(sp) ? sp.GetRequiredService<RedisEngine>() : sp.GetRequiredService<MemoryEngine>());
+        services.AddSingleton<ISessionOwners>(sp => IsRedis(sp) ? sp.GetRequiredService<RedisEngine>() : sp.GetRequiredService<MemorySessionOwners>());
     }
 }

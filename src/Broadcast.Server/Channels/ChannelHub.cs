@@ -1,18 +1,19 @@
 using System.Collections.Concurrent;
+using Broadcast.Server.Engines;
 
 namespace Broadcast.Server.Channels;
 
 /// <summary>
-/// This node's subscriptions, by channel. The engine hands it every publication for channels with
-/// local subscribers, in offset order per channel; the hub passes each one to every subscription
-/// without waiting on any socket (a subscription only queues the shared frame).
+/// This node's subscriptions, by channel: the engine's listener. The engine hands it every publication for
+/// channels with local subscribers, in offset order per channel; the hub passes each one to every
+/// subscription without waiting on any socket (a subscription only queues the shared frame).
 /// </summary>
-public sealed class ChannelHub
+public sealed class ChannelHub : IEngineListener
 {
     private readonly ConcurrentDictionary<string, LocalChannel> _channels = new(StringComparer.Ordinal);
 
     /// <summary>Adds a subscription. Returns true if it is the channel's first on this node.</summary>
-    internal bool Add(Subscription subscription)
+    internal bool Add(ChannelSubscription subscription)
     {
         while (true)
         {
@@ -31,7 +32,7 @@ public sealed class ChannelHub
     }
 
     /// <summary>Removes a subscription. Returns true if it was the channel's last on this node.</summary>
-    internal bool Remove(Subscription subscription)
+    internal bool Remove(ChannelSubscription subscription)
     {
         if (!_channels.TryGetValue(subscription.Channel, out var channel))
         {
@@ -52,6 +53,10 @@ public sealed class ChannelHub
     }
 
     public bool HasSubscribers(string channel) => _channels.TryGetValue(channel, out var local) && local.Count > 0;
+
+    bool IEngineListener.HasLocalSubscribers(string channel) => HasSubscribers(channel);
+
+    void IEngineListener.DeliverPublication(Publication publication) => Deliver(publication);
 
     /// <summary>Channels with subscribers on this node and how many each has.</summary>
     public IReadOnlyList<(string Channel, int Subscribers)> ActiveChannels() =>
@@ -84,11 +89,14 @@ public sealed class ChannelHub
             return;
         }
 
-        var frame = Protocol.ServerFrames.Unrecovered(channel, position);
+        // Built once per encoding, and shared by that encoding's subscribers.
+        var frames = new ReadOnlyMemory<byte>?[Publication.MaxEncodings];
         foreach (var chunk in local.Chunks)
         {
             foreach (var subscription in chunk)
             {
+                var encoding = subscription.Encoding;
+                var frame = frames[encoding.Slot] ??= encoding.Unrecovered(channel, position);
                 subscription.DeliverUnrecoverable(frame);
             }
         }
@@ -103,14 +111,17 @@ public sealed class ChannelHub
             return;
         }
 
-        byte[]? frame = null;
+        // Built once per encoding, and shared by that encoding's watchers.
+        ReadOnlyMemory<byte>?[]? frames = null;
         foreach (var chunk in local.Chunks)
         {
             foreach (var subscription in chunk)
             {
                 if (subscription.WantsPresence && subscription.ClientKey != member.ClientKey)
                 {
-                    frame ??= Protocol.ServerFrames.PresenceEvent(joined, channel, member);
+                    var encoding = subscription.Encoding;
+                    frames ??= new ReadOnlyMemory<byte>?[Publication.MaxEncodings];
+                    var frame = frames[encoding.Slot] ??= encoding.PresenceEvent(joined, channel, member);
                     subscription.DeliverControl(frame);
                 }
             }
@@ -129,11 +140,11 @@ public sealed class ChannelHub
     {
         internal const int ChunkSize = 256;
 
-        private volatile Subscription[][] _chunks = [];
+        private volatile ChannelSubscription[][] _chunks = [];
         private volatile int _count;
         private volatile int _presenceWatchers;
 
-        public Subscription[][] Chunks => _chunks;
+        public ChannelSubscription[][] Chunks => _chunks;
 
         public int Count => _count;
 
@@ -142,18 +153,18 @@ public sealed class ChannelHub
 
         public bool Removed { get; set; }
 
-        public void Add(Subscription subscription)
+        public void Add(ChannelSubscription subscription)
         {
             var chunks = _chunks;
             var index = _count;
-            Subscription[][] next;
+            ChannelSubscription[][] next;
             if (index % ChunkSize == 0)
             {
                 next = [.. chunks, [subscription]];
             }
             else
             {
-                next = (Subscription[][])chunks.Clone();
+                next = (ChannelSubscription[][])chunks.Clone();
                 next[^1] = [.. chunks[^1], subscription];
             }
 
@@ -163,7 +174,7 @@ public sealed class ChannelHub
             _presenceWatchers += subscription.WantsPresence ? 1 : 0;
         }
 
-        public bool Remove(Subscription subscription)
+        public bool Remove(ChannelSubscription subscription)
         {
             var index = subscription.HubIndex;
             var chunks = _chunks;
@@ -174,12 +185,12 @@ public sealed class ChannelHub
 
             var lastIndex = _count - 1;
             var last = chunks[^1];
-            var next = (Subscription[][])chunks.Clone();
+            var next = (ChannelSubscription[][])chunks.Clone();
             if (index != lastIndex)
             {
                 // The last entry takes the removed one's place (delivery order among subscribers does not matter).
                 var moved = last[^1];
-                var chunk = (Subscription[])chunks[index / ChunkSize].Clone();
+                var chunk = (ChannelSubscription[])chunks[index / ChunkSize].Clone();
                 chunk[index % ChunkSize] = moved;
                 next[index / ChunkSize] = chunk;
                 moved.HubIndex = index;

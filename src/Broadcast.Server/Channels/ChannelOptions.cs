@@ -2,20 +2,13 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Broadcast.Server.Channels;
 
-/// <summary>Channels, history and idempotency: the <c>Broadcast:Channels</c> section.</summary>
+/// <summary>
+/// Channels as the channel layer sees them: the <c>Broadcast:Channels</c> section (its history and idempotency
+/// keys are the engines' <see cref="Engines.StreamOptions"/>).
+/// </summary>
 public sealed class ChannelOptions
 {
-    /// <summary>Publications each channel keeps for resume and history. Zero keeps none (resume then never recovers).</summary>
-    [Range(0, 1_000_000, ErrorMessage = "Broadcast:Channels:HistorySize must be between {1} and {2}.")]
-    public int HistorySize { get; set; } = 1000;
-
-    /// <summary>How long a publication stays in history.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "7.00:00:00", ErrorMessage = "Broadcast:Channels:HistoryTtl must be between {1} and {2}.")]
-    public TimeSpan HistoryTtl { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>How long a (session, message id) pair is remembered so a retried publish is not published twice.</summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Broadcast:Channels:IdempotencyWindow must be between {1} and {2}.")]
-    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromMinutes(2);
+    public const string Section = "Broadcast:Channels";
 
     /// <summary>Channels one connection may be subscribed to at once.</summary>
     [Range(1, 10_000, ErrorMessage = "Broadcast:Channels:MaxChannelsPerConnection must be between {1} and {2}.")]

@@ -1,20 +1,27 @@
-using Broadcast.Server.Configuration;
-using Broadcast.Server.Connections;
 using Broadcast.Server.Engines;
-using Broadcast.Server.Protocol;
+using Broadcast.Server.Security;
+using Broadcast.Server.Transport;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Channels;
 
 /// <summary>
-/// Subscribing, unsubscribing and publishing for connections: keeps this node's <see cref="ChannelHub"/>,
+/// Subscribing, unsubscribing and publishing for subscribers: keeps this node's <see cref="ChannelHub"/>,
 /// the engine's node subscriptions and presence in step, and runs the replay-then-live switch of resume.
 /// </summary>
-public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagnostics.BroadcastMetrics metrics, IOptions<BroadcastOptions> options, ILogger<ChannelService> logger)
+public sealed partial class ChannelService(
+    IStreamEngine engine,
+    IPresenceEngine presence,
+    ChannelHub hub,
+    IChannelObserver metrics,
+    IOptions<ChannelOptions> options,
+    IOptions<StreamOptions> stream,
+    ILogger<ChannelService> logger)
 {
-    private readonly ChannelOptions _options = options.Value.Channels;
-    private readonly Security.ChannelPermissions _keepLatest = Security.ChannelPermissions.Parse(options.Value.Channels.KeepLatest);
-    private readonly Security.ChannelPermissions _dropOldest = Security.ChannelPermissions.Parse(options.Value.Channels.DropOldest);
+    private readonly ChannelOptions _options = options.Value;
+    private readonly int _historySize = stream.Value.HistorySize;
+    private readonly ChannelPatterns _keepLatest = ChannelPatterns.Parse(options.Value.KeepLatest);
+    private readonly ChannelPatterns _dropOldest = ChannelPatterns.Parse(options.Value.DropOldest);
 
     /// <summary>What a subscriber's full queue does with the channel's publications (Broadcast:Channels:KeepLatest / DropOldest).</summary>
     public SlowConsumerPolicy SlowConsumerPolicyFor(string channel) =>
@@ -23,7 +30,7 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
         : SlowConsumerPolicy.Disconnect;
 
     /// <summary>The outcome of a subscribe: either an error, or the reply and how the resume went.</summary>
-    public readonly record struct SubscribeOutcome(ProtocolError? Error, bool? Recovered, int Missed);
+    public readonly record struct SubscribeOutcome(SubscribeFailure Failure, bool? Recovered, int Missed);
 
     /// <summary>
     /// Subscribes <paramref name="connection"/> to <paramref name="channel"/>. With <paramref name="since"/>,
@@ -31,7 +38,7 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
     /// <paramref name="replyFor"/> builds the reply frame (legacy auto-subscriptions send none).
     /// </summary>
     internal async ValueTask<SubscribeOutcome> SubscribeAsync(
-        ClientConnection connection,
+        ISubscriber connection,
         string channel,
         StreamPosition? since,
         bool wantsPresence,
@@ -45,10 +52,10 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
         }
         else if (connection.Subscriptions.Count >= _options.MaxChannelsPerConnection)
         {
-            return new SubscribeOutcome(ProtocolErrors.TooManyChannels, null, 0);
+            return new SubscribeOutcome(SubscribeFailure.TooManyChannels, null, 0);
         }
 
-        var subscription = new Subscription(connection, channel, wantsPresence, SlowConsumerPolicyFor(channel));
+        var subscription = new ChannelSubscription(connection, channel, wantsPresence, SlowConsumerPolicyFor(channel));
         connection.Subscriptions[channel] = subscription;
         try
         {
@@ -59,27 +66,27 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
             hub.Add(subscription);
             await engine.SubscribeNodeAsync(channel, cancellationToken);
 
-            var history = await engine.ReadHistoryAsync(channel, since?.Offset ?? 0, since is null ? 0 : Math.Max(_options.HistorySize, 1), cancellationToken);
+            var history = await engine.ReadHistoryAsync(channel, since?.Offset ?? 0, since is null ? 0 : Math.Max(_historySize, 1), cancellationToken);
             bool? recovered = since is { } from
                 ? string.Equals(from.Epoch, history.Position.Epoch, StringComparison.Ordinal) && from.Offset <= history.Position.Offset && !history.Truncated
                 : null;
             IReadOnlyList<Publication> replay = recovered == true ? history.Publications : [];
             var missed = replay.Count(p => !string.Equals(p.Origin, connection.Session, StringComparison.Ordinal));
             subscription.GoLive(replyFor(history.Position, recovered, missed), history.Position, replay);
-            await engine.JoinAsync(channel, subscription.Member, cancellationToken);
-            return new SubscribeOutcome(null, recovered, missed);
+            await presence.JoinAsync(channel, subscription.Member, cancellationToken);
+            return new SubscribeOutcome(SubscribeFailure.None, recovered, missed);
         }
         catch (EngineUnavailableException ex)
         {
             LogEngineFailure(logger, "subscribe", channel, ex.Message);
             connection.Subscriptions.Remove(channel);
             RemoveFromHub(subscription);
-            return new SubscribeOutcome(ProtocolErrors.EngineUnavailable, null, 0);
+            return new SubscribeOutcome(SubscribeFailure.EngineUnavailable, null, 0);
         }
     }
 
     /// <summary>Ends a subscription. Returns false if the connection was not subscribed.</summary>
-    internal async ValueTask<bool> UnsubscribeAsync(ClientConnection connection, string channel, CancellationToken cancellationToken)
+    internal async ValueTask<bool> UnsubscribeAsync(ISubscriber connection, string channel, CancellationToken cancellationToken)
     {
         if (!connection.Subscriptions.Remove(channel, out var subscription))
         {
@@ -92,7 +99,7 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
         var wasLast = hub.Remove(subscription);
         try
         {
-            await engine.LeaveAsync(channel, subscription.Member, cancellationToken);
+            await presence.LeaveAsync(channel, subscription.Member, cancellationToken);
             if (wasLast)
             {
                 await engine.UnsubscribeNodeAsync(channel, cancellationToken);
@@ -108,7 +115,7 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
     }
 
     /// <summary>Ends every subscription of a closing connection.</summary>
-    internal async ValueTask UnsubscribeAllAsync(ClientConnection connection)
+    internal async ValueTask UnsubscribeAllAsync(ISubscriber connection)
     {
         foreach (var channel in connection.Subscriptions.Keys.ToArray())
         {
@@ -121,7 +128,7 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
         var result = await engine.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
         if (!result.Duplicate)
         {
-            metrics.MessagePublished();
+            metrics.Published();
         }
 
         return result;
@@ -131,9 +138,9 @@ public sealed partial class ChannelService(IEngine engine, ChannelHub hub, Diagn
         engine.ReadHistoryAsync(channel, since, limit, cancellationToken);
 
     public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) =>
-        engine.GetPresenceAsync(channel, cancellationToken);
+        presence.GetPresenceAsync(channel, cancellationToken);
 
-    private void RemoveFromHub(Subscription subscription)
+    private void RemoveFromHub(ChannelSubscription subscription)
     {
         if (hub.Remove(subscription))
         {

@@ -1,3 +1,5 @@
+using Broadcast.Server.Engines;
+
 namespace Broadcast.Server.Channels;
 
 /// <summary>

@@ -5,12 +5,15 @@ using System.Reflection;
 namespace Broadcast.Server.Configuration;
 
 /// <summary>
-/// Every setting the server reads, found by reflection over <see cref="BroadcastOptions"/> (so a new option
+/// Every setting the server reads, found by reflection over each component's options class (so a new option
 /// cannot be forgotten), plus the host's own settings it relies on. Feeds <c>--help</c>, start-up error
 /// messages and the test that keeps docs/configuration.md complete.
 /// </summary>
 public static class OptionsCatalog
 {
+    /// <summary>The configuration section every setting of the server is under.</summary>
+    public const string SectionName = "Broadcast";
+
     /// <summary>Host settings that are not part of the <c>Broadcast</c> section; ranges are described in the docs.</summary>
     private static readonly OptionInfo[] HostOptions =
     [
@@ -23,23 +26,28 @@ public static class OptionsCatalog
         new("Logging:Console:FormatterOptions:TimestampFormat", "Logging__Console__FormatterOptions__TimestampFormat", "yyyy-MM-ddTHH:mm:ss.fffZ", null),
     ];
 
-    public static IReadOnlyList<OptionInfo> BroadcastOptions { get; } = [.. Walk(typeof(BroadcastOptions), new BroadcastOptions(), Configuration.BroadcastOptions.SectionName)];
+    /// <summary>
+    /// Every options class a component binds, with the section it binds: each class says which with its
+    /// <c>Section</c> constant, and is found here by reflection, so a new one cannot be left out of --help,
+    /// docs/configuration.md's test or the unknown-key check. Several classes share <c>Broadcast</c> (its root
+    /// keys), and <c>Broadcast:Channels</c> is read by the channel layer and by the engines. Root keys first.
+    /// </summary>
+    public static IReadOnlyList<(string Section, Type Options)> Sections { get; } =
+    [
+        .. typeof(OptionsCatalog).Assembly.GetTypes()
+            .Select(type => (Section: type.GetField("Section", BindingFlags.Public | BindingFlags.Static) is { IsLiteral: true } field ? (string?)field.GetRawConstantValue() : null, Options: type))
+            .Where(entry => entry.Section is not null && entry.Section.StartsWith(SectionName, StringComparison.Ordinal))
+            .Select(entry => (entry.Section!, entry.Options))
+            .OrderBy(entry => entry.Item1.Length > SectionName.Length)
+            .ThenBy(entry => entry.Item1, StringComparer.Ordinal)
+            .ThenBy(entry => entry.Options.Name, StringComparer.Ordinal),
+    ];
+
+    /// <summary>Every key of the <c>Broadcast</c> section, in the order of <see cref="Sections"/>.</summary>
+    public static IReadOnlyList<OptionInfo> BroadcastOptions { get; } =
+        [.. Sections.SelectMany(section => Walk(section.Options, Activator.CreateInstance(section.Options)!, section.Section))];
 
     public static IReadOnlyList<OptionInfo> All { get; } = [.. BroadcastOptions, .. HostOptions];
-
-    /// <summary>The configuration path of an options section type, e.g. <c>Broadcast:Redis</c> for the Redis options.</summary>
-    public static string? SectionOf(string typeFullName) => Sections.Value.GetValueOrDefault(typeFullName);
-
-    private static readonly Lazy<Dictionary<string, string>> Sections = new(() =>
-    {
-        var sections = new Dictionary<string, string>(StringComparer.Ordinal) { [typeof(BroadcastOptions).FullName!] = Configuration.BroadcastOptions.SectionName };
-        foreach (var property in typeof(BroadcastOptions).GetProperties().Where(p => IsSection(p.PropertyType)))
-        {
-            sections[property.PropertyType.FullName!] = Configuration.BroadcastOptions.SectionName + ":" + property.Name;
-        }
-
-        return sections;
-    });
 
     private static IEnumerable<OptionInfo> Walk(Type type, object defaults, string prefix)
     {
@@ -47,21 +55,9 @@ public static class OptionsCatalog
         {
             var key = prefix + ":" + property.Name;
             var value = property.GetValue(defaults);
-            if (IsSection(property.PropertyType))
-            {
-                foreach (var option in Walk(property.PropertyType, value!, key))
-                {
-                    yield return option;
-                }
-
-                continue;
-            }
-
             yield return new OptionInfo(key, OptionInfo.EnvironmentVariableFor(key), FormatDefault(value), RangeOf(property));
         }
     }
-
-    private static bool IsSection(Type type) => type.IsClass && type != typeof(string) && type.Namespace?.StartsWith("Broadcast.Server", StringComparison.Ordinal) == true;
 
     private static string FormatDefault(object? value) => value switch
     {

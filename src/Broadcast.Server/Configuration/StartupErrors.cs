@@ -11,9 +11,6 @@ public static class StartupErrors
     /// <summary>Exit code for bad configuration (EX_CONFIG in sysexits.h): a service manager should not restart on it.</summary>
     public const int ConfigurationExitCode = 78;
 
-    private const string UnknownMarker = "'ErrorOnUnknownConfiguration' was set";
-    private const string UnknownPropertiesMarker = "were not found on the instance of ";
-
     public static string? Describe(Exception exception)
     {
         var problems = new List<string>();
@@ -38,9 +35,6 @@ public static class StartupErrors
             case OptionsValidationException validation:
                 problems.AddRange(validation.Failures.Select(Unwrap));
                 break;
-            case InvalidOperationException unknown when unknown.Message.StartsWith(UnknownMarker, StringComparison.Ordinal):
-                problems.Add(DescribeUnknown(unknown.Message));
-                break;
             case InvalidOperationException conversion when conversion.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal):
                 // The binder's message already names the key and the value: "... 'abc' at 'Broadcast:MaxMessageBytes' to type ...".
                 problems.Add(conversion.Message);
@@ -54,25 +48,5 @@ public static class StartupErrors
         const string Marker = "with the error: '";
         var start = failure.IndexOf(Marker, StringComparison.Ordinal);
         return start < 0 ? failure : failure[(start + Marker.Length)..].TrimEnd('.').TrimEnd('\'');
-    }
-
-    private static string DescribeUnknown(string message)
-    {
-        var at = message.IndexOf(UnknownPropertiesMarker, StringComparison.Ordinal);
-        if (at < 0)
-        {
-            return message;
-        }
-
-        var rest = message[(at + UnknownPropertiesMarker.Length)..];
-        var colon = rest.IndexOf(": ", StringComparison.Ordinal);
-        if (colon < 0)
-        {
-            return message;
-        }
-
-        var section = OptionsCatalog.SectionOf(rest[..colon]) ?? BroadcastOptions.SectionName;
-        var names = rest[(colon + 2)..].Split(", ").Select(n => section + ":" + n.Trim('\''));
-        return "Unknown setting " + string.Join(", ", names) + " (a misspelt key?)";
     }
 }

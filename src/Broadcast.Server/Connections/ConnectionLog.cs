@@ -11,9 +11,6 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Connection {ConnectionId} closed: {Reason} (close status {CloseStatus})")]
     public static partial void Closed(ILogger logger, long connectionId, string reason, int? closeStatus);
 
-    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Connection {ConnectionId} is a slow consumer: a {Cause} did not fit in its outbound queue ({Capacity} publications, {QueueBytes} bytes); closing with 1008")]
-    public static partial void SlowConsumer(ILogger logger, long connectionId, string cause, int capacity, long queueBytes);
-
     [LoggerMessage(EventId = 1004, Level = LogLevel.Debug, Message = "Connection {ConnectionId} sent an invalid message: {ErrorCode}")]
     public static partial void Rejected(ILogger logger, long connectionId, string errorCode);
 

@@ -8,19 +8,19 @@ namespace Broadcast.Server.Connections;
 /// </summary>
 public sealed class ConnectionRegistry
 {
-    private readonly ConcurrentDictionary<long, ClientConnection> _connections = new();
+    private readonly ConcurrentDictionary<long, ClientSession> _connections = new();
     private long _nextId;
 
     public int Count => _connections.Count;
 
     internal long NextId() => Interlocked.Increment(ref _nextId);
 
-    internal void Add(ClientConnection connection) => _connections[connection.Id] = connection;
+    internal void Add(ClientSession connection) => _connections[connection.Id] = connection;
 
-    internal bool Remove(ClientConnection connection) => _connections.TryRemove(connection.Id, out _);
+    internal bool Remove(ClientSession connection) => _connections.TryRemove(connection.Id, out _);
 
     /// <summary>A lock-free enumeration; a connection added or removed meanwhile may or may not appear.</summary>
-    internal IEnumerable<ClientConnection> All()
+    public IEnumerable<ClientSession> All()
     {
         foreach (var entry in _connections)
         {

@@ -1,5 +1,5 @@
 using System.Net.WebSockets;
-using Broadcast.Server.Configuration;
+using Broadcast.Server.Transport;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Connections;
@@ -8,7 +8,7 @@ namespace Broadcast.Server.Connections;
 /// Graceful shutdown. When the host begins to stop (SIGTERM, Ctrl+C), new upgrades are refused with
 /// 503 and every client is sent what is already queued for it, then close 1001 (going away) so it
 /// reconnects elsewhere. Kestrel then waits for the connections to finish; any that have not by
-/// <see cref="BroadcastOptions.ShutdownTimeout"/> are aborted.
+/// <see cref="ConnectionOptions.ShutdownTimeout"/> are aborted.
 /// </summary>
 public sealed class ShutdownDrain
 {
@@ -17,7 +17,7 @@ public sealed class ShutdownDrain
     private readonly TimeSpan _timeout;
     private int _draining;
 
-    public ShutdownDrain(ConnectionRegistry registry, IOptions<BroadcastOptions> options, IHostApplicationLifetime lifetime, ILogger<ShutdownDrain> logger)
+    public ShutdownDrain(ConnectionRegistry registry, IOptions<ConnectionOptions> options, IHostApplicationLifetime lifetime, ILogger<ShutdownDrain> logger)
     {
         _registry = registry;
         _logger = logger;
@@ -41,7 +41,7 @@ public sealed class ShutdownDrain
         ConnectionLog.Draining(_logger, _registry.Count, _timeout);
         foreach (var connection in _registry.All())
         {
-            connection.RequestClose(CloseRequest);
+            connection.Frames.RequestClose(CloseRequest);
         }
     }
 }

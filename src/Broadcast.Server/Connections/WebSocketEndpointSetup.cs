@@ -1,6 +1,6 @@
 namespace Broadcast.Server.Connections;
 
-internal static class WebSocketEndpointSetup
+public static class WebSocketEndpointSetup
 {
     public const string Path = "/ws/events";
 
@@ -9,7 +9,7 @@ internal static class WebSocketEndpointSetup
     /// documentation and routing. Every middleware a request passes through stays suspended in its await for as
     /// long as the WebSocket lives, so skipping them saves memory on every connection.
     /// </summary>
-    public static IApplicationBuilder UseBroadcastWebSocket(this IApplicationBuilder app)
+    internal static IApplicationBuilder UseBroadcastWebSocket(this IApplicationBuilder app)
     {
         var endpoint = app.ApplicationServices.GetRequiredService<WebSocketEndpoint>();
         return app.Use((context, next) =>
@@ -34,26 +34,5 @@ internal static class WebSocketEndpointSetup
 
         var query = raw.IndexOf('?', StringComparison.Ordinal);
         return raw.AsSpan(0, query < 0 ? raw.Length : query).SequenceEqual(Path);
-    }
-
-    /// <summary>Describes the endpoint in the API documentation (requests to the exact path are answered by <see cref="UseBroadcastWebSocket"/>).</summary>
-    public static IEndpointRouteBuilder MapBroadcastWebSocket(this IEndpointRouteBuilder app)
-    {
-        // Routing matches paths case-insensitively and with a trailing slash (/WS/EVENTS, /ws/events/): those
-        // are not the endpoint, and neither is a target that only decodes to it. Only the exact path, served
-        // above, upgrades; the route answers 404 and is here for the documentation.
-        app.MapGet(Path, () => TypedResults.NotFound())
-            .WithName("EventsWebSocket")
-            .WithTags("WebSocket")
-            .WithSummary("WebSocket: publish and receive broadcasts")
-            .WithDescription(
-                "Upgrade to a WebSocket (101 Switching Protocols). Send `{\"message\": \"text\"}`; every other client receives " +
-                "`{\"message\": \"text\", \"timestamp\": \"ISO-8601 UTC\"}`. Invalid input gets `{\"error\": \"…\", \"code\": \"…\"}`. " +
-                "The full protocol, with close codes and error codes, is in this document's description.")
-            .Produces(StatusCodes.Status101SwitchingProtocols)
-            .Produces(StatusCodes.Status400BadRequest)
-            .Produces(StatusCodes.Status404NotFound)
-            .Produces(StatusCodes.Status503ServiceUnavailable);
-        return app;
     }
 }

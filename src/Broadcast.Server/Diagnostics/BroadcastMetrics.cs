@@ -1,6 +1,8 @@
 using System.Diagnostics.Metrics;
 using Broadcast.Server.Channels;
 using Broadcast.Server.Connections;
+using Broadcast.Server.Engines;
+using Broadcast.Server.Transport;
 
 namespace Broadcast.Server.Diagnostics;
 
@@ -13,14 +15,16 @@ namespace Broadcast.Server.Diagnostics;
 /// The hot counters (messages, bytes) are plain totals behind observable instruments: the fan-out and
 /// the writers pay one interlocked add, aggregated per publication or per writer batch, never per
 /// recipient tag lookup, and the admin view reads the very same totals. Rare events (connections,
-/// rejections, slow consumers, engine errors) use ordinary counters with attributes.
+/// rejections, slow consumers, engine errors) use ordinary counters with attributes. It is the observer of
+/// each layer it counts (transport, connections, channels, engines), registered as each of their interfaces.
 /// </remarks>
-public sealed class BroadcastMetrics
+public sealed class BroadcastMetrics : ITransportObserver, IConnectionObserver, IChannelObserver, IEngineObserver
 {
     public const string MeterName = "Broadcast.Server";
 
     private readonly ConnectionRegistry _registry;
     private readonly ChannelHub _hub;
+    private readonly SlowConsumerLog _slowConsumers;
     private readonly TimeProvider _clock;
     private readonly UpDownCounter<long> _activeConnections;
     private readonly Counter<long> _connectionsOpened;
@@ -41,14 +45,15 @@ public sealed class BroadcastMetrics
     private long _opened;
     private long _closed;
     private long _rejected;
-    private long _slowConsumers;
+    private long _slowConsumerCount;
     private long _dropped;
     private long _engineErrorCount;
 
-    public BroadcastMetrics(IMeterFactory meterFactory, ConnectionRegistry registry, ChannelHub hub, TimeProvider clock)
+    public BroadcastMetrics(IMeterFactory meterFactory, ConnectionRegistry registry, ChannelHub hub, SlowConsumerLog slowConsumers, TimeProvider clock)
     {
         _registry = registry;
         _hub = hub;
+        _slowConsumers = slowConsumers;
         _clock = clock;
         var meter = meterFactory.Create(MeterName);
         _activeConnections = meter.CreateUpDownCounter<long>("broadcast.server.active_connections", "{connection}", "WebSocket connections open on this node.");
@@ -95,20 +100,20 @@ public sealed class BroadcastMetrics
         public const string OverflowCause = "broadcast.overflow.cause";
     }
 
-    public void ConnectionOpened(bool isLegacy)
+    public void ConnectionOpened(string dialect)
     {
         Interlocked.Increment(ref _opened);
-        var protocol = ProtocolTag(isLegacy);
+        var protocol = ProtocolTag(dialect);
         _activeConnections.Add(1, protocol);
         _connectionsOpened.Add(1, protocol);
     }
 
     /// <param name="reason">The label also logged (client_closed, policy_violation, connection_lost…).</param>
     /// <param name="closeCode">The WebSocket close code, if the close handshake happened.</param>
-    public void ConnectionClosed(bool isLegacy, string reason, int? closeCode, TimeSpan duration)
+    public void ConnectionClosed(string dialect, string reason, int? closeCode, TimeSpan duration)
     {
         Interlocked.Increment(ref _closed);
-        var protocol = ProtocolTag(isLegacy);
+        var protocol = ProtocolTag(dialect);
         _activeConnections.Add(-1, protocol);
         _connectionsClosed.Add(1, protocol, new(Attributes.CloseReason, reason), new(Attributes.CloseCode, CloseCodeTag(closeCode)));
         _connectionDuration.Record(duration.TotalSeconds, protocol);
@@ -116,7 +121,7 @@ public sealed class BroadcastMetrics
 
     public void MessageReceived() => Interlocked.Increment(ref _messagesReceived);
 
-    public void MessagePublished() => Interlocked.Increment(ref _messagesPublished);
+    public void Published() => Interlocked.Increment(ref _messagesPublished);
 
     public void MessageRejected(string code)
     {
@@ -147,13 +152,14 @@ public sealed class BroadcastMetrics
     }
 
     /// <param name="cause">What did not fit: a publication, or a reply (which is never dropped).</param>
-    public void SlowConsumerDisconnected(OverflowCause cause)
+    public void SlowConsumer(long connectionId, System.Net.IPAddress? remoteAddress, OverflowCause cause, int capacity)
     {
-        Interlocked.Increment(ref _slowConsumers);
+        Interlocked.Increment(ref _slowConsumerCount);
         _slowConsumerDisconnects.Add(1, new KeyValuePair<string, object?>(Attributes.OverflowCause, cause == OverflowCause.Reply ? "reply" : "publication"));
+        _slowConsumers.Add(connectionId, remoteAddress?.ToString(), capacity);
     }
 
-    public void SlowConsumerDropped(int frames)
+    public void FramesDropped(int frames)
     {
         Interlocked.Add(ref _dropped, frames);
         _slowConsumerDrops.Add(frames);
@@ -184,7 +190,7 @@ public sealed class BroadcastMetrics
             Volatile.Read(ref _rejected),
             Volatile.Read(ref _bytesReceived),
             Volatile.Read(ref _bytesSent),
-            Volatile.Read(ref _slowConsumers),
+            Volatile.Read(ref _slowConsumerCount),
             Volatile.Read(ref _dropped),
             Volatile.Read(ref _engineErrorCount),
             queue.Total,
@@ -206,7 +212,7 @@ public sealed class BroadcastMetrics
         long max = 0;
         foreach (var connection in _registry.All())
         {
-            var depth = connection.QueuedFrames;
+            var depth = connection.Frames.QueuedFrames;
             total += depth;
             max = Math.Max(max, depth);
         }
@@ -220,7 +226,7 @@ public sealed class BroadcastMetrics
         long max = 0;
         foreach (var connection in _registry.All())
         {
-            var bytes = connection.QueuedBytes;
+            var bytes = connection.Frames.QueuedBytes;
             total += bytes;
             max = Math.Max(max, bytes);
         }
@@ -228,7 +234,7 @@ public sealed class BroadcastMetrics
         return (total, max);
     }
 
-    private static KeyValuePair<string, object?> ProtocolTag(bool isLegacy) => new(Attributes.Protocol, isLegacy ? "legacy" : "v2");
+    private static KeyValuePair<string, object?> ProtocolTag(string dialect) => new(Attributes.Protocol, dialect);
 
     /// <summary>Known codes as themselves; anything else a client chose (3000-4999) as "other", to bound the series.</summary>
     private static string CloseCodeTag(int? code) => code switch

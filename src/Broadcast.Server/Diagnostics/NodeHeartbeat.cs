@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Broadcast.Server.Channels;
-using Broadcast.Server.Configuration;
 using Broadcast.Server.Connections;
 using Broadcast.Server.Engines;
 using Microsoft.Extensions.Options;
@@ -17,13 +16,14 @@ namespace Broadcast.Server.Diagnostics;
 /// stops the node (an exception escaping a background service stops the host).
 /// </remarks>
 public sealed class NodeHeartbeat(
-    IEngine engine,
+    IStreamEngine engine,
+    INodeDirectory directory,
     NodeIdentity node,
     ConnectionRegistry registry,
     ChannelHub hub,
     ShutdownDrain drain,
     BackgroundRetry retry,
-    IOptions<BroadcastOptions> options,
+    IOptions<EngineOptions> options,
     TimeProvider clock) : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
@@ -47,7 +47,7 @@ public sealed class NodeHeartbeat(
         do
         {
             // Each attempt reports the node as it is then; ticks missed meanwhile are not made up.
-            await retry.RunAsync("heartbeat", async cancellationToken => await engine.ReportNodeAsync(await CurrentAsync(cancellationToken), cancellationToken), stoppingToken);
+            await retry.RunAsync("heartbeat", async cancellationToken => await directory.ReportNodeAsync(await CurrentAsync(cancellationToken), cancellationToken), stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
     }

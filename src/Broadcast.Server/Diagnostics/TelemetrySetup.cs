@@ -1,5 +1,10 @@
 using System.Diagnostics.Metrics;
-using Broadcast.Server.Configuration;
+using Broadcast.Server.Channels;
+using Broadcast.Server.Connections;
+using Broadcast.Server.Engines;
+using Broadcast.Server.Engines.Memory;
+using Broadcast.Server.Security;
+using Broadcast.Server.Transport;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -12,8 +17,6 @@ namespace Broadcast.Server.Diagnostics;
 /// </summary>
 internal static class TelemetrySetup
 {
-    public const string MetricsPath = "/metrics";
-
     /// <summary>
     /// Meters built into .NET 10 and ASP.NET Core 10 (http.server.*, kestrel.*, dotnet.* …). They are read
     /// directly rather than through the OpenTelemetry instrumentation packages, which on .NET 9+ only
@@ -30,9 +33,19 @@ internal static class TelemetrySetup
 
     public static IServiceCollection AddBroadcastTelemetry(this IServiceCollection services)
     {
+        services.AddOptions<MetricsOptions>().BindConfiguration(MetricsOptions.Section).ValidateOnStart();
         services.AddSingleton<BroadcastMetrics>();
+        // The observer of every layer it counts: each layer names only its own interface.
+        services.AddSingleton<ITransportObserver>(sp => sp.GetRequiredService<BroadcastMetrics>());
+        services.AddSingleton<IConnectionObserver>(sp => sp.GetRequiredService<BroadcastMetrics>());
+        services.AddSingleton<IChannelObserver>(sp => sp.GetRequiredService<BroadcastMetrics>());
+        services.AddSingleton<IEngineObserver>(sp => sp.GetRequiredService<BroadcastMetrics>());
+        services.AddSingleton<LimitMetrics>();
+        services.AddSingleton<ILimitObserver>(sp => sp.GetRequiredService<LimitMetrics>());
+        services.AddSingleton<IMemoryEngineObserver, MemoryEngineMetrics>();
         services.AddSingleton<SlowConsumerLog>();
-        services.AddSingleton<IValidateOptions<BroadcastOptions>, OperationsOptionsValidator>();
+        services.AddSingleton<NodeHeartbeat>();
+        services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
         services.AddBroadcastLogging();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("broadcast-server", serviceVersion: typeof(TelemetrySetup).Assembly.GetName().Version?.ToString()))
@@ -51,17 +64,4 @@ internal static class TelemetrySetup
     /// </summary>
     private static Func<Instrument, MetricStreamConfiguration?> OnlyThisHost(IMeterFactory factory) =>
         instrument => instrument.Meter.Scope is IMeterFactory owner && !ReferenceEquals(owner, factory) ? MetricStreamConfiguration.Drop : null;
-
-    public static WebApplication MapMetrics(this WebApplication app)
-    {
-        // Created now, not on the first connection, so every instrument is in the first scrape.
-        app.Services.GetRequiredService<BroadcastMetrics>();
-        if (app.Services.GetRequiredService<IOptions<BroadcastOptions>>().Value.Metrics.Enabled)
-        {
-            // Scrapes are not requests anyone wants in http.server.request.duration.
-            app.MapPrometheusScrapingEndpoint(MetricsPath).DisableHttpMetrics();
-        }
-
-        return app;
-    }
 }

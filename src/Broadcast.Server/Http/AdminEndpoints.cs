@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using Broadcast.Server.Channels;
-using Broadcast.Server.Configuration;
 using Broadcast.Server.Connections;
 using Broadcast.Server.Diagnostics;
 using Broadcast.Server.Engines;
-using Broadcast.Server.WebApp;
+using Broadcast.Server.Transport;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -13,7 +12,7 @@ namespace Broadcast.Server.Http;
 
 /// <summary>
 /// The admin view: the page at <c>/admin</c> (part of the web app) and the JSON it polls under
-/// <c>/api/admin</c>, guarded by <see cref="AdminKeyFilter"/>. The node list covers the deployment (from
+/// <c>/api/admin</c>, guarded by a <see cref="KeyFilter"/> (<c>Broadcast:Admin:Key</c>). The node list covers the deployment (from
 /// the engine); everything else here is about this node;
 /// nothing includes message payloads or session ids.
 /// </summary>
@@ -23,7 +22,6 @@ internal static class AdminEndpoints
     private const int MaxChannels = 200;
     private const int DefaultConnections = 100;
     private const int MaxConnections = 1000;
-
 
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
@@ -44,7 +42,7 @@ internal static class AdminEndpoints
             .ExcludeFromDescription();
 
         var api = app.MapGroup("/api/admin")
-            .AddEndpointFilter<AdminKeyFilter>()
+            .AddEndpointFilter(KeyFilter.ForAdmin(app.ServiceProvider.GetRequiredService<IOptions<AdminOptions>>().Value))
             .WithTags("Admin")
             .DisableHttpMetrics();
         api.MapGet("/overview", OverviewAsync)
@@ -63,8 +61,9 @@ internal static class AdminEndpoints
         NodeIdentity node,
         ShutdownDrain drain,
         HealthCheckService health,
-        IEngine engine,
-        IOptions<BroadcastOptions> options,
+        INodeDirectory directory,
+        IOptions<EngineOptions> engine,
+        IOptions<TransportOptions> transport,
         CancellationToken cancellationToken)
     {
         var channels = hub.ActiveChannels();
@@ -72,7 +71,7 @@ internal static class AdminEndpoints
         var self = new AdminNode(
             node.Id,
             NodeHeartbeat.StartedAt,
-            options.Value.Engine.ToString(),
+            engine.Value.Engine.ToString(),
             report.Status == HealthStatus.Healthy,
             drain.IsDraining,
             registry.Count,
@@ -81,7 +80,7 @@ internal static class AdminEndpoints
         try
         {
             // Every node of the deployment, from the reports they leave in the engine.
-            others = await engine.GetNodesAsync(cancellationToken);
+            others = await directory.GetNodesAsync(cancellationToken);
         }
         catch (EngineUnavailableException)
         {
@@ -96,7 +95,7 @@ internal static class AdminEndpoints
         return TypedResults.Ok(new AdminOverview(
             self,
             nodes,
-            options.Value.OutboundQueueCapacity,
+            transport.Value.OutboundQueueCapacity,
             channels.Count,
             [.. channels.OrderByDescending(c => c.Subscribers).ThenBy(c => c.Channel, StringComparer.Ordinal).Take(MaxChannels).Select(c => new AdminChannel(c.Channel, c.Subscribers))],
             metrics.Snapshot(),
@@ -107,16 +106,16 @@ internal static class AdminEndpoints
     {
         var all = registry.All().ToList();
         var shown = all
-            .OrderByDescending(c => c.QueuedFrames)
+            .OrderByDescending(c => c.Frames.QueuedFrames)
             .ThenBy(c => c.Id)
             .Take(Math.Clamp(limit, 1, MaxConnections))
             .Select(c => new AdminConnection(
                 c.Id,
-                c.IsLegacy ? "legacy" : "v2",
+                c.Dialect.Name,
                 c.RemoteAddress?.ToString(),
                 c.Name,
                 c.Subscriptions.Count,
-                c.QueuedFrames,
+                c.Frames.QueuedFrames,
                 c.ConnectedAt));
         return TypedResults.Ok(new AdminConnectionList(all.Count, [.. shown]));
     }

@@ -49,7 +49,7 @@ internal static class ReadinessChecks
         }));
     }
 
-    private sealed class EngineCheck(IEngine engine) : IHealthCheck
+    private sealed class EngineCheck(IStreamEngine engine) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
             await engine.IsAvailableAsync(cancellationToken)

@@ -1,5 +1,4 @@
 using Broadcast.Server.Connections;
-using Broadcast.Server.WebApp;
 
 namespace Broadcast.Server.Http;
 

@@ -1,3 +1,6 @@
+using Broadcast.Server.Channels;
+using Broadcast.Server.Security;
+
 namespace Broadcast.Server.Protocol;
 
 /// <summary>
@@ -95,4 +98,17 @@ public static class ProtocolErrors
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
         Forbidden, TokenInvalid, UserMismatch, MessagesDropped,
     ];
+
+    /// <summary>The <c>rate_limited</c> error naming the budget that refused.</summary>
+    public static ProtocolError For(BudgetKind budget) => budget switch
+    {
+        BudgetKind.Address => AddressRateLimited,
+        BudgetKind.Channel => ChannelRateLimited,
+        BudgetKind.Requests => RequestRateLimited,
+        _ => RateLimited,
+    };
+
+    public static ProtocolError For(SubscribeFailure failure) => failure == SubscribeFailure.TooManyChannels ? TooManyChannels : EngineUnavailable;
+
+    public static ProtocolError For(TokenRefusal refusal) => refusal == TokenRefusal.UserMismatch ? UserMismatch : TokenInvalid;
 }

@@ -15,14 +15,14 @@ namespace Broadcast.Server.Security;
 public sealed class AddressSocketLimiter
 {
     private readonly ConcurrentDictionary<IPAddress, int> _open = new();
-    private readonly LimitMetrics _metrics;
+    private readonly ILimitObserver _metrics;
     private readonly ILogger<AddressSocketLimiter> _logger;
 
-    public AddressSocketLimiter(IOptions<Configuration.BroadcastOptions> options, ConnectionLimiter connections, LimitMetrics metrics, ILogger<AddressSocketLimiter> logger)
+    public AddressSocketLimiter(IOptions<LimitsOptions> options, ConnectionLimiter connections, ILimitObserver metrics, ILogger<AddressSocketLimiter> logger)
     {
         _metrics = metrics;
         _logger = logger;
-        var configured = options.Value.Limits.MaxSocketsPerAddress;
+        var configured = options.Value.MaxSocketsPerAddress;
         // By default a quarter of the node: one address cannot hold it, and a NAT with many users still fits.
         Limit = configured > 0 ? configured : Math.Max(16, connections.MaxConnections / 4);
     }

@@ -9,6 +9,11 @@ namespace Broadcast.Server.Security;
 /// </summary>
 public sealed class AuthOptions
 {
+    public const string Section = "Broadcast:Auth";
+
+    /// <summary>The channel of the original protocol (the channel layer's <c>ChannelName.Default</c>): the one anonymous clients get by default.</summary>
+    public const string DefaultChannel = "events";
+
     /// <summary>When true every upgrade needs a valid token (401 otherwise); anonymous patterns then grant nothing.</summary>
     public bool Required { get; set; }
 
@@ -51,11 +56,11 @@ public sealed class AuthOptions
     /// By default only the default channel, so the original protocol works out of the box and nothing else is open.
     /// </summary>
     [RegularExpression(PatternListRegex, ErrorMessage = "Broadcast:Auth:AnonymousSubscribe must be comma-separated channel patterns (A-Z a-z 0-9 _ - . : @ / and *).")]
-    public string AnonymousSubscribe { get; set; } = Channels.ChannelName.Default;
+    public string AnonymousSubscribe { get; set; } = DefaultChannel;
 
     /// <summary>Channel patterns anyone may publish to without a token (comma-separated, <c>*</c> wildcard; empty: none). By default only the default channel.</summary>
     [RegularExpression(PatternListRegex, ErrorMessage = "Broadcast:Auth:AnonymousPublish must be comma-separated channel patterns (A-Z a-z 0-9 _ - . : @ / and *).")]
-    public string AnonymousPublish { get; set; } = Channels.ChannelName.Default;
+    public string AnonymousPublish { get; set; } = DefaultChannel;
 
     private const string PatternListRegex = @"^[A-Za-z0-9_.:@/*, -]*$";
 }

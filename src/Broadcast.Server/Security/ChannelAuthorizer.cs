@@ -1,11 +1,9 @@
-using Broadcast.Server.Configuration;
-using Broadcast.Server.Connections;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Security;
 
 /// <summary>
-/// Decides whether a connection may subscribe to or publish on a channel. Anonymous connections get the
+/// Decides whether a client (its principal, or none) may subscribe to or publish on a channel. Anonymous connections get the
 /// anonymous patterns; a connection with a token gets the token's patterns, plus the anonymous ones when
 /// tokens are optional (dropping the token would grant those anyway). With <c>Required</c> the anonymous
 /// patterns grant nothing, so a token decides everything.
@@ -13,24 +11,24 @@ namespace Broadcast.Server.Security;
 internal sealed class ChannelAuthorizer
 {
     private readonly bool _required;
-    private readonly ChannelPermissions _anonymousSubscribe;
-    private readonly ChannelPermissions _anonymousPublish;
+    private readonly ChannelPatterns _anonymousSubscribe;
+    private readonly ChannelPatterns _anonymousPublish;
 
-    public ChannelAuthorizer(IOptions<BroadcastOptions> options)
+    public ChannelAuthorizer(IOptions<AuthOptions> options)
     {
-        var auth = options.Value.Auth;
+        var auth = options.Value;
         _required = auth.Required;
-        _anonymousSubscribe = ChannelPermissions.Parse(auth.AnonymousSubscribe);
-        _anonymousPublish = ChannelPermissions.Parse(auth.AnonymousPublish);
+        _anonymousSubscribe = ChannelPatterns.Parse(auth.AnonymousSubscribe);
+        _anonymousPublish = ChannelPatterns.Parse(auth.AnonymousPublish);
     }
 
-    public bool CanSubscribe(ClientConnection connection, string channel) =>
-        Allows(connection.Principal?.Subscribe, _anonymousSubscribe, channel);
+    public bool CanSubscribe(ClientPrincipal? principal, string channel) =>
+        Allows(principal?.Subscribe, _anonymousSubscribe, channel);
 
-    public bool CanPublish(ClientConnection connection, string channel) =>
-        Allows(connection.Principal?.Publish, _anonymousPublish, channel);
+    public bool CanPublish(ClientPrincipal? principal, string channel) =>
+        Allows(principal?.Publish, _anonymousPublish, channel);
 
-    private bool Allows(ChannelPermissions? granted, ChannelPermissions anonymous, string channel)
+    private bool Allows(ChannelPatterns? granted, ChannelPatterns anonymous, string channel)
     {
         if (granted is not null && granted.Allows(channel))
         {

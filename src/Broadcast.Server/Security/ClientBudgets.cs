@@ -22,16 +22,16 @@ public sealed class ClientBudgets
 {
     private readonly LimitsOptions _options;
     private readonly TimeProvider _clock;
-    private readonly LimitMetrics _metrics;
+    private readonly ILimitObserver _metrics;
     private readonly BudgetTable<IPAddress> _addresses;
     private readonly BudgetTable<string> _channels;
     private readonly PublishLimit _connectionLimit;
     private readonly double _authenticatedCost;
     private readonly bool _publishLimited;
 
-    public ClientBudgets(IOptions<Configuration.BroadcastOptions> options, TimeProvider clock, LimitMetrics metrics)
+    public ClientBudgets(IOptions<LimitsOptions> options, TimeProvider clock, ILimitObserver metrics)
     {
-        _options = options.Value.Limits;
+        _options = options.Value;
         _clock = clock;
         _metrics = metrics;
         _connectionLimit = new(_options.PublishRatePerSecond, _options.PublishBurst, _options.PublishBytesPerSecond, _options.PublishBurstBytes);
@@ -64,13 +64,6 @@ public sealed class ClientBudgets
     /// Spends one publication of <paramref name="bytes"/> on <paramref name="channel"/> from the connection's,
     /// its address's (anonymous connections) and the channel's budgets: from all of them, or from none.
     /// </summary>
-    internal BudgetVerdict TryPublish(Connections.ClientConnection connection, string channel, int bytes) =>
-        connection.Budget is { } budget ? TryPublish(budget, authenticated: connection.Principal is not null, channel, bytes) : BudgetVerdict.Allowed;
-
-    /// <summary>Spends one request other than a publish from the connection's budget.</summary>
-    internal BudgetVerdict TryRequest(Connections.ClientConnection connection) =>
-        connection.Budget is { } budget ? TryRequest(budget) : BudgetVerdict.Allowed;
-
     public BudgetVerdict TryPublish(ConnectionBudget budget, bool authenticated, string channel, int bytes)
     {
         if (!_publishLimited)
@@ -81,7 +74,7 @@ public sealed class ClientBudgets
         var cost = authenticated ? _authenticatedCost : 1.0;
         if (!budget.Publish.TryTake(bytes, cost, _clock.GetTimestamp()))
         {
-            return Strike(budget, Protocol.ProtocolErrors.RateLimited, LimitMetrics.BudgetKind.Connection);
+            return Strike(budget, BudgetKind.Connection);
         }
 
         // Authenticated clients answer for themselves (their token names them); the address is what
@@ -90,7 +83,7 @@ public sealed class ClientBudgets
         if (address is not null && !_addresses.TryTake(address, bytes))
         {
             budget.Publish.Refund(bytes, cost);
-            return Strike(budget, Protocol.ProtocolErrors.AddressRateLimited, LimitMetrics.BudgetKind.Address);
+            return Strike(budget, BudgetKind.Address);
         }
 
         if (!_channels.TryTake(channel, bytes))
@@ -102,8 +95,8 @@ public sealed class ClientBudgets
             }
 
             // Not a strike: others filled the channel's budget, this client did nothing wrong.
-            _metrics.RateLimited(LimitMetrics.BudgetKind.Channel);
-            return new BudgetVerdict(Protocol.ProtocolErrors.ChannelRateLimited, CloseConnection: false);
+            _metrics.RateLimited(BudgetKind.Channel);
+            return new BudgetVerdict(BudgetKind.Channel, CloseConnection: false);
         }
 
         budget.PublishStrikes = 0;
@@ -119,13 +112,13 @@ public sealed class ClientBudgets
             return BudgetVerdict.Allowed;
         }
 
-        _metrics.RateLimited(LimitMetrics.BudgetKind.Requests);
-        return new BudgetVerdict(Protocol.ProtocolErrors.RequestRateLimited, ++budget.RequestStrikes >= _options.RateLimitStrikes);
+        _metrics.RateLimited(BudgetKind.Requests);
+        return new BudgetVerdict(BudgetKind.Requests, ++budget.RequestStrikes >= _options.RateLimitStrikes);
     }
 
-    private BudgetVerdict Strike(ConnectionBudget budget, Protocol.ProtocolError error, LimitMetrics.BudgetKind kind)
+    private BudgetVerdict Strike(ConnectionBudget budget, BudgetKind kind)
     {
         _metrics.RateLimited(kind);
-        return new BudgetVerdict(error, ++budget.PublishStrikes >= _options.RateLimitStrikes);
+        return new BudgetVerdict(kind, ++budget.PublishStrikes >= _options.RateLimitStrikes);
     }
 }

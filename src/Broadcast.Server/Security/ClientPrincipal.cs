@@ -5,4 +5,4 @@ namespace Broadcast.Server.Security;
 /// <param name="Subscribe">Patterns from the <c>subscribe</c> claim.</param>
 /// <param name="Publish">Patterns from the <c>publish</c> claim.</param>
 /// <param name="ExpiresAt">The token's <c>exp</c>.</param>
-public sealed record ClientPrincipal(string? UserId, ChannelPermissions Subscribe, ChannelPermissions Publish, DateTimeOffset ExpiresAt);
+public sealed record ClientPrincipal(string? UserId, ChannelPatterns Subscribe, ChannelPatterns Publish, DateTimeOffset ExpiresAt);

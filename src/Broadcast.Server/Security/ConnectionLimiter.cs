@@ -30,9 +30,9 @@ public sealed class ConnectionLimiter
     private double _upgradeTokens;
     private long _upgradeTimestamp;
 
-    public ConnectionLimiter(IOptions<Configuration.BroadcastOptions> options, TimeProvider clock)
+    public ConnectionLimiter(IOptions<LimitsOptions> options, TimeProvider clock)
     {
-        var limits = options.Value.Limits;
+        var limits = options.Value;
         _clock = clock;
         _upgradesPerSecond = limits.MaxUpgradesPerSecond;
         _upgradeTokens = _upgradesPerSecond;

@@ -5,6 +5,8 @@ namespace Broadcast.Server.Security;
 /// <summary>Who may connect, how many, and how fast they may publish and make requests: the <c>Broadcast:Limits</c> section.</summary>
 public sealed class LimitsOptions
 {
+    public const string Section = "Broadcast:Limits";
+
     /// <summary>
     /// Origins (<c>https://app.example.com</c>) allowed to open a WebSocket from a browser. Empty (the default):
     /// the server's own origin, and loopback origins when the server is reached on a loopback address

@@ -15,12 +15,12 @@ internal sealed partial class OriginPolicy
     private readonly HashSet<string> _hosts;
     private readonly string[] _hostSuffixes;
 
-    public OriginPolicy(IOptions<Configuration.BroadcastOptions> options)
+    public OriginPolicy(IOptions<LimitsOptions> options)
     {
-        var configured = options.Value.Limits.AllowedOrigins;
+        var configured = options.Value.AllowedOrigins;
         _allowAll = configured.Contains("*");
         _allowed = new HashSet<string>(configured.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
-        var hosts = options.Value.Limits.AllowedHosts;
+        var hosts = options.Value.AllowedHosts;
         _hosts = new HashSet<string>(hosts.Where(h => !h.StartsWith("*.", StringComparison.Ordinal)), StringComparer.OrdinalIgnoreCase);
         _hostSuffixes = [.. hosts.Where(h => h.StartsWith("*.", StringComparison.Ordinal)).Select(h => h[1..])];
     }

@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Broadcast.Server.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Security;
@@ -28,9 +27,9 @@ public sealed class TokenValidator
     private readonly RSAParameters? _rsaKey;
     private readonly ECParameters? _ecKey;
 
-    public TokenValidator(IOptions<BroadcastOptions> options, TimeProvider clock)
+    public TokenValidator(IOptions<AuthOptions> options, TimeProvider clock)
     {
-        _options = options.Value.Auth;
+        _options = options.Value;
         _clock = clock;
         _hmacKey = _options.HmacSecret is { Length: > 0 } secret ? Encoding.UTF8.GetBytes(secret) : null;
         if (ReadConfiguredPem(_options) is { Length: > 0 } pem)
@@ -272,16 +271,16 @@ public sealed class TokenValidator
     }
 
     /// <summary>An array of pattern strings, or one string; absent grants nothing. Null: the claim is malformed.</summary>
-    private static ChannelPermissions? ReadPatterns(JsonElement claims, string name)
+    private static ChannelPatterns? ReadPatterns(JsonElement claims, string name)
     {
         if (!claims.TryGetProperty(name, out var value))
         {
-            return ChannelPermissions.None;
+            return ChannelPatterns.None;
         }
 
         if (value.ValueKind == JsonValueKind.String)
         {
-            return new ChannelPermissions([value.GetString()!]);
+            return new ChannelPatterns([value.GetString()!]);
         }
 
         if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() > MaxPatterns)
@@ -300,7 +299,7 @@ public sealed class TokenValidator
             patterns.Add(item.GetString()!);
         }
 
-        return new ChannelPermissions(patterns);
+        return new ChannelPatterns(patterns);
     }
 
     /// <summary>Strict base64url (no padding, no other characters); null when it is not.</summary>

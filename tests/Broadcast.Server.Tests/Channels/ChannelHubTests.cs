@@ -1,11 +1,11 @@
 using System.Net.WebSockets;
 using Broadcast.Server.Channels;
-using Broadcast.Server.Configuration;
 using Broadcast.Server.Connections;
-using Broadcast.Server.Diagnostics;
+using Broadcast.Server.Engines;
+using Broadcast.Server.Transport;
+using Broadcast.Server.Transport.WebSockets;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Tests.Channels;
 
@@ -15,26 +15,10 @@ namespace Broadcast.Server.Tests.Channels;
 /// </summary>
 public sealed class ChannelHubTests : IDisposable
 {
-    private readonly ServiceProvider _services;
-    private readonly ConnectionEvents _events;
+    // The services a connection needs, from a server that is built but never started.
+    private readonly WebApplication _app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"]);
 
-    public ChannelHubTests()
-    {
-        var services = new ServiceCollection();
-        services.AddMetrics();
-        services.AddLogging();
-        services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(Options.Create(new BroadcastOptions()));
-        services.AddSingleton<ConnectionRegistry>();
-        services.AddSingleton<ChannelHub>();
-        services.AddSingleton<BroadcastMetrics>();
-        services.AddSingleton<SlowConsumerLog>();
-        services.AddSingleton<ConnectionEvents>();
-        _services = services.BuildServiceProvider();
-        _events = _services.GetRequiredService<ConnectionEvents>();
-    }
-
-    public void Dispose() => _services.Dispose();
+    public void Dispose() => _app.DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     [Theory]
     [InlineData(1, 7)]
@@ -45,7 +29,7 @@ public sealed class ChannelHubTests : IDisposable
         var hub = new ChannelHub();
         var random = new Random(seed);
         var subscriptions = Enumerable.Range(0, count).Select(i => Subscribe(i)).ToList();
-        var present = new HashSet<Subscription>();
+        var present = new HashSet<ChannelSubscription>();
         foreach (var subscription in subscriptions)
         {
             Assert.Equal(present.Count == 0, hub.Add(subscription));
@@ -89,8 +73,8 @@ public sealed class ChannelHubTests : IDisposable
         Assert.Empty(hub.ActiveChannels());
     }
 
-    private readonly Dictionary<Subscription, ClientConnection> _connections = [];
-    private readonly Dictionary<Subscription, MemoryStream> _streams = [];
+    private readonly Dictionary<ChannelSubscription, WebSocketWriter> _connections = [];
+    private readonly Dictionary<ChannelSubscription, MemoryStream> _streams = [];
 
     /// <summary>Counts the text frames in what a server wrote (unmasked frames with payloads under 126 bytes).</summary>
     private static int TextFrames(byte[] bytes)
@@ -104,14 +88,15 @@ public sealed class ChannelHubTests : IDisposable
         return frames;
     }
 
-    private ClientConnection Connection(Subscription subscription) => _connections[subscription];
+    private WebSocketWriter Connection(ChannelSubscription subscription) => _connections[subscription];
 
-    private Subscription Subscribe(int id)
+    private ChannelSubscription Subscribe(int id)
     {
         var stream = new MemoryStream();
         var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        var connection = new ClientConnection(id, "node", socket, new SharedWriteStream(stream), null, isLegacy: true, queueCapacity: 10, _events);
-        var subscription = new Subscription(connection, "c", wantsPresence: false);
+        var connection = _app.Services.GetRequiredService<WebSocketTransport>().CreateWriter(id, socket, new SharedWriteStream(stream), null, queueCapacity: 10);
+        var legacy = _app.Services.GetRequiredService<ClientDialects>().Choose([]);
+        var subscription = new ChannelSubscription(new ClientSession(id, "node", connection, null, legacy), "c", wantsPresence: false);
         subscription.GoLive(ReadOnlyMemory<byte>.Empty, new StreamPosition("e", 0), []);
         _connections[subscription] = connection;
         _streams[subscription] = stream;

@@ -1,6 +1,6 @@
 using System.Text;
 using Broadcast.Server.Channels;
-using Broadcast.Server.Configuration;
+using Broadcast.Server.Engines;
 using Broadcast.Server.Engines.Memory;
 using CsCheck;
 using Microsoft.Extensions.Options;
@@ -27,8 +27,8 @@ public sealed class OffsetPropertyTests
         await Gen.Select(Gen.Int[1, 30], Publishes.List[0, 80], Gen.Int[0, 100]).SampleAsync(async testCase =>
         {
             var (historySize, operations, sinceSeed) = testCase;
-            var options = Options.Create(new BroadcastOptions { Channels = new ChannelOptions { HistorySize = historySize } });
-            using var engine = new MemoryEngine(new ChannelHub(), TimeProvider.System, options);
+            var options = Options.Create(new StreamOptions { HistorySize = historySize });
+            using var engine = new MemoryEngine(new ChannelHub(), TimeProvider.System, options, Options.Create(new MemoryEngineOptions()));
 
             var last = new Dictionary<string, long>();
             var byId = new Dictionary<(string, string, int), long>();

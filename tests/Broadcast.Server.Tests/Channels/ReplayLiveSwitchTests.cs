@@ -18,7 +18,7 @@ public sealed class ReplayLiveSwitchTests
     public async Task Publications_landing_around_the_history_read_are_delivered_once_each_in_order()
     {
         await using var server = await RunningServer.StartAsync(configure: builder =>
-            builder.Services.AddSingleton<IEngine>(services => new RacingEngine(services.GetRequiredService<MemoryEngine>())));
+            builder.Services.AddSingleton<IStreamEngine>(services => new RacingEngine(services.GetRequiredService<MemoryEngine>())));
         await using var publisher = await ExtendedClient.ConnectAsync(server);
         string epoch = "";
         for (var i = 1; i <= 3; i++)

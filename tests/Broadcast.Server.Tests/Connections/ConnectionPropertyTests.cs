@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.Net.WebSockets;
 using System.Text;
 using Broadcast.Server.Connections;
+using Broadcast.Server.Transport;
+using Broadcast.Server.Transport.WebSockets;
 using CsCheck;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +15,9 @@ public sealed class ConnectionServices : IAsyncDisposable
 {
     private readonly WebApplication _app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"]);
 
-    internal ConnectionEvents Events => _app.Services.GetRequiredService<ConnectionEvents>();
+    internal WebSocketTransport Transport => _app.Services.GetRequiredService<WebSocketTransport>();
+
+    internal IClientDialect Dialect => _app.Services.GetRequiredService<ClientDialects>().Choose(["broadcast.v2"]);
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 }
@@ -32,11 +36,14 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
         public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(0);
     }
 
-    private ClientConnection NewConnection(long id, Stream stream, int capacity = 16)
+    private ClientSession NewConnection(long id, Stream stream, int capacity = 16)
     {
         var socket = WebSocket.CreateFromStream(stream, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-        return new ClientConnection(id, "node", socket, output: null, remoteAddress: null, isLegacy: false, capacity, services.Events);
+        var writer = services.Transport.CreateWriter(id, socket, output: null, remoteAddress: null, capacity);
+        return new ClientSession(id, "node", writer, null, services.Dialect);
     }
+
+    private static WebSocketWriter Writer(ClientSession connection) => (WebSocketWriter)connection.Frames;
 
     /// <summary>The frames a server wrote (unmasked, RFC 6455 section 5.2): opcode and payload.</summary>
     private static List<(int Opcode, byte[] Payload)> ParseFrames(byte[] bytes)
@@ -73,7 +80,7 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
         Gen.Int[-1, 30].List[0, 80].Sample(operations =>
         {
             var registry = new ConnectionRegistry();
-            var everAdded = new List<ClientConnection>();
+            var everAdded = new List<ClientSession>();
             var model = new HashSet<long>();
             foreach (var operation in operations)
             {
@@ -112,7 +119,7 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
         var churners = Enumerable.Range(0, 4).Select(worker => Task.Run(() =>
         {
             var random = new Random(worker);
-            var mine = new List<ClientConnection>();
+            var mine = new List<ClientSession>();
             for (var i = 0; i < 5_000; i++)
             {
                 if (mine.Count == 0 || random.Next(3) > 0)
@@ -236,13 +243,13 @@ public sealed class ConnectionPropertyTests(ConnectionServices services) : IClas
             {
                 var text = $"frame {i}";
                 Assert.True(i % 2 == 0
-                    ? connection.EnqueuePublication(Encoding.UTF8.GetBytes(text), 0, source: null)
-                    : connection.EnqueueReplay(Encoding.UTF8.GetBytes(text), 0, source: null));
+                    ? connection.Frames.EnqueueLive(Encoding.UTF8.GetBytes(text), 0, source: null)
+                    : connection.Frames.EnqueueReplay(Encoding.UTF8.GetBytes(text), 0, source: null));
                 accepted.Add(text);
             }
 
-            connection.RequestClose(new CloseRequest(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", DrainFirst: true, TimeSpan.FromMinutes(1)));
-            await connection.RunWriterAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            connection.Frames.RequestClose(new CloseRequest(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", DrainFirst: true, TimeSpan.FromMinutes(1)));
+            await Writer(connection).RunWriterAsync().WaitAsync(TimeSpan.FromSeconds(30));
             connection.DisposeResources();
 
             var frames = ParseFrames(stream.ToArray());

@@ -21,7 +21,7 @@ public sealed class ServerFaultTests
     public async Task A_server_fault_closes_that_connection_with_1011_without_details_and_others_are_unaffected()
     {
         await using var server = await RunningServer.StartAsync(configure: builder =>
-            builder.Services.AddSingleton<IEngine>(services => new FaultyEngine(services.GetRequiredService<MemoryEngine>())));
+            builder.Services.AddSingleton<IStreamEngine>(services => new FaultyEngine(services.GetRequiredService<MemoryEngine>())));
         await using var publisher = await server.ConnectAsync();
         await using var watcher = await server.ConnectAsync();
         await using var victim = await ExtendedClient.ConnectAsync(server);

@@ -1,4 +1,3 @@
-using Broadcast.Server.Channels;
 using Broadcast.Server.Engines;
 
 namespace Broadcast.Server.Tests.Engines;
@@ -7,9 +6,9 @@ namespace Broadcast.Server.Tests.Engines;
 /// An engine that passes every call to <paramref name="inner"/>; tests derive from it and override the one
 /// call whose behaviour they change (a fault, a race), so the rest of the server runs on a real engine.
 /// </summary>
-internal abstract class DelegatingEngine(IEngine inner) : IEngine
+internal abstract class DelegatingEngine(Broadcast.Server.Engines.Memory.MemoryEngine inner) : IStreamEngine, IPresenceEngine, INodeDirectory
 {
-    protected IEngine Inner => inner;
+    protected Broadcast.Server.Engines.Memory.MemoryEngine Inner => inner;
 
     public virtual ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken) =>
         inner.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);

@@ -1,5 +1,5 @@
+using Broadcast.Server.Engines;
 using Broadcast.Server.Engines.Memory;
-using Broadcast.Server.Sessions;
 
 namespace Broadcast.Server.Tests.Engines;
 

@@ -21,7 +21,7 @@ public sealed class BackgroundWorkTests
         await using var server = await RunningServer.StartAsync(configure: builder =>
         {
             builder.Services.AddSingleton(services => new FlakyHeartbeatEngine(services.GetRequiredService<MemoryEngine>(), failures: 3));
-            builder.Services.AddSingleton<IEngine>(services => services.GetRequiredService<FlakyHeartbeatEngine>());
+            builder.Services.AddSingleton<INodeDirectory>(services => services.GetRequiredService<FlakyHeartbeatEngine>());
         });
         var engine = server.App.Services.GetRequiredService<FlakyHeartbeatEngine>();
 

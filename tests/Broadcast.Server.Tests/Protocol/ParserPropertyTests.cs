@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Broadcast.Server.Protocol;
+using Broadcast.Server.Protocol.Legacy;
+using Broadcast.Server.Protocol.V2;
 using CsCheck;
 
 namespace Broadcast.Server.Tests.Protocol;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Broadcast.Server.Channels;
 
 namespace Broadcast.Server.Engines.Memory;
 

@@ -1,7 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
-using Broadcast.Server.Channels;
-using Broadcast.Server.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Engines.Memory;
@@ -9,7 +6,7 @@ namespace Broadcast.Server.Engines.Memory;
 /// <summary>
 /// The engine for a single node, with nothing to install: offsets, history, idempotency and presence
 /// live in this process and are lost when it stops (each channel then starts a new epoch, so resuming
-/// clients are told <c>recovered: false</c>). Publishing delivers to the local <see cref="ChannelHub"/>
+/// clients are told <c>recovered: false</c>). Publishing delivers to this node's <see cref="IEngineListener"/>
 /// synchronously, under the channel's lock, so delivery order is offset order.
 /// </summary>
 /// <remarks>
@@ -17,32 +14,33 @@ namespace Broadcast.Server.Engines.Memory;
 /// in total and idempotency records, each evicting the oldest first. Evictions run on the caller that went
 /// over a bound, outside every channel's lock, one at a time.
 /// </remarks>
-public sealed class MemoryEngine : IEngine, IDisposable
+public sealed class MemoryEngine : IStreamEngine, IPresenceEngine, INodeDirectory, IDisposable
 {
     private readonly ConcurrentDictionary<string, MemoryChannel> _channels = new(StringComparer.Ordinal);
-    private readonly ChannelHub _hub;
+    private readonly IEngineListener _hub;
     private readonly TimeProvider _clock;
-    private readonly ChannelOptions _options;
+    private readonly StreamOptions _options;
     private readonly MemoryEngineOptions _bounds;
     private readonly IdempotencyLedger _ledger;
-    private readonly MemoryEngineMetrics? _metrics;
+    private readonly IMemoryEngineObserver? _metrics;
     private readonly Lock _evictionGate = new();
     private readonly ITimer _sweeper;
     private long _historyBytes;
 
-    public MemoryEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options)
-        : this(hub, clock, options, meterFactory: null)
+    public MemoryEngine(IEngineListener hub, TimeProvider clock, IOptions<StreamOptions> options, IOptions<MemoryEngineOptions> bounds)
+        : this(hub, clock, options, bounds, observer: null)
     {
     }
 
-    public MemoryEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options, IMeterFactory? meterFactory)
+    public MemoryEngine(IEngineListener hub, TimeProvider clock, IOptions<StreamOptions> options, IOptions<MemoryEngineOptions> bounds, IMemoryEngineObserver? observer)
     {
         _hub = hub;
         _clock = clock;
-        _options = options.Value.Channels;
-        _bounds = options.Value.Memory;
+        _options = options.Value;
+        _bounds = bounds.Value;
         _ledger = new IdempotencyLedger(_bounds.MaxIdempotencyRecords);
-        _metrics = meterFactory is null ? null : new MemoryEngineMetrics(meterFactory, this);
+        _metrics = observer;
+        observer?.Observe(this);
         var sweepEvery = TimeSpan.FromTicks(Math.Min(_options.HistoryTtl.Ticks, TimeSpan.FromMinutes(1).Ticks));
         _sweeper = clock.CreateTimer(_ => Sweep(), null, sweepEvery, sweepEvery);
     }
@@ -88,7 +86,11 @@ public sealed class MemoryEngine : IEngine, IDisposable
                         _ledger.Remembered(state, (origin, messageId), expires, state.RememberMessageId((origin, messageId), offset, expires));
                     }
 
-                    _hub.Deliver(publication);
+                    // Only a channel this node has subscribers of reaches the listener, as with every engine.
+                    if (_hub.HasLocalSubscribers(channel))
+                    {
+                        _hub.DeliverPublication(publication);
+                    }
                     result = new PublishResult(new StreamPosition(state.Epoch, offset), Duplicate: false);
                 }
             }
@@ -157,7 +159,10 @@ public sealed class MemoryEngine : IEngine, IDisposable
             }
         }
 
-        _hub.DeliverPresence(channel, joined: true, member);
+        if (_hub.HasLocalSubscribers(channel))
+        {
+            _hub.DeliverPresence(channel, joined: true, member);
+        }
         return ValueTask.CompletedTask;
     }
 
@@ -172,7 +177,10 @@ public sealed class MemoryEngine : IEngine, IDisposable
             }
         }
 
-        _hub.DeliverPresence(channel, joined: false, member);
+        if (_hub.HasLocalSubscribers(channel))
+        {
+            _hub.DeliverPresence(channel, joined: false, member);
+        }
         return ValueTask.CompletedTask;
     }
 
@@ -258,7 +266,7 @@ public sealed class MemoryEngine : IEngine, IDisposable
 
                 lock (state)
                 {
-                    if (!state.Removed && state.PresenceCount == 0 && !_hub.HasSubscribers(state.Name))
+                    if (!state.Removed && state.PresenceCount == 0 && !_hub.HasLocalSubscribers(state.Name))
                     {
                         Drop(state);
                         evicted++;
@@ -338,7 +346,7 @@ public sealed class MemoryEngine : IEngine, IDisposable
             lock (state)
             {
                 Interlocked.Add(ref _historyBytes, -state.ExpireHistory(now, _options.HistoryTtl));
-                if (!state.Removed && state.IsIdle && !_hub.HasSubscribers(name))
+                if (!state.Removed && state.IsIdle && !_hub.HasLocalSubscribers(name))
                 {
                     Drop(state);
                 }

@@ -9,6 +9,8 @@ namespace Broadcast.Server.Engines.Memory;
 /// </summary>
 public sealed class MemoryEngineOptions
 {
+    public const string Section = "Broadcast:Memory";
+
     /// <summary>
     /// Channels whose state (epoch, offsets, history, message ids) the node holds. Past it, the channels least
     /// recently published to that have no subscriber and no presence here are forgotten, history included.

@@ -1,5 +1,3 @@
-using Broadcast.Server.Sessions;
-
 namespace Broadcast.Server.Engines.Memory;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using Broadcast.Server.Channels;
-
 namespace Broadcast.Server.Engines.Memory;
 
 /// <summary>

@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using Broadcast.Server.Channels;
 using StackExchange.Redis;
 
 namespace Broadcast.Server.Engines.Redis;
@@ -168,7 +167,7 @@ public sealed partial class RedisEngine
                     // Redis lost the channel (restart without persistence, eviction): whatever was
                     // published after our last offset in the old epoch is gone. Say so, never silently.
                     LogEpochChanged(engine._logger, channel, _epoch, publication.Epoch);
-                    engine._hub.DeliverUnrecoverable(channel, new Channels.StreamPosition(publication.Epoch, publication.Offset - 1));
+                    engine._hub.DeliverUnrecoverable(channel, new StreamPosition(publication.Epoch, publication.Offset - 1));
                 }
 
                 Deliver(publication);
@@ -235,7 +234,7 @@ public sealed partial class RedisEngine
 
         private void Deliver(Publication publication)
         {
-            engine._hub.Deliver(publication);
+            engine._hub.DeliverPublication(publication);
             _epoch = publication.Epoch;
             _lastOffset = publication.Offset;
         }

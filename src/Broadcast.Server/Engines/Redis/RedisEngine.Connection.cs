@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Broadcast.Server.Channels;
 using StackExchange.Redis;
 
 namespace Broadcast.Server.Engines.Redis;

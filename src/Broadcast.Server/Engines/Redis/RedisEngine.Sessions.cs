@@ -1,4 +1,3 @@
-using Broadcast.Server.Sessions;
 using StackExchange.Redis;
 
 namespace Broadcast.Server.Engines.Redis;

@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Broadcast.Server.Channels;
-using Broadcast.Server.Configuration;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -22,18 +20,18 @@ namespace Broadcast.Server.Engines.Redis;
 /// any gap (a dropped connection, a missed message) from the stream before delivering further.
 /// No Redis fault stops the node: whatever the Redis client throws is that failure (never a fault of a
 /// client's connection), and the engine's background work (presence refresh, catching up after a
-/// reconnect, pub/sub handlers) survives any exception and is retried by <see cref="Diagnostics.BackgroundRetry"/>.
+/// reconnect, pub/sub handlers) survives any exception and is retried by <see cref="BackgroundRetry"/>.
 /// </remarks>
-public sealed partial class RedisEngine : IEngine, IAsyncDisposable
+public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeDirectory, IAsyncDisposable
 {
-    private readonly ChannelHub _hub;
+    private readonly IEngineListener _hub;
     private readonly TimeProvider _clock;
-    private readonly ChannelOptions _channelOptions;
+    private readonly StreamOptions _channelOptions;
     private readonly RedisOptions _options;
     private readonly RedisKeys _keys;
     private readonly ILogger<RedisEngine> _logger;
-    private readonly Diagnostics.BroadcastMetrics _metrics;
-    private readonly Diagnostics.BackgroundRetry _retry;
+    private readonly IEngineObserver _metrics;
+    private readonly BackgroundRetry _retry;
     private readonly ConcurrentDictionary<string, ChannelListener> _listeners = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _subscriptionGates = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, PresenceMember>> _localPresence = new(StringComparer.Ordinal);
@@ -43,14 +41,14 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
     private Task<ConnectionMultiplexer>? _connection;
     private int _refreshing;
 
-    public RedisEngine(ChannelHub hub, TimeProvider clock, IOptions<BroadcastOptions> options, Diagnostics.BroadcastMetrics metrics, Diagnostics.BackgroundRetry retry, ILogger<RedisEngine> logger)
+    public RedisEngine(IEngineListener hub, TimeProvider clock, IOptions<StreamOptions> channelOptions, IOptions<RedisOptions> options, IEngineObserver metrics, BackgroundRetry retry, ILogger<RedisEngine> logger)
     {
         _metrics = metrics;
         _retry = retry;
         _hub = hub;
         _clock = clock;
-        _channelOptions = options.Value.Channels;
-        _options = options.Value.Redis;
+        _channelOptions = channelOptions.Value;
+        _options = options.Value;
         _keys = new RedisKeys(_options.Prefix);
         _logger = logger;
         var refreshEvery = _options.PresenceTtl / 3;
@@ -94,7 +92,7 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
                 NewEpoch(),
                 ToMicroseconds(now - _channelOptions.HistoryTtl),
             ])))!;
-        return new PublishResult(new Channels.StreamPosition((string)result[0]!, (long)result[1]), Duplicate: (long)result[2] == 1);
+        return new PublishResult(new StreamPosition((string)result[0]!, (long)result[1]), Duplicate: (long)result[2] == 1);
     }
 
     public async ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, CancellationToken cancellationToken)
@@ -115,7 +113,7 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
         }
 
         var firstRetained = first < 0 ? top + 1 : first;
-        return new HistoryResult(new Channels.StreamPosition(epoch, top), publications, Truncated: sinceOffset + 1 < firstRetained);
+        return new HistoryResult(new StreamPosition(epoch, top), publications, Truncated: sinceOffset + 1 < firstRetained);
     }
 
     /// <summary>
@@ -124,7 +122,7 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
     /// will carry, or it would be told <c>unrecovered</c> for nothing; a read-only request (history over
     /// the protocol or HTTP) needs no such promise, and must not leave a key in Redis for every channel it names.
     /// </summary>
-    private bool KeepsChannel(string channel) => _hub.HasSubscribers(channel);
+    private bool KeepsChannel(string channel) => _hub.HasLocalSubscribers(channel);
 
     public ValueTask SubscribeNodeAsync(string channel, CancellationToken cancellationToken) => ReconcileAsync(channel, cancellationToken);
 
@@ -142,7 +140,7 @@ public sealed partial class RedisEngine : IEngine, IAsyncDisposable
         await gate.WaitAsync(cancellationToken);
         try
         {
-            var wanted = _hub.HasSubscribers(channel);
+            var wanted = _hub.HasLocalSubscribers(channel);
             var listening = _listeners.TryGetValue(channel, out var listener);
             if (wanted && !listening)
             {

@@ -5,6 +5,8 @@ namespace Broadcast.Server.Engines.Redis;
 /// <summary>The Redis engine: the <c>Broadcast:Redis</c> section.</summary>
 public sealed class RedisOptions
 {
+    public const string Section = "Broadcast:Redis";
+
     /// <summary>A StackExchange.Redis configuration string, e.g. <c>localhost:6379</c> or <c>redis1:6379,password=…</c>.</summary>
     public string? Configuration { get; set; }
 

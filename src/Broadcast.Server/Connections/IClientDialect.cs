@@ -1,0 +1,29 @@
+using Broadcast.Server.Channels;
+
+namespace Broadcast.Server.Connections;
+
+/// <summary>
+/// A wire dialect, as one client's connection uses it (SignalR's IHubProtocol, centrifuge's per-client
+/// protocol): chosen by the subprotocol the client offered, it reads each complete message and answers in its
+/// own encoding. The connection knows nothing of what the messages mean.
+/// </summary>
+public interface IClientDialect
+{
+    /// <summary>Its name in metrics and the admin view (<c>legacy</c>, <c>v2</c>).</summary>
+    string Name { get; }
+
+    /// <summary>The subprotocol a client offers to speak it; null for the dialect of clients that offer none.</summary>
+    string? Subprotocol { get; }
+
+    /// <summary>How the channel layer's frames are encoded for its clients.</summary>
+    IChannelEncoding Encoding { get; }
+
+    /// <summary>Right after the upgrade, before the connection is counted (the legacy dialect subscribes its client to the default channel here).</summary>
+    ValueTask OpenAsync(ClientSession session);
+
+    /// <summary>
+    /// One complete message. <paramref name="message"/> is valid only until the returned task is created: read
+    /// it synchronously. The task completes once the message was answered or is in flight (pipelined publishes).
+    /// </summary>
+    ValueTask HandleAsync(ClientSession session, ReadOnlySpan<byte> message, bool isBinary);
+}

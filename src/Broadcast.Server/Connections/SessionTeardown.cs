@@ -1,0 +1,46 @@
+using System.Net.WebSockets;
+using Broadcast.Server.Channels;
+using Broadcast.Server.Transport.WebSockets;
+
+namespace Broadcast.Server.Connections;
+
+/// <summary>
+/// The end of every connection, however it ended: unregistered, its publishes in flight finished, its
+/// subscriptions ended, the close written (or the socket aborted), and counted.
+/// </summary>
+internal sealed class SessionTeardown(ConnectionRegistry registry, ChannelService channels, IConnectionObserver metrics, ILogger<SessionTeardown> logger)
+{
+    public async Task EndAsync(ClientSession session, WebSocketWriter writer, Task writing, string reason)
+    {
+        registry.Remove(session);
+        await FinishPublishesAsync(session);
+        await channels.UnsubscribeAllAsync(session);
+        writer.Close(WebSocketCloseStatus.NormalClosure, "", drainFirst: false);
+        await writing;
+        // No Abort here: the writer has finished, and aborting would reset the TCP connection,
+        // which can destroy a close frame (1007, 1002, 1009) the client has not read yet.
+        session.DisposeResources();
+        writer.DisposeResources();
+        writer.Socket.Dispose();
+        metrics.ConnectionClosed(session.Dialect.Name, reason, (int?)writer.Socket.CloseStatus, DateTimeOffset.UtcNow - session.ConnectedAt);
+        ConnectionLog.Closed(logger, session.Id, reason, (int?)writer.Socket.CloseStatus);
+    }
+
+    /// <summary>Lets a client's publishes still in flight finish (or fail) before it goes.</summary>
+    private async Task FinishPublishesAsync(ClientSession session)
+    {
+        if (session.Publishes is not { } publishes)
+        {
+            return;
+        }
+
+        try
+        {
+            await publishes.DrainAsync();
+        }
+        catch (Exception ex)
+        {
+            ConnectionLog.ServerFault(logger, ex, session.Id);
+        }
+    }
+}

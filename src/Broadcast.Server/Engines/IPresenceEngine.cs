@@ -1,0 +1,18 @@
+namespace Broadcast.Server.Engines;
+
+/// <summary>
+/// Who is subscribed to a channel, across every node, and the join/leave events every node's subscribers
+/// are told about (through each node's <see cref="IEngineListener.DeliverPresence"/>). Part of the engine
+/// contract (see <see cref="IStreamEngine"/>; tests/Broadcast.Server.Tests/Engines/EngineContractTests.cs).
+/// </summary>
+public interface IPresenceEngine
+{
+    /// <summary>Adds a presence member and tells every node's subscribers of the channel that it joined.</summary>
+    ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken);
+
+    /// <summary>Removes a presence member and tells every node's subscribers of the channel that it left.</summary>
+    ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken);
+
+    /// <summary>The channel's presence members on every node.</summary>
+    ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken);
+}

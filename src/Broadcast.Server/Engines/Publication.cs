@@ -1,0 +1,54 @@
+using System.Runtime.CompilerServices;
+
+namespace Broadcast.Server.Engines;
+
+/// <summary>
+/// One message accepted on a channel, with the position the engine gave it. Immutable and shared. It speaks
+/// no wire format: each encoding (<see cref="IPublicationEncoder"/>) builds its frame at most once, on first
+/// use, into its own slot here, and the same bytes go to every recipient of that encoding.
+/// </summary>
+public sealed class Publication
+{
+    /// <summary>Encodings a publication can cache at once; a new encoding takes a free slot (see its <see cref="IPublicationEncoder.Slot"/>).</summary>
+    public const int MaxEncodings = 4;
+
+    private EncodedFrames _frames;
+
+    public Publication(string channel, string epoch, long offset, string origin, DateTime timestampUtc, byte[] escapedMessage)
+    {
+        Channel = channel;
+        Epoch = epoch;
+        Offset = offset;
+        Origin = origin;
+        TimestampUtc = timestampUtc;
+        EscapedMessage = escapedMessage;
+    }
+
+    public string Channel { get; }
+
+    public string Epoch { get; }
+
+    public long Offset { get; }
+
+    /// <summary>The publisher's session id; its own publications are never sent back to it.</summary>
+    public string Origin { get; }
+
+    public DateTime TimestampUtc { get; }
+
+    /// <summary>The message as JSON string content, escaped, without the quotes.</summary>
+    public byte[] EscapedMessage { get; }
+
+    /// <summary>This publication's frame in <paramref name="encoder"/>'s encoding: built by the first caller, shared after.</summary>
+    public ReadOnlyMemory<byte> EncodedBy(IPublicationEncoder encoder)
+    {
+        var slot = encoder.Slot;
+        return Volatile.Read(ref _frames[slot]) ?? Interlocked.CompareExchange(ref _frames[slot], encoder.Encode(this), null) ?? _frames[slot]!;
+    }
+
+    /// <summary>One cached frame per encoding slot, inline (no array per publication).</summary>
+    [InlineArray(MaxEncodings)]
+    private struct EncodedFrames
+    {
+        private byte[]? _frame;
+    }
+}

@@ -1,0 +1,51 @@
+using Broadcast.Server.Engines;
+
+namespace Broadcast.Server.Protocol.V2;
+
+/// <summary>One parsed frame of the extended protocol. Which fields matter depends on <see cref="Type"/>.</summary>
+public sealed class ClientRequest
+{
+    public const string Hello = "hello";
+    public const string Subscribe = "subscribe";
+    public const string Unsubscribe = "unsubscribe";
+    public const string Publish = "publish";
+    public const string History = "history";
+    public const string Presence = "presence";
+    public const string Auth = "auth";
+
+    public string? Type { get; init; }
+
+    public string? Id { get; init; }
+
+    public string? Channel { get; init; }
+
+    /// <summary>The message as escaped JSON string content, when the frame had a valid one.</summary>
+    public byte[]? EscapedMessage { get; init; }
+
+    /// <summary>Why <c>message</c> was unusable, when it was present or is required.</summary>
+    public ProtocolError? MessageError { get; init; }
+
+    public string? Session { get; init; }
+
+    public string? Name { get; init; }
+
+    /// <summary>The fresh token of an <c>auth</c> request; checked by the handler, never logged.</summary>
+    public string? Token { get; init; }
+
+    /// <summary><c>since</c> as a stream position (subscribe).</summary>
+    public StreamPosition? SincePosition { get; init; }
+
+    /// <summary><c>since</c> as a bare offset (history).</summary>
+    public long? SinceOffset { get; init; }
+
+    public bool SinceGiven { get; init; }
+
+    public int? Limit { get; init; }
+
+    public bool LimitGiven { get; init; }
+
+    public bool WantsPresence { get; init; }
+
+    /// <summary>The first problem found with the frame's fields, if any.</summary>
+    public ProtocolError? Error { get; init; }
+}

@@ -1,0 +1,52 @@
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Security;
+
+/// <summary>
+/// How long a connection may keep its principal, and whether a fresh token may replace it. Decisions only:
+/// the connection's owner keeps the timer and closes the connection.
+/// </summary>
+public sealed class PrincipalPolicy(TokenValidator tokens, IOptions<AuthOptions> options, TimeProvider clock)
+{
+    /// <summary>
+    /// The longest a deadline timer is set for: timers take at most about 49 days, and a token may expire
+    /// in year 9999. A timer that fires before the deadline looks again and waits for the rest.
+    /// </summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
+
+    private readonly AuthOptions _options = options.Value;
+
+    /// <summary>The connection may stay open until expiry plus the clock skew the token was accepted with, plus the grace to refresh.</summary>
+    public TimeSpan DueIn(ClientPrincipal principal)
+    {
+        // Subtracting first keeps every value far from DateTimeOffset's limits.
+        var due = principal.ExpiresAt - clock.GetUtcNow() + _options.ClockSkew + _options.ExpiryGrace;
+        return due < TimeSpan.Zero ? TimeSpan.Zero : due > LongestWait ? LongestWait : due;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="token"/> may replace <paramref name="current"/> (the <c>auth</c> request). The user
+    /// may not change on an open connection: presence already shows it, and a stolen connection must not become
+    /// someone else's. <paramref name="failure"/> says why not, for the log.
+    /// </summary>
+    public TokenRefusal Refresh(ClientPrincipal? current, string? token, out ClientPrincipal? principal, out string? failure)
+    {
+        var result = tokens.Validate(token);
+        principal = result.Principal;
+        failure = result.Failure;
+        if (principal is null)
+        {
+            failure ??= "invalid";
+            return TokenRefusal.Invalid;
+        }
+
+        if (current is { UserId: { } user } && !string.Equals(user, principal.UserId, StringComparison.Ordinal))
+        {
+            principal = null;
+            failure = "different user";
+            return TokenRefusal.UserMismatch;
+        }
+
+        return TokenRefusal.None;
+    }
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Security;
+
+public static class SecuritySetup
+{
+    /// <summary>Every decision of the security layer (tokens, permissions, origins, limits, budgets) and its settings.</summary>
+    public static IServiceCollection AddSecurity(this IServiceCollection services)
+    {
+        services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
+        services.AddSingleton<TokenValidator>();
+        services.AddSingleton<PrincipalPolicy>();
+        services.AddSingleton<ChannelAuthorizer>();
+        services.AddSingleton<OriginPolicy>();
+        services.AddSingleton<ConnectionLimiter>();
+        services.AddSingleton<AddressSocketLimiter>();
+        services.AddSingleton<ClientBudgets>();
+        return services;
+    }
+}

@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Broadcast.Server.Transport;
+
+/// <summary>
+/// How frames reach a client: its queue's bounds, the flush rounds, keep-alive and the close handshake.
+/// Root keys of the <c>Broadcast</c> section (<c>Broadcast:OutboundQueueCapacity</c>, …).
+/// </summary>
+public sealed class TransportOptions
+{
+    public const string Section = "Broadcast";
+
+    /// <summary>
+    /// Frames that may wait for one client before it counts as a slow consumer and is closed with 1008.
+    /// Large enough to absorb bursts, small enough that one stuck client cannot hold much memory.
+    /// </summary>
+    [Range(1, 1_000_000, ErrorMessage = "Broadcast:OutboundQueueCapacity must be between {1} and {2}.")]
+    public int OutboundQueueCapacity { get; set; } = 1024;
+
+    /// <summary>
+    /// Bytes that may wait for one client, whatever they are: publications, replays, replies, errors and
+    /// notices. A publication past it meets its channel's slow-consumer policy; anything else past it closes
+    /// the client with 1008, so a client that asks and never reads cannot make the server hold more.
+    /// Replays on resume are sent in portions as the client reads, so any history fits through it.
+    /// </summary>
+    [Range(64 * 1024, 1024 * 1024 * 1024, ErrorMessage = "Broadcast:OutboundQueueBytes must be between {1} and {2}.")]
+    public int OutboundQueueBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>How often the server pings an otherwise quiet client. Zero disables keep-alive.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Broadcast:KeepAliveInterval must be between {1} and {2}.")]
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long to wait for the pong before the peer is considered dead and the connection aborted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00", ErrorMessage = "Broadcast:KeepAliveTimeout must be between {1} and {2}.")]
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The shortest time between two write rounds. A message after a quiet spell is written at once; under
+    /// load, each client's messages that arrive within this time share one write (one system call), which
+    /// costs far less per delivery at the price of at most this much added latency. Zero writes as soon as possible.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushInterval must be between {1} and {2}.")]
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>How long a close handshake the server started may take before the socket is aborted.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Broadcast:CloseTimeout must be between {1} and {2}.")]
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,15 @@
+using Broadcast.Server.Transport.WebSockets;
+
+namespace Broadcast.Server.Transport;
+
+public static class TransportSetup
+{
+    /// <summary>The writer threads (one <see cref="FlushScheduler"/> per process), the WebSocket transport and its settings.</summary>
+    public static IServiceCollection AddTransport(this IServiceCollection services)
+    {
+        services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<FlushScheduler>();
+        services.AddSingleton<WebSocketTransport>();
+        return services;
+    }
+}

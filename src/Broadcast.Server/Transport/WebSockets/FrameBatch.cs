@@ -1,0 +1,83 @@
+using System.Buffers;
+using System.Buffers.Binary;
+
+namespace Broadcast.Server.Transport.WebSockets;
+
+/// <summary>
+/// Frames taken from a queue for one write: framed back to back into one pooled buffer (server frames are
+/// never masked, so framing is a 2-10 byte header before the shared payload), or, for a connection whose
+/// stream the server does not own, kept as a list to send one by one.
+/// </summary>
+internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) : IFrameBatch
+{
+    private const int MaxHeaderBytes = 10;
+
+    public byte[] Buffer { get; private set; } = buffer;
+
+    /// <summary>Bytes framed so far (or, for an unframed batch, payload bytes collected).</summary>
+    public int Length { get; private set; }
+
+    /// <summary>Publications in the batch (replies and notices are not counted as deliveries).</summary>
+    public int Publications { get; private set; }
+
+    /// <summary>When the oldest live publication in the batch was accepted: one latency sample per write.</summary>
+    public long OldestLiveTicks { get; private set; }
+
+    public void Add(in OutboundFrame frame)
+    {
+        if (frame.PublishedUtcTicks != 0)
+        {
+            Publications++;
+            if (frame.Kind == OutboundFrameKind.Live && OldestLiveTicks == 0)
+            {
+                OldestLiveTicks = frame.PublishedUtcTicks;
+            }
+        }
+
+        if (unframed is not null)
+        {
+            unframed.Add(frame);
+            Length += frame.Bytes.Length;
+            return;
+        }
+
+        var needed = Length + MaxHeaderBytes + frame.Bytes.Length;
+        if (needed > Buffer.Length)
+        {
+            // A frame larger than the batch: grow the buffer just for this batch.
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Buffer.Length * 2));
+            Buffer.AsSpan(0, Length).CopyTo(larger);
+            ArrayPool<byte>.Shared.Return(Buffer);
+            Buffer = larger;
+        }
+
+        Length += WriteTextFrame(frame.Bytes.Span, Buffer.AsSpan(Length));
+    }
+
+    /// <summary>Writes an unmasked, final text frame (RFC 6455 section 5.2) and returns its length.</summary>
+    private static int WriteTextFrame(ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        destination[0] = 0x81; // FIN + text
+        int header;
+        if (payload.Length < 126)
+        {
+            destination[1] = (byte)payload.Length;
+            header = 2;
+        }
+        else if (payload.Length <= ushort.MaxValue)
+        {
+            destination[1] = 126;
+            BinaryPrimitives.WriteUInt16BigEndian(destination[2..], (ushort)payload.Length);
+            header = 4;
+        }
+        else
+        {
+            destination[1] = 127;
+            BinaryPrimitives.WriteUInt64BigEndian(destination[2..], (ulong)payload.Length);
+            header = 10;
+        }
+
+        payload.CopyTo(destination[header..]);
+        return header + payload.Length;
+    }
+}

@@ -1,0 +1,41 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Transport.WebSockets;
+
+/// <summary>
+/// Accepts WebSocket upgrades and gives each connection its writer, with the transport's shared parts: the
+/// flush scheduler (the writer threads), the observer and the settings.
+/// </summary>
+internal sealed class WebSocketTransport(FlushScheduler flusher, ITransportObserver observer, IOptions<TransportOptions> options, ILogger<WebSocketWriter> logger)
+{
+    private readonly TransportOptions _options = options.Value;
+
+    /// <summary>Completes the upgrade (with <paramref name="subProtocol"/>, if any) and returns the connection's writer.</summary>
+    public async Task<WebSocketWriter> AcceptAsync(HttpContext context, long id, IPAddress? remoteAddress, string? subProtocol)
+    {
+        var (socket, output) = await WebSocketUpgrade.AcceptAsync(
+            context,
+            subProtocol,
+            _options.KeepAliveInterval,
+            _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan);
+        return CreateWriter(id, socket, output, remoteAddress);
+    }
+
+    /// <summary>A writer for a socket accepted elsewhere (tests, benchmarks); <paramref name="output"/> null sends frame by frame.</summary>
+    public WebSocketWriter CreateWriter(long id, System.Net.WebSockets.WebSocket socket, SharedWriteStream? output, IPAddress? remoteAddress, int? queueCapacity = null)
+    {
+        var options = queueCapacity is { } capacity ? Copy(capacity) : _options;
+        return new WebSocketWriter(id, socket, output, remoteAddress, options, flusher, observer, logger);
+    }
+
+    private TransportOptions Copy(int queueCapacity) => new()
+    {
+        OutboundQueueCapacity = queueCapacity,
+        OutboundQueueBytes = _options.OutboundQueueBytes,
+        KeepAliveInterval = _options.KeepAliveInterval,
+        KeepAliveTimeout = _options.KeepAliveTimeout,
+        FlushInterval = _options.FlushInterval,
+        CloseTimeout = _options.CloseTimeout,
+    };
+}
