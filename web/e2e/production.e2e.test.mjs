@@ -188,10 +188,12 @@ describe('published build with Production defaults (e2e)', { timeout: 600_000 },
     // B's own publish and ack, with its timestamp read back, measure B's clock offset.
     await sendMessage(b.page, 'clock probe');
     await waitForItem(a.page, 'broadcast-item', 'clock probe');
-    // Until the measurement is in, a latency is only an upper bound; publish until B gives a value.
+    // How precise the offset gets depends on this machine's round trips (a timing, so not asserted here:
+    // src/timing/clockOffset.test.ts covers the estimate). What the person sees must be consistent: a value
+    // when the estimate is within ±50 ms, otherwise an upper bound, never a negative latency.
     let latest;
     let sent = 0;
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < 5; i++) {
       sent += 1;
       await sendMessage(a.page, `timed ${i}`);
       await waitForItem(b.page, 'broadcast-item', `timed ${i}`);
@@ -199,10 +201,13 @@ describe('published build with Production defaults (e2e)', { timeout: 600_000 },
         const el = document.querySelector('[data-testid="broadcasts-list"] > :last-child [data-testid="message-latency"]');
         return el ? { text: el.textContent, ms: Number(el.getAttribute('data-ms')), accuracy: Number(el.getAttribute('data-accuracy-ms')) } : null;
       });
-      if (latest && latest.accuracy <= 50) break;
     }
-    assert.ok(latest && latest.accuracy <= 50, `no precise latency after 20 events: ${JSON.stringify(latest)}`);
-    assert.match(latest.text, /^\d+(\.\d)? ms$|^\d\.\d s$/);
+    assert.ok(latest, 'the last event shows no latency');
+    if (latest.accuracy <= 50) {
+      assert.match(latest.text, /^\d+(\.\d)? ms$|^\d\.\d s$/);
+    } else {
+      assert.match(latest.text, /^≤ \d+(\.\d)? (ms|s)$/);
+    }
     assert.ok(latest.ms >= 0);
     assert.equal((await b.page.getByTestId('latency').innerText()).trim(), latest.text);
     // Every live event B received came within the last minute (B's own probe is not received).
