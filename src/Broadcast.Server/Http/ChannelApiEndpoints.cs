@@ -52,10 +52,16 @@ internal static class ChannelApiEndpoints
         string channel,
         HttpRequest request,
         ChannelService channels,
+        ShutdownDrain drain,
         IOptions<ConnectionOptions> options,
         IOptions<JsonOptions> json,
         CancellationToken cancellationToken)
     {
+        if (drain.IsDraining)
+        {
+            return ShuttingDown();
+        }
+
         if (!ChannelName.IsValid(channel))
         {
             return TypedResults.BadRequest(Error(ProtocolErrors.ChannelInvalid));
@@ -105,6 +111,12 @@ internal static class ChannelApiEndpoints
             return TypedResults.BadRequest(Error(ProtocolErrors.IdInvalid));
         }
 
+        // From here to the fan-out the drain waits for this publish: a 200 means every client still here gets it.
+        if (!drain.TryHoldForPublish())
+        {
+            return ShuttingDown();
+        }
+
         try
         {
             var result = await channels.PublishAsync(channel, SessionId.Http, body.Id, EscapeForJsonString(message), cancellationToken);
@@ -114,7 +126,15 @@ internal static class ChannelApiEndpoints
         {
             return TypedResults.Json(Error(ProtocolErrors.EngineUnavailable), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
+        finally
+        {
+            drain.Release();
+        }
     }
+
+    /// <summary>503 <c>shutting_down</c>: nothing was published; publish to another node (or again once this one is back).</summary>
+    private static JsonHttpResult<ApiError> ShuttingDown() =>
+        TypedResults.Json(Error(ProtocolErrors.ShuttingDown), statusCode: StatusCodes.Status503ServiceUnavailable);
 
     private static Ok<ChannelListResponse> ListChannels(ChannelHub hub) =>
         TypedResults.Ok(new ChannelListResponse([.. hub.ActiveChannels().Select(c => new ChannelSummary(c.Channel, c.Subscribers))]));
