@@ -132,12 +132,16 @@ public static class BroadcastServer
 
         app.UseWebSockets();
         app.UseBroadcastWebSocket();
+        app.UseJsonErrorBodies();
+        app.UseCors();
+        app.UseRateLimiter();
         app.UseWebApp();
         app.MapApiDocumentation();
         app.MapStatusEndpoints();
         app.MapReadiness();
         app.MapWebSocketDocumentation();
         app.MapChannelApi();
+        app.MapConnectCheck();
         app.MapMetrics();
         app.MapAdmin();
         return app;

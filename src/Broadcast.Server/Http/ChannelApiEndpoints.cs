@@ -25,6 +25,7 @@ internal static class ChannelApiEndpoints
     public static IEndpointRouteBuilder MapChannelApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/channels")
+            .RequireCors(CrossOriginPolicies.Api)
             .AddEndpointFilter(KeyFilter.ForApi(app.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value))
             .WithTags("Channels API")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
@@ -48,7 +49,7 @@ internal static class ChannelApiEndpoints
     /// The body is read here, after the API key was checked, and never past <c>Broadcast:MaxMessageBytes</c>:
     /// a WebSocket message may not be larger, so neither may a publish over HTTP (413 otherwise).
     /// </remarks>
-    private static async Task<Results<Ok<PublishResponse>, BadRequest<ApiError>, JsonHttpResult<ApiError>, StatusCodeHttpResult>> PublishAsync(
+    private static async Task<Results<Ok<PublishResponse>, BadRequest<ApiError>, JsonHttpResult<ApiError>>> PublishAsync(
         string channel,
         HttpRequest request,
         ChannelService channels,
@@ -71,7 +72,8 @@ internal static class ChannelApiEndpoints
         var canHaveBody = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
         if (canHaveBody && request.ContentLength is not 0 && !request.HasJsonContentType())
         {
-            return TypedResults.StatusCode(StatusCodes.Status415UnsupportedMediaType);
+            var (code, text) = JsonErrorBodies.Describe(StatusCodes.Status415UnsupportedMediaType);
+            return TypedResults.Json(new ApiError(text, code), statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
 
         var maxBytes = options.Value.MaxMessageBytes;

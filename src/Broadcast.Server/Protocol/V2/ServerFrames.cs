@@ -140,6 +140,18 @@ public static class ServerFrames
         WriteHistoryBody(writer, channel, page);
     });
 
+    /// <summary>
+    /// <c>GET /api/connect-check</c>'s answer when an upgrade of the same request would be accepted: who it would
+    /// be and what it could do, the fields of <see cref="Welcome"/>.
+    /// </summary>
+    public static byte[] ConnectCheckAnswer(string? user, ChannelPermissions permissions, DateTime nowUtc) => Write(writer =>
+    {
+        writer.WriteBoolean("ok"u8, true);
+        writer.WriteString("user"u8, user);
+        WritePermissions(writer, permissions);
+        WriteTime(writer, nowUtc);
+    });
+
     /// <summary>The HTTP API's history answer: the WebSocket reply's body, byte for byte, so both are bounded alike.</summary>
     public static byte[] HistoryAnswer(string channel, HistoryPage page) => Write(writer => WriteHistoryBody(writer, channel, page));
 
