@@ -130,6 +130,7 @@ public static class BroadcastServer
             }
         });
 
+        app.UseTrustedForwardedHeaders();
         app.UseWebSockets();
         app.UseBroadcastWebSocket();
         app.UseJsonErrorBodies();
