@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the project, installing first what the tests need:
 #   apt: chromium (end-to-end tests in a real browser), redis-server (the Redis engine's tests),
-#        systemd (systemd-analyze verify of the unit file in deploy/)
+#        systemd (systemd-analyze verify of the unit file in deploy/), nginx (the deploy/ topology's test)
 #   npm: the TypeScript client's and the web app's packages (npm ci)
 #   NuGet: restored by dotnet
 # Stages: formatting check, .NET build (which builds the web app), .NET tests (server, .NET client),
@@ -25,6 +25,7 @@ install_system_packages() {
   [ -x /usr/bin/chromium ] || missing+=(chromium)
   command -v redis-server >/dev/null || missing+=(redis-server)
   command -v systemd-analyze >/dev/null || missing+=(systemd)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
   if [ ${#missing[@]} -gt 0 ]; then
     stage "Installing with apt: ${missing[*]}"
     as_root apt-get update -qq

@@ -13,6 +13,7 @@ export default defineConfig({
       '/api': { target: backend, changeOrigin: true },
       '/docs': { target: backend, changeOrigin: true },
       '/openapi': { target: backend, changeOrigin: true },
+      '/redoc': { target: backend, changeOrigin: true },
       '/metrics': { target: backend, changeOrigin: true },
       '/ready': { target: backend, changeOrigin: true },
     },

@@ -808,8 +808,15 @@ public sealed class BroadcastClient : IAsyncDisposable
 
     private void OnError(PendingRequest pending, JsonElement frame)
     {
-        _pending.Remove(pending.Id);
         var error = ToException(frame);
+        if (pending.Kind == RequestKind.Publish && error.Code == ErrorCodes.ShuttingDown)
+        {
+            // Nothing was published and the server closes with 1001 next: the publish stays pending and goes
+            // out again, with the same id, after the reconnect (as after any connection lost before its ack).
+            return;
+        }
+
+        _pending.Remove(pending.Id);
         if (pending.Kind == RequestKind.Unsubscribe && error.Code == ErrorCodes.NotSubscribed)
         {
             // Already gone, which is what was asked.

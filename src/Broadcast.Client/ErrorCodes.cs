@@ -85,6 +85,12 @@ public static class ErrorCodes
     /// <summary>Legacy protocol only: messages were dropped because the client reads too slowly.</summary>
     public const string MessagesDropped = "messages_dropped";
 
+    /// <summary>
+    /// A publish while the server shuts down: nothing was published, and the server closes with 1001 next.
+    /// This client keeps such a publish and sends it again (same id) after the reconnect.
+    /// </summary>
+    public const string ShuttingDown = "shutting_down";
+
     // Raised by this client, never sent by the server.
 
     /// <summary>

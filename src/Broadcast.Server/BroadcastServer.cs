@@ -98,8 +98,9 @@ public static class BroadcastServer
             });
         builder.Services.AddOptions<HostOptions>().Configure<IOptions<ConnectionOptions>, IOptions<TransportOptions>>((host, connections, transport) =>
         {
-            // Give the drain its full time, plus the close handshake, before the host gives up.
-            host.ShutdownTimeout = connections.Value.ShutdownTimeout + transport.Value.CloseTimeout + TimeSpan.FromSeconds(2);
+            // Give the drain its full time (publishes in flight first, at most half of it, then the clients'
+            // queues), plus the close handshake, before the host gives up.
+            host.ShutdownTimeout = (connections.Value.ShutdownTimeout * 1.5) + transport.Value.CloseTimeout + TimeSpan.FromSeconds(2);
             // The node's own background work never throws (BackgroundRetry retries it), so an exception that
             // still escapes a background service is a fault nothing here can recover from: stop the node, and
             // RunAsync makes the exit code say so, for the supervisor to restart it. (Ignore would leave a
@@ -129,14 +130,19 @@ public static class BroadcastServer
             }
         });
 
+        app.UseTrustedForwardedHeaders();
         app.UseWebSockets();
         app.UseBroadcastWebSocket();
+        app.UseJsonErrorBodies();
+        app.UseCors();
+        app.UseRateLimiter();
         app.UseWebApp();
         app.MapApiDocumentation();
         app.MapStatusEndpoints();
         app.MapReadiness();
         app.MapWebSocketDocumentation();
         app.MapChannelApi();
+        app.MapConnectCheck();
         app.MapMetrics();
         app.MapAdmin();
         return app;

@@ -40,6 +40,17 @@ public sealed class TestClient : IAsyncDisposable
         return new TestClient(socket);
     }
 
+    /// <summary>Connects from the local address <paramref name="source"/> (127.0.0.2, …): another client address.</summary>
+    public static async Task<TestClient> ConnectFromAsync(Uri uri, System.Net.IPAddress source, Action<ClientWebSocketOptions>? configure = null)
+    {
+        var socket = new ClientWebSocket();
+        configure?.Invoke(socket.Options);
+        using var timeout = new CancellationTokenSource(DefaultTimeout);
+        using var invoker = new HttpMessageInvoker(SourceAddress.Handler(source));
+        await socket.ConnectAsync(uri, invoker, timeout.Token);
+        return new TestClient(socket);
+    }
+
     public Task SendTextAsync(string text) =>
         Socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
 

@@ -10,6 +10,7 @@ import {
   launchBrowser,
   listItems,
   openApp,
+  placeholderFit,
   presenceNames,
   sendMessage,
   setName,
@@ -245,6 +246,9 @@ describe('broadcast web app (e2e)', { timeout: 300_000 }, () => {
       const box = await a.page.getByTestId(id).boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= 375, `${id} is off screen`);
     }
+    // The join form is offered here (every channel is open): its placeholder is whole (production.e2e checks the others).
+    const fit = await placeholderFit(a.page, 'channel-input');
+    assert.ok(fit.needed <= fit.room, `channel-input cuts its placeholder "${fit.placeholder}": it needs ${fit.needed.toFixed(0)} px and has ${fit.room.toFixed(0)} px`);
     await closeAll();
   });
 

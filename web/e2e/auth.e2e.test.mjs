@@ -6,6 +6,16 @@ import { after, before, describe, it } from 'node:test';
 import { ServerProcess, checkPrerequisites, freePort, launchBrowser, openApp, sendMessage, waitForAttr, waitForItem, waitForStatus } from './harness.mjs';
 
 const SECRET = 'e2e-hmac-secret-0123456789-abcdefghij';
+const TEXT = {
+  'en-US': { required: /accepts only connections with an access token \(it answered 401 token_required\)/, invalid: /refused the access token \(401 token_invalid\)/ },
+  'pt-BR': { required: /só aceita conexões com token de acesso \(respondeu 401 token_required\)/, invalid: /recusou o token de acesso \(401 token_invalid\)/ },
+};
+
+/** Retrying stopped: the page is idle, with no reconnect scheduled. */
+async function assertStopped(page) {
+  await waitForAttr(page, 'status-badge', 'data-status', 'idle', 30_000);
+  assert.equal(await page.getByTestId('reconnect-countdown').isVisible(), false, 'a reconnect is scheduled');
+}
 
 /** An HS256 JWT signed with the server's secret. */
 function token(claims, secret = SECRET) {
@@ -50,11 +60,11 @@ describe('a server that requires tokens (e2e)', { timeout: 300_000 }, () => {
 
   it('says why it cannot connect, offers the token form, and connects with a token (kept for the tab)', { timeout: 90_000 }, async () => {
     const { page, errors } = await open();
-    await page.waitForSelector('[data-testid="connection-problem"]:not([hidden])', { timeout: 30_000 });
-    // This server cannot tell the page why (no check endpoint yet): the page says what is most likely.
-    assert.equal(await page.getByTestId('connection-problem').getAttribute('data-code'), 'unexplained');
-    assert.match(await page.getByTestId('connection-problem-text').innerText(), /Most likely it requires an access token/);
+    // The server says why (GET /api/connect-check): the refusal as it is, and no retrying that cannot help.
+    await waitForAttr(page, 'connection-problem', 'data-code', 'token_required', 30_000);
+    assert.match(await page.getByTestId('connection-problem-text').innerText(), TEXT['en-US'].required);
     assert.equal(await page.getByTestId('signin-form').isVisible(), true);
+    await assertStopped(page);
 
     const alice = token({ sub: 'alice' });
     await signIn(page, alice);
@@ -74,21 +84,29 @@ describe('a server that requires tokens (e2e)', { timeout: 300_000 }, () => {
     await closeAll();
   });
 
-  it('refuses a token the server does not accept, and says so in Portuguese on a phone', { timeout: 90_000 }, async () => {
-    const { page } = await open({ locale: 'pt-BR', viewport: { width: 375, height: 740 } });
-    await page.waitForSelector('[data-testid="connection-problem"]:not([hidden])', { timeout: 30_000 });
-    await signIn(page, token({ sub: 'mallory' }, 'another-secret-0123456789-abcdefghijkl'));
-    // The attempt with the bad token is refused too; the page keeps explaining and keeps the form open.
-    await waitForAttr(page, 'connection-problem', 'data-code', 'unexplained', 60_000);
-    assert.match(await page.getByTestId('connection-problem-text').innerText(), /O mais provável é que ele exija um token de acesso/);
-    assert.equal(await page.getByTestId('signin-form').isVisible(), true);
-    const form = await page.getByTestId('signin-form').boundingBox();
-    assert.ok(form && form.x >= 0 && form.x + form.width <= 375, `the form is off screen: ${JSON.stringify(form)}`);
-    assert.notEqual(await page.getByTestId('status-badge').getAttribute('data-status'), 'open');
-    // A token the server never accepted is not kept.
-    assert.equal(await page.evaluate(() => sessionStorage.getItem('broadcast.token')), null);
-    await closeAll();
-  });
+  for (const [locale, viewport] of [
+    ['pt-BR', { width: 375, height: 740 }],
+    ['en-US', { width: 1280, height: 800 }],
+  ]) {
+    it(`says token_required, then token_invalid for a token it refuses, and stops retrying, in ${locale} at ${viewport.width} px`, { timeout: 90_000 }, async () => {
+      const { page } = await open({ locale, viewport });
+      await waitForAttr(page, 'connection-problem', 'data-code', 'token_required', 30_000);
+      assert.match(await page.getByTestId('connection-problem-text').innerText(), TEXT[locale].required);
+      await assertStopped(page);
+
+      await signIn(page, token({ sub: 'mallory' }, 'another-secret-0123456789-abcdefghijkl'));
+      // The attempt with the bad token is refused too: said as it is, the form kept open, no more retrying.
+      await waitForAttr(page, 'connection-problem', 'data-code', 'token_invalid', 60_000);
+      assert.match(await page.getByTestId('connection-problem-text').innerText(), TEXT[locale].invalid);
+      assert.equal(await page.getByTestId('signin-form').isVisible(), true);
+      const form = await page.getByTestId('signin-form').boundingBox();
+      assert.ok(form && form.x >= 0 && form.x + form.width <= viewport.width, `the form is off screen: ${JSON.stringify(form)}`);
+      await assertStopped(page);
+      // A token the server never accepted is not kept.
+      assert.equal(await page.evaluate(() => sessionStorage.getItem('broadcast.token')), null);
+      await closeAll();
+    });
+  }
 
   it('takes a token from the hosting application’s hook (window.broadcastAuth) without asking', { timeout: 90_000 }, async () => {
     const hooked = token({ sub: 'bob' });

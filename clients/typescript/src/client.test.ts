@@ -518,6 +518,21 @@ describe('publish', () => {
     expect(latest().framesOf('publish')).toEqual([]);
   });
 
+  it('keeps a publish the server refused with shutting_down and sends it again (same id) after the 1001 reconnect', async () => {
+    make();
+    client.connect();
+    welcome('sess-0001');
+    const p = client.publish('room', 'during the drain');
+    const id = lastOf('publish')['id'];
+    latest().serverSend({ type: 'error', id, channel: 'room', code: 'shutting_down', error: 'nothing was published' });
+    latest().serverClose(1001);
+    vi.advanceTimersByTime(client.status.retryDelayMs ?? 0);
+    welcome('sess-0001', true);
+    expect(latest().framesOf('publish')).toEqual([{ type: 'publish', id, channel: 'room', message: 'during the drain' }]);
+    latest().serverSend({ type: 'ack', id, channel: 'room', epoch: 'E2', offset: 1, duplicate: false });
+    await expect(p).resolves.toMatchObject({ offset: 1, duplicate: false });
+  });
+
   it('rejects on timeout, and a late ack is ignored', async () => {
     make({ publishTimeoutMs: 5000 });
     client.connect();

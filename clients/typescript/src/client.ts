@@ -796,6 +796,9 @@ export class BroadcastClient {
       if (request) {
         // Unsubscribing from a channel the server no longer has for us is what we wanted anyway.
         if (request.kind === 'unsubscribe' && frame.code === V2ErrorCode.NotSubscribed) this.outbox.resolve(frame.id, undefined);
+        // Nothing was published and the server closes with 1001 next: keep the publish; it goes out again
+        // (same id) after the reconnect, as after any connection lost before its ack.
+        else if (request.kind === 'publish' && frame.code === V2ErrorCode.ShuttingDown) return;
         else this.outbox.reject(frame.id, error);
         return;
       }

@@ -36,6 +36,8 @@ export const V2ErrorCode = {
   Forbidden: 'forbidden',
   TokenInvalid: 'token_invalid',
   UserMismatch: 'user_mismatch',
+  /** A publish while the server shuts down: nothing was published; the client sends it again after reconnecting. */
+  ShuttingDown: 'shutting_down',
 } as const;
 
 /** Every code the server may put in an error frame. */

@@ -25,6 +25,7 @@ internal static class ChannelApiEndpoints
     public static IEndpointRouteBuilder MapChannelApi(this IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/channels")
+            .RequireCors(CrossOriginPolicies.Api)
             .AddEndpointFilter(KeyFilter.ForApi(app.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value))
             .WithTags("Channels API")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
@@ -48,14 +49,20 @@ internal static class ChannelApiEndpoints
     /// The body is read here, after the API key was checked, and never past <c>Broadcast:MaxMessageBytes</c>:
     /// a WebSocket message may not be larger, so neither may a publish over HTTP (413 otherwise).
     /// </remarks>
-    private static async Task<Results<Ok<PublishResponse>, BadRequest<ApiError>, JsonHttpResult<ApiError>, StatusCodeHttpResult>> PublishAsync(
+    private static async Task<Results<Ok<PublishResponse>, BadRequest<ApiError>, JsonHttpResult<ApiError>>> PublishAsync(
         string channel,
         HttpRequest request,
         ChannelService channels,
+        ShutdownDrain drain,
         IOptions<ConnectionOptions> options,
         IOptions<JsonOptions> json,
         CancellationToken cancellationToken)
     {
+        if (drain.IsDraining)
+        {
+            return ShuttingDown();
+        }
+
         if (!ChannelName.IsValid(channel))
         {
             return TypedResults.BadRequest(Error(ProtocolErrors.ChannelInvalid));
@@ -65,7 +72,8 @@ internal static class ChannelApiEndpoints
         var canHaveBody = request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestBodyDetectionFeature>()?.CanHaveBody ?? true;
         if (canHaveBody && request.ContentLength is not 0 && !request.HasJsonContentType())
         {
-            return TypedResults.StatusCode(StatusCodes.Status415UnsupportedMediaType);
+            var (code, text) = JsonErrorBodies.Describe(StatusCodes.Status415UnsupportedMediaType);
+            return TypedResults.Json(new ApiError(text, code), statusCode: StatusCodes.Status415UnsupportedMediaType);
         }
 
         var maxBytes = options.Value.MaxMessageBytes;
@@ -105,6 +113,12 @@ internal static class ChannelApiEndpoints
             return TypedResults.BadRequest(Error(ProtocolErrors.IdInvalid));
         }
 
+        // From here to the fan-out the drain waits for this publish: a 200 means every client still here gets it.
+        if (!drain.TryHoldForPublish())
+        {
+            return ShuttingDown();
+        }
+
         try
         {
             var result = await channels.PublishAsync(channel, SessionId.Http, body.Id, EscapeForJsonString(message), cancellationToken);
@@ -114,7 +128,15 @@ internal static class ChannelApiEndpoints
         {
             return TypedResults.Json(Error(ProtocolErrors.EngineUnavailable), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
+        finally
+        {
+            drain.Release();
+        }
     }
+
+    /// <summary>503 <c>shutting_down</c>: nothing was published; publish to another node (or again once this one is back).</summary>
+    private static JsonHttpResult<ApiError> ShuttingDown() =>
+        TypedResults.Json(Error(ProtocolErrors.ShuttingDown), statusCode: StatusCodes.Status503ServiceUnavailable);
 
     private static Ok<ChannelListResponse> ListChannels(ChannelHub hub) =>
         TypedResults.Ok(new ChannelListResponse([.. hub.ActiveChannels().Select(c => new ChannelSummary(c.Channel, c.Subscribers))]));

@@ -4,7 +4,7 @@ namespace Broadcast.Server.Http;
 
 public static class HttpSetup
 {
-    /// <summary>Every HTTP endpoint's services and settings: the web app, the HTTP API, the admin API, readiness and the API documentation.</summary>
+    /// <summary>Every HTTP endpoint's services and settings: the web app, the HTTP API (with its CORS policies), the admin API, readiness, the connect check and the API documentation.</summary>
     public static IServiceCollection AddHttpEndpoints(this IServiceCollection services)
     {
         services.AddOptions<WebAppOptions>().BindConfiguration(WebAppOptions.Section).ValidateOnStart();
@@ -14,6 +14,9 @@ public static class HttpSetup
         services.AddSingleton<WebAppFiles>();
         services.AddReadinessChecks();
         services.AddApiDocumentation();
+        services.AddSingleton<Microsoft.AspNetCore.Cors.Infrastructure.ICorsPolicyProvider, CrossOriginPolicies>();
+        services.AddCors();
+        services.AddConnectCheck();
         return services;
     }
 

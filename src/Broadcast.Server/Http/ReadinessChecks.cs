@@ -42,11 +42,15 @@ internal static class ReadinessChecks
     private static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json";
-        return context.Response.WriteAsync(JsonSerializer.Serialize(new
+        var checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status == HealthStatus.Healthy ? "ok" : "failing", description = e.Value.Description });
+        if (report.Status == HealthStatus.Healthy)
         {
-            status = report.Status == HealthStatus.Healthy ? "ready" : "not_ready",
-            checks = report.Entries.ToDictionary(e => e.Key, e => new { status = e.Value.Status == HealthStatus.Healthy ? "ok" : "failing", description = e.Value.Description }),
-        }));
+            return context.Response.WriteAsync(JsonSerializer.Serialize(new { status = "ready", checks }));
+        }
+
+        // A 503 like every other error answer: {"error", "code"}, with the checks that failed named.
+        var failing = string.Join(", ", report.Entries.Where(e => e.Value.Status != HealthStatus.Healthy).Select(e => $"{e.Key}: {e.Value.Description}"));
+        return context.Response.WriteAsync(JsonSerializer.Serialize(new { status = "not_ready", error = "This node takes no new clients now (" + failing + ").", code = "not_ready", checks }));
     }
 
     private sealed class EngineCheck(IStreamEngine engine) : IHealthCheck

@@ -91,12 +91,15 @@ public static class ProtocolErrors
     public static readonly ProtocolError MessagesDropped = ProtocolError.Define(
         "messages_dropped", "Messages were dropped because this client reads too slowly (the channel drops rather than disconnects).");
 
+    public static readonly ProtocolError ShuttingDown = ProtocolError.Define(
+        "shutting_down", "The server is shutting down; nothing was published. Publish again after reconnecting.");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
         HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, SessionForbidden, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
-        Forbidden, TokenInvalid, UserMismatch, MessagesDropped,
+        Forbidden, TokenInvalid, UserMismatch, MessagesDropped, ShuttingDown,
     ];
 
     /// <summary>The <c>rate_limited</c> error naming the budget that refused.</summary>

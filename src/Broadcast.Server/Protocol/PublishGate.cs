@@ -11,17 +11,25 @@ namespace Broadcast.Server.Protocol;
 /// published. On an engine that answers later (Redis) the receive loop does not wait: up to
 /// <see cref="PublishPipeline.MaxInFlight"/> publishes of one client are in flight at once, in order (one
 /// node's commands reach the engine in the order they are issued), and every answer, refusals included,
-/// goes out in the order the publishes came.
+/// goes out in the order the publishes came. Once the node drains for shutdown nothing more is published
+/// (<c>shutting_down</c>), and the drain waits for the publishes already on their way before it closes anyone.
 /// </summary>
-internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer authorizer, ClientBudgets budgets, IConnectionObserver metrics)
+internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer authorizer, ClientBudgets budgets, ShutdownDrain drain, IConnectionObserver metrics)
 {
+    private static readonly PublishRefusal ShuttingDown = new(ProtocolErrors.ShuttingDown, Flooding: false);
+
     /// <summary>
     /// Decides whether <paramref name="session"/> may publish <paramref name="messageBytes"/> bytes on
     /// <paramref name="channel"/>: null when admitted (and counted), otherwise why not. Checked in this order:
-    /// permission, the message itself (<paramref name="messageError"/>, when the dialect found one), budgets.
+    /// the drain, permission, the message itself (<paramref name="messageError"/>, when the dialect found one), budgets.
     /// </summary>
     public PublishRefusal? Admit(ClientSession session, string channel, int messageBytes, ProtocolError? messageError = null)
     {
+        if (drain.IsDraining)
+        {
+            return ShuttingDown;
+        }
+
         if (!authorizer.CanPublish(session.Principal, channel))
         {
             return new PublishRefusal(ProtocolErrors.Forbidden, Flooding: false);
@@ -49,6 +57,12 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
     {
         var pipeline = session.Publishes;
         var behind = pipeline is { IsBusy: true } ? pipeline.Last : null;
+        if (refusal is null && !drain.TryHoldForPublish())
+        {
+            // The drain began since Admit.
+            refusal = ShuttingDown;
+        }
+
         if (refusal is { } refused)
         {
             if (behind is null)
@@ -57,20 +71,32 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
                 return ValueTask.CompletedTask;
             }
 
-            return pipeline!.AddAsync(RefuseAfterAsync(behind, session, answers, channel, id, refused));
+            drain.Hold();
+            return pipeline!.AddAsync(RefuseAfterAsync(behind, session, answers, channel, id, refused, drain));
         }
 
-        var publishing = channels.PublishAsync(channel, session.Session, id, message!, CancellationToken.None);
+        ValueTask<PublishResult> publishing;
+        try
+        {
+            publishing = channels.PublishAsync(channel, session.Session, id, message!, CancellationToken.None);
+        }
+        catch
+        {
+            drain.Release();
+            throw;
+        }
+
         if (behind is null && publishing.IsCompletedSuccessfully)
         {
             // The in-memory engine: published (and fanned out) already.
             answers.Accept(session, channel, id, publishing.Result);
+            drain.Release();
             return ValueTask.CompletedTask;
         }
 
         // Waiting on Redis: read the next message meanwhile; the answer comes when it is known, after the earlier ones.
         pipeline = session.Publishes ??= new PublishPipeline();
-        return pipeline.AddAsync(AnswerAfterAsync(behind, session, answers, channel, id, publishing));
+        return pipeline.AddAsync(AnswerAfterAsync(behind, session, answers, channel, id, publishing, drain));
     }
 
     /// <summary>Waits until every publish of the session in flight was answered (before a reply to anything else, so replies keep request order).</summary>
@@ -86,38 +112,53 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
         }
     }
 
-    private static async Task RefuseAfterAsync(Task behind, ClientSession session, IPublishAnswers answers, string channel, string? id, PublishRefusal refused)
+    private static async Task RefuseAfterAsync(Task behind, ClientSession session, IPublishAnswers answers, string channel, string? id, PublishRefusal refused, ShutdownDrain drain)
     {
-        await behind.ConfigureAwait(false);
-        Refuse(session, answers, channel, id, refused);
+        try
+        {
+            await behind.ConfigureAwait(false);
+            Refuse(session, answers, channel, id, refused);
+        }
+        finally
+        {
+            drain.Release();
+        }
     }
 
     /// <summary>Answers one publish once it completed and every earlier one was answered. A fault (not an engine outage) propagates: the connection closes with 1011.</summary>
-    private static async Task AnswerAfterAsync(Task? behind, ClientSession session, IPublishAnswers answers, string channel, string? id, ValueTask<PublishResult> publishing)
+    private static async Task AnswerAfterAsync(Task? behind, ClientSession session, IPublishAnswers answers, string channel, string? id, ValueTask<PublishResult> publishing, ShutdownDrain drain)
     {
-        PublishResult result = default;
-        var unavailable = false;
         try
         {
-            result = await publishing.ConfigureAwait(false);
-        }
-        catch (EngineUnavailableException)
-        {
-            unavailable = true;
-        }
+            PublishResult result = default;
+            var unavailable = false;
+            try
+            {
+                result = await publishing.ConfigureAwait(false);
+            }
+            catch (EngineUnavailableException)
+            {
+                unavailable = true;
+            }
 
-        if (behind is not null)
-        {
-            await behind.ConfigureAwait(false);
-        }
+            if (behind is not null)
+            {
+                await behind.ConfigureAwait(false);
+            }
 
-        if (unavailable)
-        {
-            answers.Refuse(session, channel, id, ProtocolErrors.EngineUnavailable);
+            if (unavailable)
+            {
+                answers.Refuse(session, channel, id, ProtocolErrors.EngineUnavailable);
+            }
+            else
+            {
+                answers.Accept(session, channel, id, result);
+            }
         }
-        else
+        finally
         {
-            answers.Accept(session, channel, id, result);
+            // Answered (or faulted): the drain may close this client now.
+            drain.Release();
         }
     }
 }

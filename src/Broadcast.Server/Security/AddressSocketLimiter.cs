@@ -10,17 +10,22 @@ namespace Broadcast.Server.Security;
 /// closes at once those past <see cref="LimitsOptions.MaxSocketsPerAddress"/>. Runs as Kestrel connection
 /// middleware: the upgrade-time checks (<see cref="ConnectionLimiter"/>) see only requests that arrived,
 /// so sockets that never send one (issue 11: 400 silent sockets from one address held the whole node for
-/// the handshake timeout, again and again) were counted by nothing but the node's total.
+/// the handshake timeout, again and again) were counted by nothing but the node's total. It works at the TCP
+/// level, before any forwarded header could be read, so behind a proxy every socket has the proxy's address:
+/// sockets from a configured proxy (<see cref="TrustedProxies"/>) are not counted here (the proxy holds many
+/// clients' sockets; the node's limit still counts them, and the upgrade's per-address limit sees each client).
 /// </summary>
 public sealed class AddressSocketLimiter
 {
     private readonly ConcurrentDictionary<IPAddress, int> _open = new();
     private readonly ILimitObserver _metrics;
     private readonly ILogger<AddressSocketLimiter> _logger;
+    private readonly TrustedProxies _proxies;
 
-    public AddressSocketLimiter(IOptions<LimitsOptions> options, ConnectionLimiter connections, ILimitObserver metrics, ILogger<AddressSocketLimiter> logger)
+    public AddressSocketLimiter(IOptions<LimitsOptions> options, ConnectionLimiter connections, ILimitObserver metrics, ILogger<AddressSocketLimiter> logger, TrustedProxies proxies)
     {
         _metrics = metrics;
+        _proxies = proxies;
         _logger = logger;
         var configured = options.Value.MaxSocketsPerAddress;
         // By default a quarter of the node: one address cannot hold it, and a NAT with many users still fits.
@@ -38,9 +43,10 @@ public sealed class AddressSocketLimiter
 
     private async Task HandleAsync(ConnectionDelegate next, ConnectionContext context)
     {
-        if (AddressKey.Of((context.RemoteEndPoint as IPEndPoint)?.Address) is not { } address)
+        var peer = (context.RemoteEndPoint as IPEndPoint)?.Address;
+        if (AddressKey.Of(peer) is not { } address || _proxies.Contains(peer))
         {
-            // A Unix socket or a named pipe: nothing to count by.
+            // A Unix socket or a named pipe: nothing to count by; a proxy's sockets are many clients'.
             await next(context);
             return;
         }

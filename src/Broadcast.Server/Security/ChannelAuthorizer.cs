@@ -28,6 +28,21 @@ internal sealed class ChannelAuthorizer
     public bool CanPublish(ClientPrincipal? principal, string channel) =>
         Allows(principal?.Publish, _anonymousPublish, channel);
 
+    /// <summary>
+    /// Every pattern <see cref="CanSubscribe"/> and <see cref="CanPublish"/> grant <paramref name="principal"/>:
+    /// the token's, plus the anonymous ones unless tokens are required. A channel is allowed exactly when one
+    /// of them matches it.
+    /// </summary>
+    public ChannelPermissions PermissionsOf(ClientPrincipal? principal) => new(
+        Granted(principal?.Subscribe, _anonymousSubscribe),
+        Granted(principal?.Publish, _anonymousPublish));
+
+    private IReadOnlyList<string> Granted(ChannelPatterns? granted, ChannelPatterns anonymous)
+    {
+        var patterns = granted ?? ChannelPatterns.None;
+        return (_required ? patterns : patterns.Union(anonymous)).Patterns;
+    }
+
     private bool Allows(ChannelPatterns? granted, ChannelPatterns anonymous, string channel)
     {
         if (granted is not null && granted.Allows(channel))

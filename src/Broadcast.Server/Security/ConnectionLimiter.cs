@@ -89,6 +89,41 @@ public sealed class ConnectionLimiter
         return Admission.Admitted;
     }
 
+    /// <summary>
+    /// What <see cref="TryAdmit"/> would answer now, taking nothing: no place, no upgrade of the per-second
+    /// budget (a check that spent them would refuse the upgrade it asks about).
+    /// </summary>
+    public Admission WouldAdmit(IPAddress? address)
+    {
+        if (!HasUpgradeToken())
+        {
+            return Admission.TooManyUpgrades;
+        }
+
+        if (Volatile.Read(ref _total) >= MaxConnections)
+        {
+            return Admission.NodeFull;
+        }
+
+        return _perAddressLimit > 0 && address is not null && _perAddress.TryGetValue(address, out var count) && count >= _perAddressLimit
+            ? Admission.AddressFull
+            : Admission.Admitted;
+    }
+
+    private bool HasUpgradeToken()
+    {
+        if (_upgradesPerSecond == 0)
+        {
+            return true;
+        }
+
+        lock (_upgradeGate)
+        {
+            var elapsed = _clock.GetTimestamp() - _upgradeTimestamp;
+            return Math.Min(_upgradesPerSecond, _upgradeTokens + (elapsed * (double)_upgradesPerSecond / _clock.TimestampFrequency)) >= 1;
+        }
+    }
+
     /// <summary>One token of the upgrade bucket, refilled at MaxUpgradesPerSecond up to one second's worth.</summary>
     private bool TryTakeUpgrade()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Broadcast.Testing;
 using Microsoft.Extensions.DependencyInjection;
@@ -111,5 +112,6 @@ public sealed class ShutdownTests
         using var response = await server.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.NotNull(response.Headers.RetryAfter);
+        Assert.Equal("shutting_down", (await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("code").GetString());
     }
 }

@@ -22,6 +22,8 @@ public sealed class ConfigurationTests
     [InlineData("Broadcast__Auth__PublicKeyPemFile", "/nonexistent/key.pem", "Broadcast:Auth:PublicKeyPemFile")]
     [InlineData("Broadcast__Limits__AllowedHosts__0", "https://chat.example.com", "Broadcast:Limits:AllowedHosts")]
     [InlineData("Broadcast__Limits__AllowedHosts__0", "chat.example.com:443", "Broadcast:Limits:AllowedHosts")]
+    [InlineData("Broadcast__ForwardedHeaders__KnownProxies__0", "nginx.internal", "Broadcast:ForwardedHeaders:KnownProxies")]
+    [InlineData("Broadcast__ForwardedHeaders__KnownNetworks__0", "10.0.0.0/33", "Broadcast:ForwardedHeaders:KnownNetworks")]
     [InlineData("Logging__LogLevel__Default", "Verbose", "Logging:LogLevel:Default")]
     [InlineData("Logging__Console__FormatterName", "xml", "Logging:Console:FormatterName")]
     public async Task An_invalid_setting_stops_the_server_and_names_the_key(string variable, string value, string expectedKey)

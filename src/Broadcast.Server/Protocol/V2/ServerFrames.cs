@@ -3,6 +3,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Broadcast.Server.Channels;
 using Broadcast.Server.Engines;
+using Broadcast.Server.Security;
 
 namespace Broadcast.Server.Protocol.V2;
 
@@ -16,8 +17,12 @@ public static class ServerFrames
         SkipValidation = true,
     };
 
-    /// <summary>The answer to hello: <paramref name="sessionToken"/> is the client's secret, <paramref name="publicId"/> what others see.</summary>
-    public static byte[] Welcome(string sessionToken, string publicId, bool resumed, string node, int maxMessageBytes, int maxChannels) => Write(writer =>
+    /// <summary>
+    /// The answer to hello: <paramref name="sessionToken"/> is the client's secret, <paramref name="publicId"/> what
+    /// others see; what the connection may do (<paramref name="permissions"/>) and who it is (<paramref name="user"/>,
+    /// the token's <c>sub</c>), so a client offers only what it may use; and the server's clock (<paramref name="nowUtc"/>).
+    /// </summary>
+    public static byte[] Welcome(string sessionToken, string publicId, bool resumed, string node, int maxMessageBytes, int maxChannels, ChannelPermissions permissions, string? user, DateTime nowUtc) => Write(writer =>
     {
         writer.WriteString("type"u8, "welcome"u8);
         writer.WriteString("session"u8, sessionToken);
@@ -29,6 +34,9 @@ public static class ServerFrames
         writer.WriteNumber("maxMessageBytes"u8, maxMessageBytes);
         writer.WriteNumber("maxChannels"u8, maxChannels);
         writer.WriteEndObject();
+        WritePermissions(writer, permissions);
+        writer.WriteString("user"u8, user);
+        WriteTime(writer, nowUtc);
     });
 
     public static byte[] Subscribed(string? id, string channel, StreamPosition position, bool? recovered, int missed) => Write(writer =>
@@ -90,16 +98,18 @@ public static class ServerFrames
         writer.WriteNumber("count"u8, count);
     });
 
-    /// <summary>The answer to an accepted <c>auth</c> request: who the connection now is, and until when.</summary>
-    public static byte[] Authenticated(string? id, string? user, DateTimeOffset expires) => Write(writer =>
+    /// <summary>The answer to an accepted <c>auth</c> request: who the connection now is, until when, and what the new token allows.</summary>
+    public static byte[] Authenticated(string? id, string? user, DateTimeOffset expires, ChannelPermissions permissions) => Write(writer =>
     {
         writer.WriteString("type"u8, "authenticated"u8);
         WriteId(writer, id);
         writer.WriteString("user"u8, user);
         writer.WriteString("expires"u8, expires.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
+        WritePermissions(writer, permissions);
     });
 
-    public static byte[] Ack(string? id, string channel, StreamPosition position, bool duplicate) => Write(writer =>
+    /// <summary>Where a publish landed, and the server's clock when it answered (<paramref name="nowUtc"/>: the publication was stamped before it).</summary>
+    public static byte[] Ack(string? id, string channel, StreamPosition position, bool duplicate, DateTime nowUtc) => Write(writer =>
     {
         writer.WriteString("type"u8, "ack"u8);
         WriteId(writer, id);
@@ -107,6 +117,7 @@ public static class ServerFrames
         writer.WriteString("epoch"u8, position.Epoch);
         writer.WriteNumber("offset"u8, position.Offset);
         writer.WriteBoolean("duplicate"u8, duplicate);
+        WriteTime(writer, nowUtc);
     });
 
     public static byte[] Error(ProtocolError error, string? id, string? channel) => Write(writer =>
@@ -127,6 +138,18 @@ public static class ServerFrames
         writer.WriteString("type"u8, "history"u8);
         WriteId(writer, id);
         WriteHistoryBody(writer, channel, page);
+    });
+
+    /// <summary>
+    /// <c>GET /api/connect-check</c>'s answer when an upgrade of the same request would be accepted: who it would
+    /// be and what it could do, the fields of <see cref="Welcome"/>.
+    /// </summary>
+    public static byte[] ConnectCheckAnswer(string? user, ChannelPermissions permissions, DateTime nowUtc) => Write(writer =>
+    {
+        writer.WriteBoolean("ok"u8, true);
+        writer.WriteString("user"u8, user);
+        WritePermissions(writer, permissions);
+        WriteTime(writer, nowUtc);
     });
 
     /// <summary>The HTTP API's history answer: the WebSocket reply's body, byte for byte, so both are bounded alike.</summary>
@@ -222,6 +245,34 @@ public static class ServerFrames
         publication.EscapedMessage.CopyTo(quoted, 1);
         quoted[^1] = (byte)'"';
         writer.WriteRawValue(quoted, skipInputValidation: true);
+    }
+
+    /// <summary><c>"permissions": {"subscribe": [...], "publish": [...]}</c>: the same shape in every frame and answer that has it.</summary>
+    public static void WritePermissions(Utf8JsonWriter writer, ChannelPermissions permissions)
+    {
+        writer.WriteStartObject("permissions"u8);
+        WritePatterns(writer, "subscribe"u8, permissions.Subscribe);
+        WritePatterns(writer, "publish"u8, permissions.Publish);
+        writer.WriteEndObject();
+    }
+
+    private static void WritePatterns(Utf8JsonWriter writer, ReadOnlySpan<byte> name, IReadOnlyList<string> patterns)
+    {
+        writer.WriteStartArray(name);
+        foreach (var pattern in patterns)
+        {
+            writer.WriteStringValue(pattern);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    /// <summary><c>"time"</c>: the server's clock in the format of a publication's <c>timestamp</c>, so a client can measure its clock offset from any frame that has it.</summary>
+    private static void WriteTime(Utf8JsonWriter writer, DateTime nowUtc)
+    {
+        Span<byte> time = stackalloc byte[WireTimestamp.Length];
+        WireTimestamp.Write(nowUtc, time);
+        writer.WriteString("time"u8, time);
     }
 
     private static void WriteId(Utf8JsonWriter writer, string? id)

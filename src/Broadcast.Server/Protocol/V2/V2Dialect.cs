@@ -25,6 +25,7 @@ internal sealed class V2Dialect(
     IOptions<ConnectionOptions> connectionOptions,
     IOptions<ChannelOptions> channelOptions,
     IOptions<HistoryPageOptions> historyOptions,
+    TimeProvider clock,
     ILogger<V2Dialect> logger) : IClientDialect, IPublishAnswers
 {
     /// <summary>The subprotocol a client offers to speak the extended protocol (docs/protocol.md).</summary>
@@ -167,7 +168,8 @@ internal sealed class V2Dialect(
         connection.HasGreeted = true;
         connection.Session = publicId;
         connection.Name = request.Name;
-        connection.Frames.TryEnqueue(ServerFrames.Welcome(token, publicId, resuming, node.Id, _maxMessageBytes, _maxChannels));
+        connection.Frames.TryEnqueue(ServerFrames.Welcome(
+            token, publicId, resuming, node.Id, _maxMessageBytes, _maxChannels, authorizer.PermissionsOf(connection.Principal), connection.UserId, clock.GetUtcNow().UtcDateTime));
     }
 
     private async ValueTask AuthenticateAsync(ClientSession connection, ClientRequest request)
@@ -191,7 +193,7 @@ internal sealed class V2Dialect(
             }
         }
 
-        connection.Frames.TryEnqueue(ServerFrames.Authenticated(request.Id, principal.UserId, principal.ExpiresAt));
+        connection.Frames.TryEnqueue(ServerFrames.Authenticated(request.Id, principal.UserId, principal.ExpiresAt, authorizer.PermissionsOf(principal)));
     }
 
     private async ValueTask SubscribeAsync(ClientSession connection, ClientRequest request)
@@ -255,7 +257,7 @@ internal sealed class V2Dialect(
     {
         if (id is not null)
         {
-            session.Frames.TryEnqueue(ServerFrames.Ack(id, channel, result.Position, result.Duplicate));
+            session.Frames.TryEnqueue(ServerFrames.Ack(id, channel, result.Position, result.Duplicate, clock.GetUtcNow().UtcDateTime));
         }
     }
 

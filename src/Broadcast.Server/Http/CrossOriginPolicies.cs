@@ -1,0 +1,49 @@
+using Broadcast.Server.Security;
+using Microsoft.AspNetCore.Cors.Infrastructure;
+
+namespace Broadcast.Server.Http;
+
+/// <summary>
+/// CORS for the HTTP API, following <c>Broadcast:Limits:AllowedOrigins</c> as the WebSocket upgrade does (the
+/// same <see cref="OriginPolicy"/> decides): a page on an allowed origin may call the API (preflights and
+/// actual answers, errors included), any other page's browser is not let read the answers. Credentials
+/// (cookies) are never allowed: the API's key is a header (<c>X-API-Key</c> or <c>Authorization</c>), so a
+/// page holding a key sends it itself, and a browser's cookies for this server are worth nothing here.
+/// </summary>
+internal sealed class CrossOriginPolicies(OriginPolicy origins) : ICorsPolicyProvider
+{
+    /// <summary>The HTTP API's policy: the origins <c>AllowedOrigins</c> allows (empty: the server's own, and loopback ones while reached on loopback).</summary>
+    public const string Api = "api";
+
+    /// <summary>For answers that depend on nothing but the request (<c>/api/connect-check</c>): every origin may read them.</summary>
+    public const string AnyOrigin = "any-origin";
+
+    /// <summary>How long a browser may keep a preflight's answer.</summary>
+    private static readonly TimeSpan PreflightMaxAge = TimeSpan.FromMinutes(10);
+
+    private static readonly CorsPolicy Everyone = Build(new CorsPolicyBuilder().AllowAnyOrigin());
+
+    public Task<CorsPolicy?> GetPolicyAsync(HttpContext context, string? policyName)
+    {
+        if (policyName == AnyOrigin || (policyName == Api && origins.AllowsAll))
+        {
+            return Task.FromResult<CorsPolicy?>(Everyone);
+        }
+
+        if (policyName != Api)
+        {
+            return Task.FromResult<CorsPolicy?>(null);
+        }
+
+        // Decided per request: with AllowedOrigins empty, the server's own origin is told by the request's Host.
+        var request = context.Request;
+        return Task.FromResult<CorsPolicy?>(Build(new CorsPolicyBuilder().SetIsOriginAllowed(_ => origins.IsAllowed(request))));
+    }
+
+    private static CorsPolicy Build(CorsPolicyBuilder builder) => builder
+        .WithMethods(HttpMethods.Get, HttpMethods.Post)
+        .WithHeaders("X-API-Key", "Authorization", "Content-Type")
+        .WithExposedHeaders("Retry-After")
+        .SetPreflightMaxAge(PreflightMaxAge)
+        .Build();
+}
