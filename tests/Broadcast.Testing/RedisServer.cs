@@ -17,12 +17,14 @@ public sealed class RedisServer : IAsyncDisposable
     private const int SigStop = 19;
 
     private readonly string? _dataDirectory;
+    private readonly IReadOnlyList<string> _arguments;
     private Process? _process;
 
-    private RedisServer(int port, string? dataDirectory)
+    private RedisServer(int port, string? dataDirectory, IReadOnlyList<string> arguments)
     {
         Port = port;
         _dataDirectory = dataDirectory;
+        _arguments = arguments;
     }
 
     public int Port { get; }
@@ -31,12 +33,17 @@ public sealed class RedisServer : IAsyncDisposable
     public string Configuration => $"127.0.0.1:{Port}";
 
     /// <param name="persistent">Keep data across restarts (append-only file, fsync on every write), as a production Redis would.</param>
-    public static async Task<RedisServer> StartAsync(bool persistent = false)
+    /// <param name="arguments">More redis-server arguments (a cluster node's, say), kept for every restart.</param>
+    /// <param name="port">The port, or 0 for a free one.</param>
+    public static async Task<RedisServer> StartAsync(bool persistent = false, IReadOnlyList<string>? arguments = null, int port = 0)
     {
-        var server = new RedisServer(FreePort(), persistent ? Directory.CreateTempSubdirectory("broadcast-redis-").FullName : null);
+        var server = new RedisServer(port == 0 ? FreePort() : port, persistent ? Directory.CreateTempSubdirectory("broadcast-redis-").FullName : null, arguments ?? []);
         await server.StartAgainAsync();
         return server;
     }
+
+    /// <summary>True while the process runs (neither killed nor exited).</summary>
+    public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts the server (again) on the same port, empty.</summary>
     public async Task StartAgainAsync()
@@ -50,7 +57,7 @@ public sealed class RedisServer : IAsyncDisposable
         string[] persistence = _dataDirectory is null
             ? ["--save", "", "--appendonly", "no"]
             : ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", _dataDirectory];
-        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--protected-mode", "no", "--daemonize", "no" }.Concat(persistence))
+        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--protected-mode", "no", "--daemonize", "no" }.Concat(persistence).Concat(_arguments))
         {
             info.ArgumentList.Add(arg);
         }
@@ -124,7 +131,10 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>Runs <c>redis-cli -p PORT args…</c> against this server; returns what it printed.</summary>
+    public Task<string> CliAsync(params string[] args) => RedisCli.RunAsync(Port, args);
+
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

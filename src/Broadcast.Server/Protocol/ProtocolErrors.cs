@@ -91,12 +91,16 @@ public static class ProtocolErrors
     public static readonly ProtocolError MessagesDropped = ProtocolError.Define(
         "messages_dropped", "Messages were dropped because this client reads too slowly (the channel drops rather than disconnects).");
 
+    // Issue #12: an outcome the server cannot know is never reported as "nothing was published".
+    public static readonly ProtocolError PublishUnknown = ProtocolError.Define(
+        "publish_unknown", "The engine did not answer in time: the message may or may not have been published. Retrying with the same id is safe (it is published at most once).");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
         HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, SessionForbidden, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
-        Forbidden, TokenInvalid, UserMismatch, MessagesDropped,
+        Forbidden, TokenInvalid, UserMismatch, MessagesDropped, PublishUnknown,
     ];
 
     /// <summary>The <c>rate_limited</c> error naming the budget that refused.</summary>
