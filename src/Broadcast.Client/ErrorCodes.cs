@@ -85,6 +85,12 @@ public static class ErrorCodes
     /// <summary>Legacy protocol only: messages were dropped because the client reads too slowly.</summary>
     public const string MessagesDropped = "messages_dropped";
 
+    /// <summary>
+    /// The server's engine did not answer a publish in time: it may or may not have been published.
+    /// <see cref="BroadcastClient.PublishAsync"/> sends it again with the same id (published at most once).
+    /// </summary>
+    public const string PublishUnknown = "publish_unknown";
+
     // Raised by this client, never sent by the server.
 
     /// <summary>

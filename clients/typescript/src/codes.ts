@@ -36,6 +36,11 @@ export const V2ErrorCode = {
   Forbidden: 'forbidden',
   TokenInvalid: 'token_invalid',
   UserMismatch: 'user_mismatch',
+  /**
+   * The server's engine did not answer a publish in time: it may or may not have been published.
+   * publish() sends it again with the same id (published at most once) instead of rejecting.
+   */
+  PublishUnknown: 'publish_unknown',
 } as const;
 
 /** Every code the server may put in an error frame. */

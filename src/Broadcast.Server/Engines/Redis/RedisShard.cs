@@ -131,9 +131,15 @@ internal sealed partial class RedisShard : IAsyncDisposable
             await connection.GetDatabase().PingAsync().WaitAsync(_options.OperationTimeout);
             return true;
         }
-        catch (Exception)
+        catch (EngineUnavailableException)
         {
-            // Whatever went wrong, Redis did not answer: not ready.
+            // Counted already.
+            return false;
+        }
+        catch (Exception ex)
+        {
+            // Whatever went wrong, Redis did not answer: not ready. Counted, and logged with the rest (rate-limited).
+            Record(ex, log: true);
             return false;
         }
     }
