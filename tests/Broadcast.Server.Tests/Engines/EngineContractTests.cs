@@ -45,9 +45,12 @@ public abstract class EngineContractTests : IAsyncLifetime
 
     protected static StreamOptions DefaultOptions() => new() { HistorySize = HistorySize };
 
-    protected async Task<EngineNode> NodeAsync()
+    protected Task<EngineNode> NodeAsync() => KeepAsync(CreateNodeAsync(DefaultOptions()));
+
+    /// <summary>Disposes the node made by <paramref name="creating"/> at the end of the test.</summary>
+    protected async Task<EngineNode> KeepAsync(Task<EngineNode> creating)
     {
-        var node = await CreateNodeAsync(DefaultOptions());
+        var node = await creating;
         _nodes.Add(node);
         return node;
     }

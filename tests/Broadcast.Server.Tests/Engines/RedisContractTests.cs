@@ -27,10 +27,18 @@ public abstract class RedisContractTests : DistributedEngineContractTests
     /// <summary>The configuration string of the Redis (or Cluster) that holds <paramref name="channel"/>.</summary>
     protected abstract string ConfigurationOf(string channel);
 
-    protected override async Task<EngineNode> CreateNodeAsync(StreamOptions options)
+    /// <summary>The pub/sub flavour the nodes do not use (so a node with it is heard by none of them).</summary>
+    protected virtual RedisPubSub OtherPubSub => RedisPubSub.Sharded;
+
+    protected override Task<EngineNode> CreateNodeAsync(StreamOptions options) => CreateNodeAsync(options, RedisPubSub.Auto);
+
+    protected override Task<EngineNode> CreateUnheardNodeAsync(StreamOptions options) => CreateNodeAsync(options, OtherPubSub);
+
+    private async Task<EngineNode> CreateNodeAsync(StreamOptions options, RedisPubSub pubSub)
     {
         var listener = new RecordingListener();
         var redis = Deployment();
+        redis.PubSub = pubSub;
         redis.Prefix = Prefix;
         redis.OperationTimeout = TimeSpan.FromSeconds(1);
         // Refreshed every second, so a lost member is put back quickly.
@@ -48,14 +56,6 @@ public abstract class RedisContractTests : DistributedEngineContractTests
         {
             // (A Cluster's replicas refuse it; they follow their master.)
             await server.CliAsync("FLUSHALL");
-        }
-    }
-
-    protected override async Task CutPubSubAsync()
-    {
-        foreach (var server in Servers)
-        {
-            await server.CliAsync("CLIENT", "KILL", "TYPE", "pubsub");
         }
     }
 
