@@ -27,18 +27,36 @@ public sealed class RedisCluster : IAsyncDisposable
     /// <summary>Every node, for StackExchange.Redis (it finds the masters and follows failovers).</summary>
     public string Configuration => string.Join(',', _nodes.Select(node => node.Configuration));
 
+    /// <summary>Makes a cluster; a try that lost a port to another process on the machine (they are picked free, then bound) is made again.</summary>
     public static async Task<RedisCluster> StartAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await TryStartAsync();
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                // Another try, on other ports.
+            }
+        }
+    }
+
+    private static async Task<RedisCluster> TryStartAsync()
     {
         var cluster = new RedisCluster(Directory.CreateTempSubdirectory("broadcast-cluster-").FullName);
         try
         {
             for (var i = 0; i < 6; i++)
             {
-                var port = RedisServer.FreePort();
+                var port = RedisServer.FreeClusterPort();
                 cluster._nodes.Add(await RedisServer.StartAsync(arguments:
                 [
                     "--cluster-enabled", "yes",
                     "--cluster-config-file", Path.Combine(cluster._directory, $"nodes-{port}.conf"),
+                    // A replica writes the RDB of a full sync to its directory; one shared with other servers would load it at their start.
+                    "--dir", Directory.CreateDirectory(Path.Combine(cluster._directory, port.ToString(CultureInfo.InvariantCulture))).FullName,
                     "--cluster-node-timeout", ((int)NodeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
                     // A replica may take over however long its link was down: the lagging-replica test cuts it on purpose.
                     "--cluster-replica-validity-factor", "0",
@@ -100,6 +118,33 @@ public sealed class RedisCluster : IAsyncDisposable
         var master = topology.Single(n => n.IsMaster && n.Slots.Any(range => range.From <= slot && slot <= range.To));
         var replica = topology.First(n => n.MasterId == master.Id);
         return (NodeAt(master.Port), NodeAt(replica.Port));
+    }
+
+    /// <summary>
+    /// Makes <paramref name="replica"/> lag behind <paramref name="master"/> for good: once it has everything
+    /// written so far, it is paused (SIGSTOP) and the master drops its link, so whatever is written next lives
+    /// on the master alone (asynchronous replication allows that). <see cref="RedisServer.Resume"/> it once the
+    /// master is gone, and it takes over without those writes.
+    /// </summary>
+    public async Task LagReplicaAsync(RedisServer master, RedisServer replica)
+    {
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var info = await master.CliAsync("INFO", "replication");
+                var offset = Field(info, "master_repl_offset:");
+                return offset is not null && info.Contains($",offset={offset},", StringComparison.Ordinal);
+            },
+            Generous,
+            "the replica to have every write of its master");
+        replica.Pause();
+        await master.CliAsync("CLIENT", "KILL", "TYPE", "replica");
+    }
+
+    private static string? Field(string info, string name)
+    {
+        var line = info.Split('\n').FirstOrDefault(l => l.StartsWith(name, StringComparison.Ordinal));
+        return line?[name.Length..].Trim();
     }
 
     /// <summary>FLUSHALL on every master (replicas follow): the cluster lost every key, and every link stays up.</summary>

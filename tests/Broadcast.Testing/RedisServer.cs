@@ -67,7 +67,14 @@ public sealed class RedisServer : IAsyncDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await Eventually.TrueAsync(PingsAsync, TimeSpan.FromSeconds(20), $"redis-server to answer on port {Port}");
+        var process = _process;
+        await Eventually.TrueAsync(
+            async () => process.HasExited
+                // Its port (or a cluster node's bus port) was taken meanwhile: whatever answers there is not this server.
+                ? throw new InvalidOperationException($"redis-server on port {Port} exited at start (code {process.ExitCode}).")
+                : await PingsAsync(),
+            TimeSpan.FromSeconds(20),
+            $"redis-server to answer on port {Port}");
     }
 
     /// <summary>Kills the server at once, as a crash or a network cut would look to its clients.</summary>
@@ -133,6 +140,31 @@ public sealed class RedisServer : IAsyncDisposable
 
     /// <summary>Runs <c>redis-cli -p PORT args…</c> against this server; returns what it printed.</summary>
     public Task<string> CliAsync(params string[] args) => RedisCli.RunAsync(Port, args);
+
+    /// <summary>A free port whose cluster bus port (the port + 10000) is free too.</summary>
+    internal static int FreeClusterPort()
+    {
+        while (true)
+        {
+            var port = FreePort();
+            if (port + 10000 > IPEndPoint.MaxPort)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var bus = new TcpListener(IPAddress.Loopback, port + 10000);
+                bus.Start();
+                bus.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+    }
 
     internal static int FreePort()
     {
