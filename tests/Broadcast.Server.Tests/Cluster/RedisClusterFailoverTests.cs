@@ -141,6 +141,42 @@ public sealed class RedisClusterFailoverTests(RedisClusterFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task With_SyncReplicas_a_publication_no_replica_confirmed_is_answered_publish_unknown_and_its_retry_is_acknowledged_once_it_is()
+    {
+        var channel = "sync" + Guid.NewGuid().ToString("N")[..8];
+        var (master, replica) = await fixture.Cluster.NodesForAsync(channel);
+        try
+        {
+            await using var node = await _redis.StartAsync(new Dictionary<string, string?>
+            {
+                ["Broadcast:Redis:SyncReplicas"] = "1",
+                ["Broadcast:Redis:SyncTimeout"] = "00:00:00.300",
+            });
+            await using var publisher = await ExtendedClient.ConnectAsync(node);
+            await using var subscriber = await ExtendedClient.ConnectAsync(node);
+            await subscriber.SubscribeAsync(channel);
+            Assert.Equal(1, (await publisher.PublishAsync(channel, "confirmed", "s1")).GetProperty("offset").GetInt64());
+
+            // Only the master has it: a failover now could lose it, so the ack would promise too much.
+            await fixture.Cluster.LagReplicaAsync(master, replica);
+            await publisher.SendAsync(new { type = "publish", id = "s2", channel, message = "on the master only" });
+            var answer = await publisher.ReceiveAsync("error");
+            Assert.Equal(("s2", "publish_unknown"), (answer.GetProperty("id").GetString(), answer.GetProperty("code").GetString()));
+
+            // The replica catches up: the retry finds the publication and is acknowledged, as a duplicate.
+            replica.Resume();
+            var retry = await PublishUntilAcknowledgedAsync(publisher, channel, "on the master only", "s2");
+            Assert.Equal((2L, true), (retry.GetProperty("offset").GetInt64(), retry.GetProperty("duplicate").GetBoolean()));
+            Assert.Equal(["confirmed", "on the master only"], new[] { await subscriber.ReceiveAsync("pub"), await subscriber.ReceiveAsync("pub") }.Select(p => p.GetProperty("message").GetString()));
+        }
+        finally
+        {
+            replica.Resume();
+            await fixture.Cluster.WaitHealthyAsync();
+        }
+    }
+
     /// <summary>Publishes, and retries with the same id while the server answers that Redis failed (the failover): the ack.</summary>
     private static async Task<JsonElement> PublishUntilAcknowledgedAsync(ExtendedClient publisher, string channel, string message, string id)
     {
