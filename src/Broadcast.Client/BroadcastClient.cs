@@ -250,7 +250,10 @@ public sealed class BroadcastClient : IAsyncDisposable
     /// </summary>
     /// <remarks>
     /// Cancelling stops the waiting and the retries, not necessarily the publication: a request already
-    /// sent may have been accepted.
+    /// sent may have been accepted. An answer <see cref="ErrorCodes.PublishUnknown"/> (the server's engine did
+    /// not answer in time: it may have been published) is not an error here: the same request is sent again
+    /// after a backoff until the server knows. An acknowledgement whose <see cref="PublishResult.Epoch"/> differs
+    /// from an earlier attempt's says the engine lost its data meanwhile, and the publication may exist twice.
     /// </remarks>
     /// <exception cref="BroadcastException">The server rejected the publication (see <see cref="BroadcastException.Code"/>).</exception>
     public async Task<PublishResult> PublishAsync(string channel, string message, CancellationToken cancellationToken = default)
@@ -816,6 +819,13 @@ public sealed class BroadcastClient : IAsyncDisposable
             return;
         }
 
+        if (pending.Kind == RequestKind.Publish && error.Code == ErrorCodes.PublishUnknown)
+        {
+            // Maybe published: sent again with the same id until the server knows, as after a lost ack.
+            RetryLater(pending);
+            return;
+        }
+
         _pending.Remove(pending.Id);
         if (pending.Kind == RequestKind.Unsubscribe && error.Code == ErrorCodes.NotSubscribed)
         {
@@ -833,6 +843,30 @@ public sealed class BroadcastClient : IAsyncDisposable
         }
 
         pending.Reply.TrySetException(error);
+    }
+
+    /// <summary>
+    /// Sends a publish answered <c>publish_unknown</c> again, with the same id, after a backoff (the engine did not
+    /// answer in time; hammering it would not help). Under the lock. A reconnect meanwhile sends it at once instead.
+    /// </summary>
+    private void RetryLater(PendingRequest pending)
+    {
+        pending.SentOn = null;
+        var delay = Backoff.Delay(pending.UnknownOutcomes++, _options.ReconnectBaseDelay, _options.ReconnectMaxDelay, _random);
+        _ = Task.Delay(delay).ContinueWith(
+            _ =>
+            {
+                lock (_gate)
+                {
+                    if (!_disposed && pending.SentOn is null && _pending.ContainsKey(pending.Id) && _connection is { } connection)
+                    {
+                        Transmit(connection, pending);
+                    }
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
     }
 
     /// <summary>The address with the current token as <c>access_token</c> (replacing one the address may carry).</summary>

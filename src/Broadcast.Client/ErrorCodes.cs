@@ -91,6 +91,12 @@ public static class ErrorCodes
     /// </summary>
     public const string ShuttingDown = "shutting_down";
 
+    /// <summary>
+    /// The server's engine did not answer a publish in time: it may or may not have been published.
+    /// <see cref="BroadcastClient.PublishAsync"/> sends it again with the same id (published at most once).
+    /// </summary>
+    public const string PublishUnknown = "publish_unknown";
+
     // Raised by this client, never sent by the server.
 
     /// <summary>

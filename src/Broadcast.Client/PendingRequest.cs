@@ -37,4 +37,7 @@ internal sealed class PendingRequest
     public Connection? SentOn { get; set; }
 
     public long SentAt { get; set; }
+
+    /// <summary>For a publish: how many times the server answered <c>publish_unknown</c> (the retry's backoff grows with it).</summary>
+    public int UnknownOutcomes { get; set; }
 }

@@ -25,6 +25,10 @@ public abstract class EngineUnderTest : IAsyncLifetime
         return await RunningServer.StartAsync(merged);
     }
 
+    /// <summary>The same settings as environment variables, for a server started as its own process (<see cref="ServerProcess"/>).</summary>
+    public IReadOnlyDictionary<string, string> Environment(string? keySpace = null) =>
+        Settings(keySpace).Where(entry => entry.Value is not null).ToDictionary(entry => entry.Key.Replace(":", "__", StringComparison.Ordinal), entry => entry.Value!);
+
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
     public virtual Task DisposeAsync() => Task.CompletedTask;
@@ -63,4 +67,60 @@ public sealed class RedisEngineUnderTest : EngineUnderTest
             await _redis.DisposeAsync();
         }
     }
+}
+
+/// <summary>Three independent redis-server processes as shards (<c>Broadcast:Redis:Shards</c>).</summary>
+public sealed class RedisShardsUnderTest : EngineUnderTest
+{
+    private readonly List<RedisServer> _shards = [];
+
+    public override string Name => "redis-shards";
+
+    public IReadOnlyList<RedisServer> Shards => _shards;
+
+    public override IReadOnlyDictionary<string, string?> Settings(string? keySpace = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Broadcast:Engine"] = "Redis",
+            ["Broadcast:Redis:Prefix"] = keySpace ?? "t" + Guid.NewGuid().ToString("N")[..12],
+        };
+        for (var i = 0; i < _shards.Count; i++)
+        {
+            settings[$"Broadcast:Redis:Shards:{i}"] = _shards[i].Configuration;
+        }
+
+        return settings;
+    }
+
+    public override async Task InitializeAsync()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            _shards.Add(await RedisServer.StartAsync());
+        }
+    }
+
+    public override async Task DisposeAsync()
+    {
+        foreach (var shard in _shards)
+        {
+            await shard.DisposeAsync();
+        }
+    }
+}
+
+/// <summary>A Redis Cluster made elsewhere (a shared fixture): this only names it, and never stops it.</summary>
+public sealed class RedisClusterUnderTest(RedisCluster cluster) : EngineUnderTest
+{
+    public override string Name => "redis-cluster";
+
+    public RedisCluster Cluster => cluster;
+
+    public override IReadOnlyDictionary<string, string?> Settings(string? keySpace = null) => new Dictionary<string, string?>
+    {
+        ["Broadcast:Engine"] = "Redis",
+        ["Broadcast:Redis:Configuration"] = cluster.Configuration,
+        ["Broadcast:Redis:Prefix"] = keySpace ?? "t" + Guid.NewGuid().ToString("N")[..12],
+    };
 }

@@ -17,12 +17,14 @@ public sealed class RedisServer : IAsyncDisposable
     private const int SigStop = 19;
 
     private readonly string? _dataDirectory;
+    private readonly IReadOnlyList<string> _arguments;
     private Process? _process;
 
-    private RedisServer(int port, string? dataDirectory)
+    private RedisServer(int port, string? dataDirectory, IReadOnlyList<string> arguments)
     {
         Port = port;
         _dataDirectory = dataDirectory;
+        _arguments = arguments;
     }
 
     public int Port { get; }
@@ -31,12 +33,17 @@ public sealed class RedisServer : IAsyncDisposable
     public string Configuration => $"127.0.0.1:{Port}";
 
     /// <param name="persistent">Keep data across restarts (append-only file, fsync on every write), as a production Redis would.</param>
-    public static async Task<RedisServer> StartAsync(bool persistent = false)
+    /// <param name="arguments">More redis-server arguments (a cluster node's, say), kept for every restart.</param>
+    /// <param name="port">The port, or 0 for a free one.</param>
+    public static async Task<RedisServer> StartAsync(bool persistent = false, IReadOnlyList<string>? arguments = null, int port = 0)
     {
-        var server = new RedisServer(FreePort(), persistent ? Directory.CreateTempSubdirectory("broadcast-redis-").FullName : null);
+        var server = new RedisServer(port == 0 ? FreePort() : port, persistent ? Directory.CreateTempSubdirectory("broadcast-redis-").FullName : null, arguments ?? []);
         await server.StartAgainAsync();
         return server;
     }
+
+    /// <summary>True while the process runs (neither killed nor exited).</summary>
+    public bool IsRunning => _process is { HasExited: false };
 
     /// <summary>Starts the server (again) on the same port, empty.</summary>
     public async Task StartAgainAsync()
@@ -50,7 +57,7 @@ public sealed class RedisServer : IAsyncDisposable
         string[] persistence = _dataDirectory is null
             ? ["--save", "", "--appendonly", "no"]
             : ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", _dataDirectory];
-        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--protected-mode", "no", "--daemonize", "no" }.Concat(persistence))
+        foreach (var arg in new[] { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--protected-mode", "no", "--daemonize", "no" }.Concat(persistence).Concat(_arguments))
         {
             info.ArgumentList.Add(arg);
         }
@@ -60,7 +67,14 @@ public sealed class RedisServer : IAsyncDisposable
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        await Eventually.TrueAsync(PingsAsync, TimeSpan.FromSeconds(20), $"redis-server to answer on port {Port}");
+        var process = _process;
+        await Eventually.TrueAsync(
+            async () => process.HasExited
+                // Its port (or a cluster node's bus port) was taken meanwhile: whatever answers there is not this server.
+                ? throw new InvalidOperationException($"redis-server on port {Port} exited at start (code {process.ExitCode}).")
+                : await PingsAsync(),
+            TimeSpan.FromSeconds(20),
+            $"redis-server to answer on port {Port}");
     }
 
     /// <summary>Kills the server at once, as a crash or a network cut would look to its clients.</summary>
@@ -124,7 +138,35 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>Runs <c>redis-cli -p PORT args…</c> against this server; returns what it printed.</summary>
+    public Task<string> CliAsync(params string[] args) => RedisCli.RunAsync(Port, args);
+
+    /// <summary>A free port whose cluster bus port (the port + 10000) is free too.</summary>
+    internal static int FreeClusterPort()
+    {
+        while (true)
+        {
+            var port = FreePort();
+            if (port + 10000 > IPEndPoint.MaxPort)
+            {
+                continue;
+            }
+
+            try
+            {
+                using var bus = new TcpListener(IPAddress.Loopback, port + 10000);
+                bus.Start();
+                bus.Stop();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken: try another.
+            }
+        }
+    }
+
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -533,6 +533,22 @@ describe('publish', () => {
     await expect(p).resolves.toMatchObject({ offset: 1, duplicate: false });
   });
 
+  it('an unknown outcome (publish_unknown) is sent again with the same id after a backoff, and resolves with that ack', async () => {
+    make();
+    client.connect();
+    welcome();
+    const p = client.publish('room', 'x');
+    const first = lastOf('publish');
+    latest().serverSend({ type: 'error', id: first['id'], channel: 'room', code: 'publish_unknown', error: 'maybe' });
+    expect(latest().framesOf('publish')).toHaveLength(1);
+    vi.advanceTimersByTime(20_000);
+    const again = latest().framesOf('publish');
+    expect(again).toEqual([first, first]);
+    // It had been published after all: the server says so, and the promise resolves with the original offset.
+    latest().serverSend({ type: 'ack', id: first['id'], channel: 'room', epoch: 'E1', offset: 7, duplicate: true });
+    await expect(p).resolves.toMatchObject({ offset: 7, duplicate: true });
+  });
+
   it('rejects on timeout, and a late ack is ignored', async () => {
     make({ publishTimeoutMs: 5000 });
     client.connect();

@@ -8,10 +8,11 @@
  *   so the server replays what was missed. `recovered` / `unrecovered` events
  *   say how that went, per channel, and `resumed` sums up one reconnect.
  * - publish() resolves with the server's ack. An unacknowledged publish is
- *   sent again with the same id after a reconnect; the server deduplicates.
+ *   sent again with the same id after a reconnect, and after a backoff when the
+ *   server answers `publish_unknown`; the server deduplicates.
  * - Error frames reject the request they answer with a BroadcastError.
  */
-import type { BackoffOptions, Rng } from './backoff.js';
+import { computeDelay, DEFAULT_BACKOFF, type BackoffOptions, type Rng } from './backoff.js';
 import { ClientErrorCode, LegacyErrorCode, V2ErrorCode } from './codes.js';
 import { Emitter } from './emitter.js';
 import { BroadcastError } from './errors.js';
@@ -268,6 +269,10 @@ export class BroadcastClient {
   private readonly waiters = new Map<string, Waiter[]>();
   private readonly requestTimeoutMs: number;
   private readonly publishTimeoutMs: number;
+  private readonly random: Rng;
+  private readonly backoff: BackoffOptions;
+  /** Publishes answered `publish_unknown`, by id: how many times (the retry's backoff grows with it). */
+  private readonly unknownOutcomes = new Map<string, number>();
   /** Publish ids are `<prefix>-<n>`: unique within a session even across page loads. */
   private readonly idPrefix: string;
   private nextId = 0;
@@ -294,6 +299,8 @@ export class BroadcastClient {
     this.displayName = options.name;
     this.accessToken = options.token;
     this.idPrefix = `p${randomToken(options.random ?? Math.random, 8)}`;
+    this.random = options.random ?? Math.random;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.outbox = new Outbox(this.clock);
     const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
     this.transport = new ReconnectingSocket({
@@ -766,6 +773,7 @@ export class BroadcastClient {
   private handleAck(frame: AckFrame): void {
     const request = this.outbox.get(frame.id);
     if (request?.kind !== 'publish') return;
+    this.unknownOutcomes.delete(frame.id);
     const result: PublishResult = {
       id: frame.id,
       channel: frame.channel,
@@ -793,6 +801,7 @@ export class BroadcastClient {
 
     if (frame.id !== undefined) {
       const request = this.outbox.get(frame.id);
+      if (request?.kind === 'publish' && frame.code === V2ErrorCode.PublishUnknown) return this.retryUnknown(request.id);
       if (request) {
         // Unsubscribing from a channel the server no longer has for us is what we wanted anyway.
         if (request.kind === 'unsubscribe' && frame.code === V2ErrorCode.NotSubscribed) this.outbox.resolve(frame.id, undefined);
@@ -864,6 +873,23 @@ export class BroadcastClient {
         ...(sub.presence ? { presence: true } : {}),
       }),
     );
+  }
+
+  /**
+   * A publish answered `publish_unknown` (the server's engine did not answer in time: it may have been
+   * published): sent again with the same id after a backoff, until acknowledged or its deadline passes.
+   * A reconnect meanwhile re-sends it anyway.
+   */
+  private retryUnknown(id: string): void {
+    const attempt = this.unknownOutcomes.get(id) ?? 0;
+    this.unknownOutcomes.set(id, attempt + 1);
+    this.clock.setTimeout(() => {
+      if (!this.outbox.has(id)) {
+        this.unknownOutcomes.delete(id);
+        return;
+      }
+      this.flush(id);
+    }, computeDelay(attempt, this.random, this.backoff));
   }
 
   /** Sends a pending request now if the connection is ready (otherwise after the next welcome). */

@@ -38,6 +38,11 @@ export const V2ErrorCode = {
   UserMismatch: 'user_mismatch',
   /** A publish while the server shuts down: nothing was published; the client sends it again after reconnecting. */
   ShuttingDown: 'shutting_down',
+  /**
+   * The server's engine did not answer a publish in time: it may or may not have been published.
+   * publish() sends it again with the same id (published at most once) instead of rejecting.
+   */
+  PublishUnknown: 'publish_unknown',
 } as const;
 
 /** Every code the server may put in an error frame. */

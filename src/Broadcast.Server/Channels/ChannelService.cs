@@ -88,7 +88,39 @@ public sealed partial class ChannelService(
     /// <summary>Ends a subscription. Returns false if the connection was not subscribed.</summary>
     internal async ValueTask<bool> UnsubscribeAsync(ISubscriber connection, string channel, CancellationToken cancellationToken)
     {
-        if (!connection.Subscriptions.Remove(channel, out var subscription))
+        if (!TryEnd(connection, channel, out var subscription, out var wasLast))
+        {
+            return false;
+        }
+
+        await LeaveEngineAsync(subscription, wasLast, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Ends every subscription of a closing connection. Each leaves the hub at once; the engine's part of every
+    /// channel (presence, the node's subscription) runs side by side, so a connection closing while Redis is
+    /// stalled waits about one operation timeout in all, not one per channel.
+    /// </summary>
+    internal async ValueTask UnsubscribeAllAsync(ISubscriber connection)
+    {
+        var leaving = new List<Task>();
+        foreach (var channel in connection.Subscriptions.Keys.ToArray())
+        {
+            if (TryEnd(connection, channel, out var subscription, out var wasLast))
+            {
+                leaving.Add(LeaveEngineAsync(subscription, wasLast, CancellationToken.None).AsTask());
+            }
+        }
+
+        await Task.WhenAll(leaving);
+    }
+
+    /// <summary>Ends the subscription on this node (nothing of the channel follows); true if there was one. Says whether it was the channel's last here.</summary>
+    private bool TryEnd(ISubscriber connection, string channel, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ChannelSubscription? subscription, out bool wasLast)
+    {
+        wasLast = false;
+        if (!connection.Subscriptions.Remove(channel, out subscription))
         {
             return false;
         }
@@ -96,30 +128,33 @@ public sealed partial class ChannelService(
         // Ended before it leaves the hub: a publication being handed to it right now is refused by the
         // connection's queue, so nothing of the channel can follow the `unsubscribed` the caller sends next.
         subscription.End();
-        var wasLast = hub.Remove(subscription);
+        wasLast = hub.Remove(subscription);
+        return true;
+    }
+
+    private async ValueTask LeaveEngineAsync(ChannelSubscription subscription, bool wasLast, CancellationToken cancellationToken)
+    {
         try
         {
-            await presence.LeaveAsync(channel, subscription.Member, cancellationToken);
-            if (wasLast)
-            {
-                await engine.UnsubscribeNodeAsync(channel, cancellationToken);
-            }
+            await presence.LeaveAsync(subscription.Channel, subscription.Member, cancellationToken);
         }
         catch (EngineUnavailableException ex)
         {
             // Presence entries expire in the engine by themselves; nothing else to undo.
-            LogEngineFailure(logger, "unsubscribe", channel, ex.Message);
+            LogEngineFailure(logger, "unsubscribe", subscription.Channel, ex.Message);
         }
 
-        return true;
-    }
-
-    /// <summary>Ends every subscription of a closing connection.</summary>
-    internal async ValueTask UnsubscribeAllAsync(ISubscriber connection)
-    {
-        foreach (var channel in connection.Subscriptions.Keys.ToArray())
+        if (wasLast)
         {
-            await UnsubscribeAsync(connection, channel, CancellationToken.None);
+            try
+            {
+                await engine.UnsubscribeNodeAsync(subscription.Channel, cancellationToken);
+            }
+            catch (EngineUnavailableException ex)
+            {
+                // The link is down: the node's subscription went with it, or the next reconcile of the channel ends it.
+                LogEngineFailure(logger, "unsubscribe", subscription.Channel, ex.Message);
+            }
         }
     }
 

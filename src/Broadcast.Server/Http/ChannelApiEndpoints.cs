@@ -124,9 +124,9 @@ internal static class ChannelApiEndpoints
             var result = await channels.PublishAsync(channel, SessionId.Http, body.Id, EscapeForJsonString(message), cancellationToken);
             return TypedResults.Ok(new PublishResponse(channel, result.Position.Epoch, result.Position.Offset, result.Duplicate));
         }
-        catch (EngineUnavailableException)
+        catch (EngineUnavailableException ex)
         {
-            return TypedResults.Json(Error(ProtocolErrors.EngineUnavailable), statusCode: StatusCodes.Status503ServiceUnavailable);
+            return TypedResults.Json(Error(PublishGate.AnswerFor(ex)), statusCode: StatusCodes.Status503ServiceUnavailable);
         }
         finally
         {

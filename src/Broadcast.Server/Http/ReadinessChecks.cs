@@ -18,6 +18,10 @@ internal static class ReadinessChecks
         services.AddHealthChecks()
             .AddCheck<EngineCheck>("engine")
             .AddCheck<DrainCheck>("accepting_connections");
+
+        // The health check service logs every unhealthy probe: a load balancer polling through a Redis outage
+        // would write a line per probe. The engine logs its own failures, rate-limited; the drain logs itself.
+        services.AddLogging(logging => logging.AddFilter(typeof(HealthCheckService).Namespace + ".DefaultHealthCheckService", LogLevel.Critical));
         return services;
     }
 

@@ -94,12 +94,16 @@ public static class ProtocolErrors
     public static readonly ProtocolError ShuttingDown = ProtocolError.Define(
         "shutting_down", "The server is shutting down; nothing was published. Publish again after reconnecting.");
 
+    // Issue #12: an outcome the server cannot know is never reported as "nothing was published".
+    public static readonly ProtocolError PublishUnknown = ProtocolError.Define(
+        "publish_unknown", "The engine did not answer in time: the message may or may not have been published. Retrying with the same id is safe (it is published at most once).");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
         HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, SessionForbidden, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
-        Forbidden, TokenInvalid, UserMismatch, MessagesDropped, ShuttingDown,
+        Forbidden, TokenInvalid, UserMismatch, MessagesDropped, ShuttingDown, PublishUnknown,
     ];
 
     /// <summary>The <c>rate_limited</c> error naming the budget that refused.</summary>

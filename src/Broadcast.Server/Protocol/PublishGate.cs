@@ -125,20 +125,27 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
         }
     }
 
+    /// <summary>
+    /// What a failed publish tells its client: <c>publish_unknown</c> when the engine may have published it (a
+    /// timeout, a stall), <c>engine_unavailable</c> only when it surely did not (it was never sent).
+    /// </summary>
+    public static ProtocolError AnswerFor(EngineUnavailableException failure) =>
+        failure is EngineOutcomeUnknownException ? ProtocolErrors.PublishUnknown : ProtocolErrors.EngineUnavailable;
+
     /// <summary>Answers one publish once it completed and every earlier one was answered. A fault (not an engine outage) propagates: the connection closes with 1011.</summary>
     private static async Task AnswerAfterAsync(Task? behind, ClientSession session, IPublishAnswers answers, string channel, string? id, ValueTask<PublishResult> publishing, ShutdownDrain drain)
     {
         try
         {
             PublishResult result = default;
-            var unavailable = false;
+            ProtocolError? failure = null;
             try
             {
                 result = await publishing.ConfigureAwait(false);
             }
-            catch (EngineUnavailableException)
+            catch (EngineUnavailableException ex)
             {
-                unavailable = true;
+                failure = AnswerFor(ex);
             }
 
             if (behind is not null)
@@ -146,9 +153,9 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
                 await behind.ConfigureAwait(false);
             }
 
-            if (unavailable)
+            if (failure is not null)
             {
-                answers.Refuse(session, channel, id, ProtocolErrors.EngineUnavailable);
+                answers.Refuse(session, channel, id, failure);
             }
             else
             {

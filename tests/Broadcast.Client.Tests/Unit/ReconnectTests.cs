@@ -70,6 +70,33 @@ public sealed class ReconnectTests
     }
 
     [Fact]
+    public async Task A_publish_answered_publish_unknown_is_sent_again_with_the_same_id_and_completes_with_its_ack()
+    {
+        var server = new FakeServer();
+        await using var client = NewClient(server, new BroadcastClientOptions
+        {
+            Uri = new Uri("ws://fake/ws/events"),
+            ReconnectBaseDelay = TimeSpan.FromMilliseconds(1),
+            ReconnectMaxDelay = TimeSpan.FromMilliseconds(5),
+        });
+        var connecting = client.ConnectAsync();
+        var connection = await server.AcceptAsync("session-one");
+        await connecting.Within();
+
+        var publishing = client.PublishAsync("room", "maybe");
+        var publish = await connection.NextSentAsync();
+        connection.Push(new { type = "error", id = publish.String("id"), channel = "room", code = "publish_unknown", error = "The engine did not answer in time." });
+
+        // Not an error for the caller: the same frame again, on the same connection, after a short backoff.
+        var retry = await connection.NextSentAsync();
+        Assert.Equal(publish.GetRawText(), retry.GetRawText());
+        Assert.False(publishing.IsCompleted);
+        connection.Push(new { type = "ack", id = retry.String("id"), channel = "room", epoch = "e1", offset = 5, duplicate = true });
+        var result = await publishing.Within();
+        Assert.Equal((5L, true), (result.Offset, result.Duplicate));
+    }
+
+    [Fact]
     public async Task A_server_notice_of_lost_publications_raises_RecoveryFailed_and_the_stream_continues_from_it()
     {
         var server = new FakeServer();

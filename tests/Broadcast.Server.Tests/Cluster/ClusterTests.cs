@@ -3,8 +3,11 @@ using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Cluster;
 
-/// <summary>Several nodes on one Redis behave like one server to every client.</summary>
-public sealed class ClusterTests(RedisEngineUnderTest redis) : IClassFixture<RedisEngineUnderTest>
+/// <summary>
+/// Several nodes behave like one server to every client: on one Redis, on three Redis shards, and on a Redis
+/// Cluster of three masters (the subclasses below).
+/// </summary>
+public abstract class ClusterTests(EngineUnderTest redis)
 {
     private static string NewKeySpace() => "c" + Guid.NewGuid().ToString("N")[..12];
 
@@ -101,11 +104,8 @@ public sealed class ClusterTests(RedisEngineUnderTest redis) : IClassFixture<Red
     {
         const int total = 600;
         var keySpace = NewKeySpace();
-        await using var doomed = ServerProcess.Start(new Dictionary<string, string>
+        await using var doomed = ServerProcess.Start(new Dictionary<string, string>(redis.Environment(keySpace))
         {
-            ["Broadcast__Engine"] = "Redis",
-            ["Broadcast__Redis__Configuration"] = redis.Redis.Configuration,
-            ["Broadcast__Redis__Prefix"] = keySpace,
             ["Logging__LogLevel__Default"] = "Warning",
             // Anonymous clients get only "events" by default; this test uses its own channel.
             ["Broadcast__Auth__AnonymousSubscribe"] = "*",
@@ -226,5 +226,11 @@ public sealed class ClusterTests(RedisEngineUnderTest redis) : IClassFixture<Red
             await arriving.DisposeAsync();
         }
     }
-
 }
+
+public sealed class ClusterTestsOnOneRedis(RedisEngineUnderTest redis) : ClusterTests(redis), IClassFixture<RedisEngineUnderTest>;
+
+public sealed class ClusterTestsOnShards(RedisShardsUnderTest redis) : ClusterTests(redis), IClassFixture<RedisShardsUnderTest>;
+
+[Collection(Engines.RedisClusterCollection.Name)]
+public sealed class ClusterTestsOnRedisCluster(Engines.RedisClusterFixture fixture) : ClusterTests(new RedisClusterUnderTest(fixture.Cluster));

@@ -46,7 +46,7 @@ public sealed class RedisOutageTests
                         break;
                     }
 
-                    Assert.Equal("engine_unavailable", reply.GetProperty("code").GetString());
+                    Assert.Contains(reply.GetProperty("code").GetString(), new[] { "engine_unavailable", "publish_unknown" });
                     Interlocked.Increment(ref errors);
                     // A client backs off before retrying; the retry reuses the id, so it can never double-publish.
                     await Task.Delay(50);

@@ -27,6 +27,9 @@ public abstract class EngineContractTests : IAsyncLifetime
     /// <summary>Makes the engine unreachable; false when it cannot be (it lives in this process).</summary>
     protected abstract Task<bool> MakeUnavailableAsync();
 
+    /// <summary>Stalls the engine (it stops answering, as a Redis under SIGSTOP) until the returned handle is disposed; null when it cannot be.</summary>
+    protected virtual Task<IAsyncDisposable?> StallAsync() => Task.FromResult<IAsyncDisposable?>(null);
+
     public virtual Task InitializeAsync() => Task.CompletedTask;
 
     public virtual async Task DisposeAsync()
@@ -42,9 +45,12 @@ public abstract class EngineContractTests : IAsyncLifetime
 
     protected static StreamOptions DefaultOptions() => new() { HistorySize = HistorySize };
 
-    protected async Task<EngineNode> NodeAsync()
+    protected Task<EngineNode> NodeAsync() => KeepAsync(CreateNodeAsync(DefaultOptions()));
+
+    /// <summary>Disposes the node made by <paramref name="creating"/> at the end of the test.</summary>
+    protected async Task<EngineNode> KeepAsync(Task<EngineNode> creating)
     {
-        var node = await CreateNodeAsync(DefaultOptions());
+        var node = await creating;
         _nodes.Add(node);
         return node;
     }
@@ -207,10 +213,80 @@ public abstract class EngineContractTests : IAsyncLifetime
             return;
         }
 
-        // Promptly: within the engine's operation timeout (1 s here), far inside the generous wait.
-        await Assert.ThrowsAsync<EngineUnavailableException>(() => node.Stream.PublishAsync(Channel(), "origin", null, Message("lost"), CancellationToken.None).AsTask().WaitAsync(Wait));
+        // Promptly: within the engine's operation timeout (1 s here), far inside the generous wait. Right after
+        // the cut a publish may already be on its way (outcome unknown); once the engine knows it is cut off,
+        // nothing is sent, and it says so: not published.
+        await Assert.ThrowsAnyAsync<EngineUnavailableException>(() => node.Stream.PublishAsync(Channel(), "origin", null, Message("lost"), CancellationToken.None).AsTask().WaitAsync(Wait));
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var failure = await Assert.ThrowsAnyAsync<EngineUnavailableException>(() => node.Stream.PublishAsync(Channel(), "origin", null, Message("lost"), CancellationToken.None).AsTask().WaitAsync(Wait));
+                return failure is not EngineOutcomeUnknownException;
+            },
+            Wait,
+            "a publish to be refused as not sent");
         await Assert.ThrowsAsync<EngineUnavailableException>(() => node.Stream.ReadHistoryAsync(Channel(), 0, 10, CancellationToken.None).AsTask().WaitAsync(Wait));
         await Assert.ThrowsAsync<EngineUnavailableException>(() => node.Presence.GetPresenceAsync(Channel(), CancellationToken.None).AsTask().WaitAsync(Wait));
         Assert.False(await node.Stream.IsAvailableAsync(CancellationToken.None).AsTask().WaitAsync(Wait));
+    }
+
+    [Fact]
+    public async Task After_the_engine_lost_its_data_a_retried_publish_is_published_again_and_its_ack_carries_the_new_epoch()
+    {
+        var node = await NodeAsync();
+        var channel = Channel();
+        var first = await node.Stream.PublishAsync(channel, "session-1", "m1", Message("once"), CancellationToken.None);
+
+        node = await LoseDataAsync(node);
+        var retry = await node.Stream.PublishAsync(channel, "session-1", "m1", Message("once"), CancellationToken.None);
+
+        // The idempotency record went with the data: the retry is published again, and says so by its epoch.
+        Assert.False(retry.Duplicate);
+        Assert.NotEqual(first.Position.Epoch, retry.Position.Epoch);
+        Assert.Equal(1, retry.Position.Offset);
+        var again = await node.Stream.PublishAsync(channel, "session-1", "m1", Message("once"), CancellationToken.None);
+        Assert.Equal((retry.Position, true), (again.Position, again.Duplicate));
+    }
+
+    [Fact]
+    public async Task A_publish_the_engine_may_have_run_is_reported_as_unknown_and_its_retry_with_the_same_id_is_not_published_twice()
+    {
+        var node = await NodeAsync();
+        var channel = Channel();
+        await node.Stream.PublishAsync(channel, "session-1", "m1", Message("before"), CancellationToken.None);
+        var stall = await StallAsync();
+        if (stall is null)
+        {
+            // It cannot stall (it lives in this process): every publish has a known outcome.
+            Assert.Equal(2, (await node.Stream.PublishAsync(channel, "session-1", "m2", Message("during"), CancellationToken.None)).Position.Offset);
+            return;
+        }
+
+        await using (stall)
+        {
+            // Sent, and not answered within the operation timeout: "nothing was published" would be a guess.
+            await Assert.ThrowsAsync<EngineOutcomeUnknownException>(() => node.Stream.PublishAsync(channel, "session-1", "m2", Message("during"), CancellationToken.None).AsTask().WaitAsync(Wait));
+        }
+
+        // The engine ran it once it answered again: the retry with the same id finds it, and is not published twice.
+        PublishResult retry = default;
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                try
+                {
+                    retry = await node.Stream.PublishAsync(channel, "session-1", "m2", Message("during"), CancellationToken.None);
+                    return true;
+                }
+                catch (EngineUnavailableException)
+                {
+                    return false;
+                }
+            },
+            Wait,
+            "the retry to be answered");
+        Assert.Equal((2L, true), (retry.Position.Offset, retry.Duplicate));
+        var history = await node.Stream.ReadHistoryAsync(channel, 0, 100, CancellationToken.None);
+        Assert.Equal(["before", "during"], history.Publications.Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
     }
 }

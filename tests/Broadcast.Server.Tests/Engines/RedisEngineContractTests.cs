@@ -1,22 +1,16 @@
-using Broadcast.Server.Engines;
 using Broadcast.Server.Engines.Redis;
 using Broadcast.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Tests.Engines;
 
-/// <summary>
-/// The engine contract on the Redis engine, against a real <c>redis-server</c>: several engine instances
-/// sharing a key prefix are several nodes; losing the data is a restart of Redis without persistence.
-/// </summary>
-public sealed class RedisEngineContractTests : DistributedEngineContractTests
+/// <summary>The engine contract on one Redis; losing the data is a restart of Redis without persistence.</summary>
+public sealed class RedisEngineContractTests : RedisContractTests
 {
-    private readonly string _prefix = "contract" + Guid.NewGuid().ToString("N")[..8];
-    private readonly NullObserver _observer = new();
     private RedisServer? _redis;
 
     private RedisServer Redis => _redis ?? throw new InvalidOperationException("Redis has not started.");
+
+    protected override IEnumerable<RedisServer> Servers => [Redis];
 
     public override async Task InitializeAsync() => _redis = await RedisServer.StartAsync();
 
@@ -29,14 +23,9 @@ public sealed class RedisEngineContractTests : DistributedEngineContractTests
         }
     }
 
-    protected override Task<EngineNode> CreateNodeAsync(StreamOptions options)
-    {
-        var listener = new RecordingListener();
-        var redis = Options.Create(new RedisOptions { Configuration = Redis.Configuration, Prefix = _prefix, OperationTimeout = TimeSpan.FromSeconds(1) });
-        var retry = new BackgroundRetry(_observer, NullLogger<BackgroundRetry>.Instance, TimeProvider.System);
-        var engine = new RedisEngine(listener, TimeProvider.System, Options.Create(options), redis, _observer, retry, NullLogger<RedisEngine>.Instance);
-        return Task.FromResult(new EngineNode(engine, listener));
-    }
+    protected override RedisOptions Deployment() => new() { Configuration = Redis.Configuration };
+
+    protected override string ConfigurationOf(string channel) => Redis.Configuration;
 
     protected override async Task<EngineNode> LoseDataAsync(EngineNode node)
     {
@@ -53,14 +42,5 @@ public sealed class RedisEngineContractTests : DistributedEngineContractTests
         return true;
     }
 
-    private sealed class NullObserver : IEngineObserver
-    {
-        public void EngineError(string engine, string errorType)
-        {
-        }
-
-        public void BackgroundError(string task, string errorType)
-        {
-        }
-    }
+    protected override Task<IAsyncDisposable?> StallAsync() => PauseAllAsync();
 }

@@ -120,4 +120,27 @@ public sealed class RedisKeyLifetimeTests(RedisEngineUnderTest redis) : IClassFi
         await onSurvivor.SendAsync(new { type = "presence", id = "p", channel = "shared" });
         Assert.Equal(1, (await onSurvivor.ReceiveAsync("presence")).GetProperty("count").GetInt32());
     }
+
+    [Fact]
+    public async Task A_node_with_subscribers_keeps_its_channels_epoch_alive_though_nothing_is_published()
+    {
+        var keySpace = NewKeySpace();
+        await using var node = await redis.StartAsync(keySpace: keySpace);
+        await using var subscriber = await ExtendedClient.ConnectAsync(node);
+        var epoch = (await subscriber.SubscribeAsync("quiet")).GetProperty("epoch").GetString();
+
+        // As if a day went by without a publication: the channel's meta (its epoch) is about to expire.
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Redis.Configuration);
+        var db = connection.GetDatabase();
+        var meta = (RedisKey)$"{keySpace}:{{quiet}}:meta";
+        Assert.True(await db.KeyExpireAsync(meta, TimeSpan.FromSeconds(60)));
+
+        // The node has a subscriber: it extends the meta (its first refresh round comes within 10 s of its start),
+        // so the next publication keeps the epoch the subscriber was given, with no false "unrecovered".
+        await Eventually.TrueAsync(async () => await db.KeyTimeToLiveAsync(meta) > TimeSpan.FromHours(1), TimeSpan.FromSeconds(40), "the meta to be kept alive");
+        await using var publisher = await ExtendedClient.ConnectAsync(node);
+        await publisher.PublishAsync("quiet", "at last", "q1");
+        var pub = await subscriber.Client.ReceiveJsonAsync();
+        Assert.Equal(("pub", epoch), (pub.GetProperty("type").GetString(), pub.GetProperty("epoch").GetString()));
+    }
 }

@@ -16,12 +16,17 @@ public sealed partial class RedisEngine
     /// When the stream cannot be read (Redis unreachable) the listener falls behind: it delivers nothing more
     /// from pub/sub and a catch-up, retried with backoff until Redis answers, delivers everything after the
     /// last delivered offset from the stream in order. Nothing here can throw into the Redis client or stop
-    /// delivery for good: every failure is logged, counted, and ends in a catch-up.
+    /// delivery for good: every failure is logged, counted, and ends in a catch-up. When the channel's epoch
+    /// changed (Redis lost it), the listener says so once and delivers the new epoch from its start, as far as
+    /// its history still holds it: only what is really gone is announced (issue #12, finding 4).
     /// </remarks>
-    private sealed class ChannelListener(RedisEngine engine, string channel)
+    private sealed class ChannelListener
     {
+        private readonly RedisEngine _engine;
+        private readonly string _channel;
         private readonly SemaphoreSlim _gate = new(1, 1);
         private readonly CancellationTokenSource _stopped = new();
+        private readonly RecentDeliveries _recent = new();
         private ChannelMessageQueue? _queue;
         private string? _epoch;
         private long _lastOffset;
@@ -31,6 +36,15 @@ public sealed partial class RedisEngine
 
         /// <summary>0: no catch-up; 1: one is running; 2: one is running and was asked for again meanwhile.</summary>
         private int _catchUpState;
+
+        public ChannelListener(RedisEngine engine, RedisShard shard, string channel)
+        {
+            _engine = engine;
+            Shard = shard;
+            _channel = channel;
+        }
+
+        public RedisShard Shard { get; }
 
         public void Start(ChannelMessageQueue queue)
         {
@@ -46,9 +60,9 @@ public sealed partial class RedisEngine
                 try
                 {
                     // Bounded: the channel's gate is held meanwhile, and a stalled Redis may never answer.
-                    await queue.UnsubscribeAsync().WaitAsync(engine._options.OperationTimeout);
+                    await queue.UnsubscribeAsync().WaitAsync(_engine._options.OperationTimeout);
                 }
-                catch (Exception ex) when (IsRedisFailure(ex))
+                catch (Exception ex) when (RedisShard.IsRedisFailure(ex))
                 {
                     // The link is down: the subscription is gone with it.
                 }
@@ -88,7 +102,7 @@ public sealed partial class RedisEngine
         {
             do
             {
-                if (!await engine._retry.RunAsync("catch_up", CatchUpAsync, _stopped.Token))
+                if (!await _engine._retry.RunAsync("catch_up", CatchUpAsync, _stopped.Token))
                 {
                     // The listener stopped.
                     Volatile.Write(ref _catchUpState, 0);
@@ -106,23 +120,23 @@ public sealed partial class RedisEngine
                 switch (bytes.Length > 0 ? (char)bytes[0] : '\0')
                 {
                     case 'P':
-                        await DeliverAsync(ParsePublication(bytes));
+                        await DeliverAsync(RedisEntries.ParseMessage(_channel, bytes));
                         break;
                     case 'J':
                     case 'L':
                         var member = DeserializeMember(Encoding.UTF8.GetString(bytes, 1, bytes.Length - 1));
-                        engine._hub.DeliverPresence(channel, joined: bytes[0] == 'J', member);
+                        _engine._hub.DeliverPresence(_channel, joined: bytes[0] == 'J', member);
                         break;
                 }
             }
             catch (Exception ex) when (ex is FormatException or JsonException or IndexOutOfRangeException or ArgumentException)
             {
-                LogGapNotFilled(engine._logger, channel, _lastOffset, "unreadable pub/sub message: " + ex.Message);
+                LogGapNotFilled(_engine._logger, _channel, _lastOffset, "unreadable pub/sub message: " + ex.Message);
             }
             catch (Exception ex)
             {
                 // Anything else: logged and counted, and whatever this message carried is read from the stream.
-                engine._retry.Failed("pubsub_message", ex);
+                _engine._retry.Failed("pubsub_message", ex);
                 RequestCatchUp();
             }
         }
@@ -138,10 +152,32 @@ public sealed partial class RedisEngine
                     return;
                 }
 
+                // Before the first delivery, the epoch this node last saw (its subscribers read it): one other
+                // than that on the first publication is a change too.
+                var previous = _epoch ?? NullIfEmpty(_engine._marks.Of(_channel).Epoch);
+                if (previous is not null && previous != publication.Epoch)
+                {
+                    await EnterNewEpochOrFallBehindAsync();
+                    if (!_behind && _epoch == publication.Epoch && publication.Offset > _lastOffset)
+                    {
+                        // Published after the history read (it would have been in it otherwise).
+                        Deliver(publication);
+                    }
+
+                    return;
+                }
+
                 if (_epoch == publication.Epoch)
                 {
                     if (publication.Offset <= _lastOffset)
                     {
+                        if (_recent.IsReuse(publication))
+                        {
+                            // An offset delivered before, with other content: the stream went backwards in a
+                            // failover and a node that had not seen the lost publications published again.
+                            await ReplaceReusedEpochAsync(publication.Epoch);
+                        }
+
                         return;
                     }
 
@@ -154,20 +190,16 @@ public sealed partial class RedisEngine
                         catch (Exception ex)
                         {
                             // Delivering this one now would skip the gap for good: fall behind and catch up instead.
-                            LogGapNotFilled(engine._logger, channel, _lastOffset, ex.Message + "; catching up when Redis answers");
-                            engine._retry.Failed("gap_fill", ex);
-                            _behind = true;
-                            RequestCatchUp();
+                            FallBehind(ex, "gap_fill");
+                            return;
+                        }
+
+                        if (_epoch != publication.Epoch || publication.Offset <= _lastOffset)
+                        {
+                            // The fill found a new epoch (and delivered it), or delivered this one already.
                             return;
                         }
                     }
-                }
-                else if (_epoch is not null)
-                {
-                    // Redis lost the channel (restart without persistence, eviction): whatever was
-                    // published after our last offset in the old epoch is gone. Say so, never silently.
-                    LogEpochChanged(engine._logger, channel, _epoch, publication.Epoch);
-                    engine._hub.DeliverUnrecoverable(channel, new StreamPosition(publication.Epoch, publication.Offset - 1));
                 }
 
                 Deliver(publication);
@@ -176,6 +208,42 @@ public sealed partial class RedisEngine
             {
                 _gate.Release();
             }
+        }
+
+        private async Task EnterNewEpochOrFallBehindAsync()
+        {
+            try
+            {
+                await EnterNewEpochAsync();
+            }
+            catch (Exception ex)
+            {
+                FallBehind(ex, "epoch_change");
+            }
+        }
+
+        /// <summary>Under the gate: makes the channel leave the epoch whose offsets were handed out twice, then delivers the new one.</summary>
+        private async Task ReplaceReusedEpochAsync(string reusedEpoch)
+        {
+            try
+            {
+                await _engine.StartNewEpochAsync(_channel, reusedEpoch);
+                await EnterNewEpochAsync();
+            }
+            catch (Exception ex)
+            {
+                // The catch-up reads the stream again: its position is then below this node's mark, which starts the new epoch too.
+                FallBehind(ex, "epoch_change");
+            }
+        }
+
+        /// <summary>Under the gate: the stream cannot be read now; deliver nothing more from pub/sub until a catch-up did.</summary>
+        private void FallBehind(Exception ex, string task)
+        {
+            LogGapNotFilled(_engine._logger, _channel, _lastOffset, ex.Message + "; catching up when Redis answers");
+            _engine._retry.Failed(task, ex);
+            _behind = true;
+            RequestCatchUp();
         }
 
         /// <summary>After the pub/sub link came back, or after falling behind: deliver whatever was published meanwhile. Throws when the stream cannot be read.</summary>
@@ -203,24 +271,20 @@ public sealed partial class RedisEngine
         /// </summary>
         private async Task FillAsync(long through)
         {
-            var limit = (int)Math.Min(Math.Max(engine._channelOptions.HistorySize, 1), through - _lastOffset);
-            var history = await engine.ReadHistoryAsync(channel, _lastOffset, limit, CancellationToken.None);
-            if (history.Position.Epoch != _epoch || history.Truncated)
+            var limit = (int)Math.Min(HistoryLimit, through - _lastOffset);
+            var history = await _engine.ReadHistoryAsync(_channel, _lastOffset, limit, keep: true);
+            if (history.Position.Epoch != _epoch)
             {
-                LogGapNotFilled(engine._logger, channel, _lastOffset, history.Truncated ? "no longer in history" : "history was lost");
-                engine._hub.DeliverUnrecoverable(channel, history.Position);
-                if (history.Position.Epoch != _epoch)
-                {
-                    // The next publication starts the new epoch; nothing of the old one can follow.
-                    _epoch = history.Position.Epoch;
-                    _lastOffset = history.Position.Offset;
-                }
-                else
-                {
-                    _lastOffset = Math.Max(_lastOffset, through == long.MaxValue ? history.Position.Offset : through);
-                }
-
+                await EnterNewEpochAsync();
                 return;
+            }
+
+            if (history.Truncated)
+            {
+                LogGapNotFilled(_engine._logger, _channel, _lastOffset, "no longer in history");
+                var gone = history.Publications.Count > 0 ? history.Publications[0].Offset - 1 : history.Position.Offset;
+                _engine._hub.DeliverUnrecoverable(_channel, new StreamPosition(history.Position.Epoch, gone));
+                _lastOffset = Math.Max(_lastOffset, gone);
             }
 
             foreach (var publication in history.Publications)
@@ -232,35 +296,38 @@ public sealed partial class RedisEngine
             }
         }
 
-        private void Deliver(Publication publication)
+        /// <summary>
+        /// Redis lost the channel (a restart without its data, FLUSHALL, eviction, a failover that went
+        /// backwards): whatever followed the last delivered offset of the old epoch is gone, and is announced
+        /// once; everything of the new epoch still in history is delivered, from its start. Under the gate.
+        /// </summary>
+        private async Task EnterNewEpochAsync()
         {
-            engine._hub.DeliverPublication(publication);
-            _epoch = publication.Epoch;
-            _lastOffset = publication.Offset;
-        }
-
-        /// <summary>Reads <c>P\n{epoch}\n{offset}\n{origin}\n{µs}\n{escaped message}</c>; the message has no raw newline (JSON escapes it).</summary>
-        private Publication ParsePublication(byte[] bytes)
-        {
-            var span = bytes.AsSpan(2);
-            var epoch = NextField(ref span);
-            var offset = long.Parse(NextField(ref span), System.Globalization.CultureInfo.InvariantCulture);
-            var origin = NextField(ref span);
-            var micros = long.Parse(NextField(ref span), System.Globalization.CultureInfo.InvariantCulture);
-            return new Publication(channel, epoch, offset, origin, FromMicroseconds(micros), span.ToArray());
-        }
-
-        private static string NextField(ref Span<byte> span)
-        {
-            var end = span.IndexOf((byte)'\n');
-            if (end < 0)
+            var history = await _engine.ReadHistoryAsync(_channel, 0, HistoryLimit, keep: true);
+            var firstKept = history.Publications.Count > 0 ? history.Publications[0].Offset : history.Position.Offset + 1;
+            LogEpochChanged(_engine._logger, _channel, _epoch, history.Position.Epoch);
+            _engine._hub.DeliverUnrecoverable(_channel, new StreamPosition(history.Position.Epoch, firstKept - 1));
+            _epoch = history.Position.Epoch;
+            _lastOffset = firstKept - 1;
+            foreach (var publication in history.Publications)
             {
-                throw new FormatException("truncated publication");
+                Deliver(publication);
             }
 
-            var field = Encoding.UTF8.GetString(span[..end]);
-            span = span[(end + 1)..];
-            return field;
+            _lastOffset = Math.Max(_lastOffset, history.Position.Offset);
+        }
+
+        private static string? NullIfEmpty(string epoch) => epoch.Length == 0 ? null : epoch;
+
+        private int HistoryLimit => Math.Max(_engine._channelOptions.HistorySize, 1);
+
+        private void Deliver(Publication publication)
+        {
+            _recent.Add(publication);
+            _engine._hub.DeliverPublication(publication);
+            _epoch = publication.Epoch;
+            _lastOffset = publication.Offset;
+            _engine._marks.Observe(_channel, new StreamPosition(publication.Epoch, publication.Offset));
         }
     }
 }

@@ -2,7 +2,7 @@ using StackExchange.Redis;
 
 namespace Broadcast.Server.Engines.Redis;
 
-/// <summary>Session owners in Redis, so a session stays bound to its user whichever node the client resumes on.</summary>
+/// <summary>Session owners in Redis (the first shard), so a session stays bound to its user whichever node the client resumes on.</summary>
 public sealed partial class RedisEngine : ISessionOwners
 {
     public async ValueTask<bool> TryClaimAsync(string publicId, string? user, bool isNew, CancellationToken cancellationToken)
@@ -15,10 +15,10 @@ public sealed partial class RedisEngine : ISessionOwners
                 return true;
             }
 
-            return !await RunAsync(db => db.KeyExistsAsync(_keys.SessionOwner(publicId)));
+            return !await Home.RunAsync((db, _) => db.KeyExistsAsync(_keys.SessionOwner(publicId)));
         }
 
-        var claimed = await RunAsync(db => db.ScriptEvaluateAsync(
+        var claimed = await Home.RunAsync((db, _) => db.ScriptEvaluateAsync(
             RedisScripts.ClaimSession,
             [_keys.SessionOwner(publicId)],
             [user, (long)ISessionOwners.Retention.TotalMilliseconds]));

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -14,16 +13,23 @@ namespace Broadcast.Server.Engines.Redis;
 /// a node subscribes (pub/sub) only to the channels it has local subscribers for.
 /// </summary>
 /// <remarks>
-/// Failures are loud, never silent: while Redis is unreachable every operation throws
-/// <see cref="EngineUnavailableException"/> at once (commands are not queued), publishers get an error,
-/// readiness turns 503. Pub/sub is at-most-once, so a node watches each channel's offsets and fills
-/// any gap (a dropped connection, a missed message) from the stream before delivering further.
-/// No Redis fault stops the node: whatever the Redis client throws is that failure (never a fault of a
-/// client's connection), and the engine's background work (presence refresh, catching up after a
-/// reconnect, pub/sub handlers) survives any exception and is retried by <see cref="BackgroundRetry"/>.
+/// <para>Where: one Redis, a Redis Cluster (every key of a channel shares the hash tag <c>{channel}</c>, so each
+/// script is single-slot; pub/sub is sharded there, so a publication reaches only the Redis node of its slot),
+/// or several independent Redis shards (<c>Broadcast:Redis:Shards</c>), each channel on one of them by a stable
+/// hash (<see cref="ShardPlacement"/>).</para>
+/// <para>Failures are loud, never silent: while Redis is unreachable every operation throws
+/// <see cref="EngineUnavailableException"/> at once (commands are not queued), and one that may have run (a
+/// timeout, a stall) throws <see cref="EngineOutcomeUnknownException"/>; readiness turns 503. Pub/sub is
+/// at-most-once, so a node watches each channel's offsets and fills any gap from the stream before delivering
+/// further. A stream that went backwards (a failover to a replica that lacked acknowledged publications) starts
+/// a new epoch (<see cref="ChannelMarks"/>) rather than reuse offsets. No Redis fault stops the node: the
+/// engine's background work survives any exception and is retried by <see cref="BackgroundRetry"/>.</para>
 /// </remarks>
 public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeDirectory, IAsyncDisposable
 {
+    /// <summary>Locks that serialize a channel's node subscription: a fixed set, shared by hash, so nothing grows with the channels ever seen.</summary>
+    private const int SubscriptionGateCount = 1024;
+
     private readonly IEngineListener _hub;
     private readonly TimeProvider _clock;
     private readonly StreamOptions _channelOptions;
@@ -32,14 +38,12 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
     private readonly ILogger<RedisEngine> _logger;
     private readonly IEngineObserver _metrics;
     private readonly BackgroundRetry _retry;
+    private readonly RedisShard[] _shards;
+    private readonly ChannelMarks _marks = new();
     private readonly ConcurrentDictionary<string, ChannelListener> _listeners = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _subscriptionGates = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, PresenceMember>> _localPresence = new(StringComparer.Ordinal);
-    private readonly Lock _connectLock = new();
+    private readonly SemaphoreSlim[] _subscriptionGates = [.. Enumerable.Range(0, SubscriptionGateCount).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly CancellationTokenSource _disposed = new();
     private readonly ITimer _presenceRefresh;
-    private Task<ConnectionMultiplexer>? _connection;
-    private int _refreshing;
 
     public RedisEngine(IEngineListener hub, TimeProvider clock, IOptions<StreamOptions> channelOptions, IOptions<RedisOptions> options, IEngineObserver metrics, BackgroundRetry retry, ILogger<RedisEngine> logger)
     {
@@ -51,6 +55,13 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
         _options = options.Value;
         _keys = new RedisKeys(_options.Prefix);
         _logger = logger;
+        var configurations = _options.ShardConfigurations();
+        if (configurations.Count == 0)
+        {
+            throw new InvalidOperationException("The Redis engine needs Broadcast:Redis:Configuration or Broadcast:Redis:Shards.");
+        }
+
+        _shards = [.. configurations.Select((configuration, index) => new RedisShard(index, configuration, _options, metrics, retry, logger, OnLinkChanged))];
         var refreshEvery = _options.PresenceTtl / 3;
         _presenceRefresh = clock.CreateTimer(_ => _ = RefreshPresenceRoundAsync(), null, refreshEvery, refreshEvery);
     }
@@ -58,62 +69,105 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
     /// <summary>A channel's presence keys outlive their last refresh by two member lifetimes (refreshes come every third of one).</summary>
     private long PresenceKeyTtlMs => (long)(_options.PresenceTtl * 2).TotalMilliseconds;
 
-    private long MetaTtlMs => (long)Math.Max(_channelOptions.HistoryTtl.TotalMilliseconds, TimeSpan.FromHours(24).TotalMilliseconds);
+    private TimeSpan MetaTtl => TimeSpan.FromMilliseconds(Math.Max(_channelOptions.HistoryTtl.TotalMilliseconds, TimeSpan.FromHours(24).TotalMilliseconds));
 
-    /// <summary>Connects at start-up so a wrong address shows in the log at once; failures are retried in the background. Never throws.</summary>
-    public async Task StartAsync()
-    {
-        try
-        {
-            await Connection();
-        }
-        catch (Exception ex)
-        {
-            // The next operation connects again (see Connection()).
-            _retry.Failed("connect", ex);
-        }
-    }
+    /// <summary>The shard that holds what belongs to no channel: the node directory and session owners.</summary>
+    private RedisShard Home => _shards[0];
+
+    /// <summary>Connects to every shard at start-up so a wrong address shows in the log at once; failures are retried in the background. Never throws.</summary>
+    public Task StartAsync() => Task.WhenAll(_shards.Select(shard => shard.StartAsync()));
 
     public async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
     {
+        var shard = ShardOf(channel);
+        var mark = _marks.Of(channel);
         var now = _clock.GetUtcNow();
-        var result = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(
+        RedisKey[] keys = messageId is null
+            ? [_keys.Meta(channel), _keys.Stream(channel)]
+            : [_keys.Meta(channel), _keys.Stream(channel), _keys.MessageId(channel, origin, messageId)];
+        var result = (RedisResult[])(await shard.RunAsync((db, sharded) => db.ScriptEvaluateAsync(
             RedisScripts.Publish,
-            [_keys.Meta(channel), _keys.Stream(channel), messageId is null ? (RedisKey)string.Empty : _keys.MessageId(channel, origin, messageId)],
+            keys,
             [
-                _keys.Events(channel).ToString(),
+                _keys.Events(channel, sharded).ToString(),
                 origin,
                 escapedMessage,
                 ToMicroseconds(now),
                 _channelOptions.HistorySize,
                 (long)_channelOptions.HistoryTtl.TotalMilliseconds,
-                MetaTtlMs,
+                (long)MetaTtl.TotalMilliseconds,
                 (long)_channelOptions.IdempotencyWindow.TotalMilliseconds,
                 NewEpoch(),
                 ToMicroseconds(now - _channelOptions.HistoryTtl),
+                PublishCommand(sharded),
+                mark.Epoch,
+                mark.Offset,
             ])))!;
-        return new PublishResult(new StreamPosition((string)result[0]!, (long)result[1]), Duplicate: (long)result[2] == 1);
+        var position = new StreamPosition((string)result[0]!, (long)result[1]);
+        var duplicate = (long)result[2] == 1;
+        if ((long)result[3] == 1)
+        {
+            LogStreamWentBack(_logger, channel, mark.Epoch, mark.Offset, position.Epoch);
+        }
+
+        _marks.Observe(channel, position, current: !duplicate);
+        if (_options.SyncReplicas > 0)
+        {
+            await shard.WaitForReplicasAsync(keys[0], _options.SyncReplicas, _options.SyncTimeout);
+        }
+
+        return new PublishResult(position, duplicate);
     }
 
-    public async ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, CancellationToken cancellationToken)
+    public ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, CancellationToken cancellationToken) =>
+        ReadHistoryAsync(channel, sinceOffset, limit, keep: KeepsChannel(channel));
+
+    /// <param name="keep">Store a new channel's epoch and keep its meta alive (see <see cref="KeepsChannel"/>).</param>
+    private async ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, bool keep)
     {
         var now = _clock.GetUtcNow();
-        var result = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(
+        var mark = _marks.Of(channel);
+        var result = (RedisResult[])(await ShardOf(channel).RunAsync((db, _) => db.ScriptEvaluateAsync(
             RedisScripts.ReadHistory,
             [_keys.Meta(channel), _keys.Stream(channel)],
-            [sinceOffset, limit, NewEpoch(), MetaTtlMs, ToMicroseconds(now - _channelOptions.HistoryTtl), KeepsChannel(channel) ? 1 : 0])))!;
+            [sinceOffset, limit, NewEpoch(), (long)MetaTtl.TotalMilliseconds, ToMicroseconds(now - _channelOptions.HistoryTtl), keep ? 1 : 0, mark.Epoch, mark.Offset])))!;
         var epoch = (string)result[0]!;
         var top = (long)result[1];
         var first = (long)result[2];
         var entries = (RedisResult[])result[3]!;
+        if ((long)result[4] == 1)
+        {
+            LogStreamWentBack(_logger, channel, mark.Epoch, mark.Offset, epoch);
+        }
+
         var publications = new Publication[entries.Length];
         for (var i = 0; i < entries.Length; i++)
         {
-            publications[i] = ParseEntry(channel, epoch, (RedisResult[])entries[i]!);
+            publications[i] = RedisEntries.Parse(channel, epoch, (RedisResult[])entries[i]!);
+        }
+
+        if (top > 0)
+        {
+            // (At offset 0 there is nothing to protect, and a read-only request's unknown channel has an unstored epoch.)
+            _marks.Observe(channel, new StreamPosition(epoch, top));
         }
 
         var firstRetained = first < 0 ? top + 1 : first;
         return new HistoryResult(new StreamPosition(epoch, top), publications, Truncated: sinceOffset + 1 < firstRetained);
+    }
+
+    /// <summary>
+    /// Starts a new epoch of <paramref name="channel"/> if it is still in <paramref name="reusedEpoch"/>: a node
+    /// received a publication under an offset it had delivered with other content (a failover went backwards
+    /// and a node that had not seen the lost publications published again).
+    /// </summary>
+    private async Task StartNewEpochAsync(string channel, string reusedEpoch)
+    {
+        var epoch = (string)(await ShardOf(channel).RunAsync((db, _) => db.ScriptEvaluateAsync(
+            RedisScripts.NewEpochIf,
+            [_keys.Meta(channel), _keys.Stream(channel)],
+            [reusedEpoch, NewEpoch()])))!;
+        LogStreamWentBack(_logger, channel, reusedEpoch, -1, epoch);
     }
 
     /// <summary>
@@ -136,7 +190,7 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
     /// </summary>
     private async ValueTask ReconcileAsync(string channel, CancellationToken cancellationToken)
     {
-        var gate = _subscriptionGates.GetOrAdd(channel, static _ => new SemaphoreSlim(1, 1));
+        var gate = _subscriptionGates[(int)((uint)StringComparer.Ordinal.GetHashCode(channel) % SubscriptionGateCount)];
         await gate.WaitAsync(cancellationToken);
         try
         {
@@ -144,24 +198,9 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
             var listening = _listeners.TryGetValue(channel, out var listener);
             if (wanted && !listening)
             {
-                var connection = await GetConnectionAsync();
-                var created = new ChannelListener(this, channel);
-                Task<ChannelMessageQueue>? subscribing = null;
-                try
-                {
-                    subscribing = connection.GetSubscriber().SubscribeAsync(_keys.Events(channel));
-                    created.Start(await subscribing.WaitAsync(_options.OperationTimeout, cancellationToken));
-                }
-                catch (Exception ex) when (IsRedisFailure(ex))
-                {
-                    if (subscribing is not null)
-                    {
-                        _ = DropLateSubscriptionAsync(subscribing);
-                    }
-
-                    throw Unavailable(ex);
-                }
-
+                var shard = ShardOf(channel);
+                var created = new ChannelListener(this, shard, channel);
+                created.Start(await shard.SubscribeAsync(sharded => _keys.Events(channel, sharded), cancellationToken));
                 _listeners[channel] = created;
             }
             else if (!wanted && listening)
@@ -176,41 +215,10 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
         }
     }
 
-    public async ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
-    {
-        _localPresence.GetOrAdd(channel, _ => new ConcurrentDictionary<string, PresenceMember>(StringComparer.Ordinal))[member.ClientKey] = member;
-        await RunAsync(db => db.ScriptEvaluateAsync(
-            RedisScripts.Join,
-            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_keys.Events(channel).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs]));
-    }
-
-    public async ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
-    {
-        if (_localPresence.TryGetValue(channel, out var members))
-        {
-            members.TryRemove(member.ClientKey, out _);
-        }
-
-        await RunAsync(db => db.ScriptEvaluateAsync(
-            RedisScripts.Leave,
-            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_keys.Events(channel).ToString(), member.ClientKey, SerializeMember(member)]));
-    }
-
-    public async ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken)
-    {
-        var values = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(
-            RedisScripts.GetPresence,
-            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_clock.GetUtcNow().ToUnixTimeMilliseconds()])))!;
-        return [.. values.Select(value => DeserializeMember((string)value!))];
-    }
-
     public async ValueTask ReportNodeAsync(NodeReport report, CancellationToken cancellationToken)
     {
         var now = _clock.GetUtcNow();
-        await RunAsync(db => db.ScriptEvaluateAsync(
+        await Home.RunAsync((db, _) => db.ScriptEvaluateAsync(
             RedisScripts.ReportNode,
             [_keys.Nodes(), _keys.NodesExpiry()],
             [report.Id, JsonSerializer.Serialize(report, NodeReportContext.Default.NodeReport), (now + _options.PresenceTtl).ToUnixTimeMilliseconds(), now.ToUnixTimeMilliseconds()]));
@@ -218,26 +226,23 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
 
     public async ValueTask<IReadOnlyList<NodeReport>> GetNodesAsync(CancellationToken cancellationToken)
     {
-        var values = (RedisResult[])(await RunAsync(db => db.ScriptEvaluateAsync(
+        var values = (RedisResult[])(await Home.RunAsync((db, _) => db.ScriptEvaluateAsync(
             RedisScripts.GetNodes,
             [_keys.Nodes(), _keys.NodesExpiry()],
             [_clock.GetUtcNow().ToUnixTimeMilliseconds()])))!;
         return [.. values.Select(value => JsonSerializer.Deserialize((string)value!, NodeReportContext.Default.NodeReport)!).OrderBy(n => n.Id, StringComparer.Ordinal)];
     }
 
-    /// <summary>True when Redis answers a PING within the operation timeout. Never throws (readiness asks it).</summary>
+    /// <summary>True when every shard answers a PING within the operation timeout. Never throws (readiness asks it).</summary>
     public async ValueTask<bool> IsAvailableAsync(CancellationToken cancellationToken)
     {
-        try
+        if (_shards.Length == 1)
         {
-            await RunAsync(db => db.PingAsync());
-            return true;
+            return await Home.IsAvailableAsync();
         }
-        catch (Exception)
-        {
-            // Whatever went wrong, Redis did not answer: not ready.
-            return false;
-        }
+
+        var answers = await Task.WhenAll(_shards.Select(shard => shard.IsAvailableAsync().AsTask()));
+        return answers.All(available => available);
     }
 
     public async ValueTask DisposeAsync()
@@ -249,9 +254,38 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
         }
 
         await _presenceRefresh.DisposeAsync();
-        if (_connection is { IsCompletedSuccessfully: true } connected)
+        foreach (var shard in _shards)
         {
-            await connected.Result.DisposeAsync();
+            await shard.DisposeAsync();
         }
     }
+
+    private RedisShard ShardOf(string channel) => _shards.Length == 1 ? Home : _shards[ShardPlacement.ShardOf(channel, _shards.Length)];
+
+    /// <summary>A shard's link went down or came back, or its topology changed: every channel this node listens to there checks what it missed.</summary>
+    private void OnLinkChanged(RedisShard shard)
+    {
+        foreach (var listener in _listeners.Values)
+        {
+            if (listener.Shard == shard)
+            {
+                listener.RequestCatchUp();
+            }
+        }
+    }
+
+    private static string PublishCommand(bool sharded) => sharded ? "SPUBLISH" : "PUBLISH";
+
+    private static string NewEpoch() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    private static long ToMicroseconds(DateTimeOffset time) => (time.UtcTicks - DateTime.UnixEpoch.Ticks) / 10;
+
+    [LoggerMessage(EventId = 4004, Level = LogLevel.Warning, Message = "Channel {Channel}: history lost on Redis (epoch {OldEpoch} → {NewEpoch})")]
+    private static partial void LogEpochChanged(ILogger logger, string channel, string? oldEpoch, string newEpoch);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Channel {Channel}: could not fill a gap after offset {Offset}: {Reason}")]
+    private static partial void LogGapNotFilled(ILogger logger, string channel, long offset, string reason);
+
+    [LoggerMessage(EventId = 4008, Level = LogLevel.Warning, Message = "Channel {Channel}: Redis is behind what this node saw (epoch {Epoch} offset {Offset}): a failover lost publications; new epoch {NewEpoch}")]
+    private static partial void LogStreamWentBack(ILogger logger, string channel, string epoch, long offset, string newEpoch);
 }

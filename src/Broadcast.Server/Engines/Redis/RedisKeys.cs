@@ -3,9 +3,10 @@ using StackExchange.Redis;
 namespace Broadcast.Server.Engines.Redis;
 
 /// <summary>
-/// Every Redis key and pub/sub channel name the engine uses, built in one place. A channel's keys
-/// share the hash tag <c>{channel}</c>, so a Redis Cluster keeps them in one slot and one script can
-/// touch them all.
+/// Every Redis key and pub/sub channel name the engine uses, built in one place. Every key one script touches
+/// shares a hash tag, so a Redis Cluster keeps them in one slot: a channel's keys (and its sharded pub/sub
+/// channel) carry <c>{channel}</c>, the node directory's <c>{nodes}</c>; a session owner is a single key.
+/// Channel names cannot contain braces (see ChannelName), so a tag never ends early.
 /// </summary>
 internal sealed class RedisKeys(string prefix)
 {
@@ -28,11 +29,16 @@ internal sealed class RedisKeys(string prefix)
     public RedisKey SessionOwner(string publicId) => $"{prefix}:session:{publicId}";
 
     /// <summary>Hash: node id → JSON of its latest <see cref="NodeReport"/>.</summary>
-    public RedisKey Nodes() => $"{prefix}:nodes";
+    public RedisKey Nodes() => $"{prefix}:{{nodes}}";
 
     /// <summary>Sorted set: node id → expiry of its report (Unix ms).</summary>
-    public RedisKey NodesExpiry() => $"{prefix}:nodes:exp";
+    public RedisKey NodesExpiry() => $"{prefix}:{{nodes}}:exp";
 
-    /// <summary>Pub/sub channel carrying the channel's publications and presence events to subscribed nodes.</summary>
-    public RedisChannel Events(string channel) => RedisChannel.Literal($"{prefix}:events:{channel}");
+    /// <summary>
+    /// Pub/sub channel carrying the channel's publications and presence events to subscribed nodes. Sharded, it
+    /// carries the channel's hash tag (a script may SPUBLISH only within its keys' slot); classic, the name is
+    /// the one earlier versions used, so nodes of both can run side by side on one Redis.
+    /// </summary>
+    public RedisChannel Events(string channel, bool sharded) =>
+        sharded ? RedisChannel.Sharded($"{prefix}:{{{channel}}}:events") : RedisChannel.Literal($"{prefix}:events:{channel}");
 }

@@ -25,17 +25,25 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// KEYS: meta, stream, message id key (or empty). ARGV: pub/sub channel, origin, message, timestamp µs,
-    /// history size, history ttl ms, meta ttl ms, message id ttl ms, epoch for a new channel, cutoff µs.
-    /// Returns { epoch, offset, duplicate (0/1) }.
+    /// KEYS: meta, stream, and the message id key when the publish has an id (every key in the channel's slot).
+    /// ARGV: pub/sub channel, origin, message, timestamp µs, history size, history ttl ms, meta ttl ms, message
+    /// id ttl ms, epoch for a new channel, cutoff µs, publish command (PUBLISH or SPUBLISH), and this node's
+    /// mark: the epoch and highest offset it has seen of the channel ('' and 0 for none).
+    /// Returns { epoch, offset, duplicate (0/1), reset (1: the stream had gone backwards, a new epoch began) }.
     /// </summary>
+    /// <remarks>
+    /// An offset at or below the node's mark in the same epoch means the stream went backwards: a failover
+    /// promoted a replica that had not received publications this node saw acknowledged. Handing their offsets
+    /// out again would give other content under positions clients already hold, so the channel starts a new
+    /// epoch instead, which every node announces as <c>unrecovered</c> (issue #12).
+    /// </remarks>
     public const string Publish = TrimExpired + "\n" + """
         local meta, stream, msgid = KEYS[1], KEYS[2], KEYS[3]
-        if msgid ~= '' then
+        if msgid then
           local prior = redis.call('GET', msgid)
           if prior then
             local sep = string.find(prior, ':', 1, true)
-            return { string.sub(prior, 1, sep - 1), tonumber(string.sub(prior, sep + 1)), 1 }
+            return { string.sub(prior, 1, sep - 1), tonumber(string.sub(prior, sep + 1)), 1, 0 }
           end
         end
         local epoch = redis.call('HGET', meta, 'epoch')
@@ -45,6 +53,14 @@ internal static class RedisScripts
           redis.call('HSET', meta, 'epoch', epoch, 'offset', 0)
         end
         local offset = redis.call('HINCRBY', meta, 'offset', 1)
+        local reset = 0
+        if epoch == ARGV[12] and offset <= tonumber(ARGV[13]) then
+          epoch = ARGV[9]
+          offset = 1
+          reset = 1
+          redis.call('DEL', stream)
+          redis.call('HSET', meta, 'epoch', epoch, 'offset', 1)
+        end
         local size = tonumber(ARGV[5])
         if size > 0 then
           trim_expired(stream, tonumber(ARGV[10]))
@@ -52,32 +68,43 @@ internal static class RedisScripts
           redis.call('PEXPIRE', stream, ARGV[6])
         end
         redis.call('PEXPIRE', meta, ARGV[7])
-        if msgid ~= '' then
+        if msgid then
           redis.call('SET', msgid, epoch .. ':' .. offset, 'PX', ARGV[8])
         end
-        redis.call('PUBLISH', ARGV[1], 'P\n' .. epoch .. '\n' .. offset .. '\n' .. ARGV[2] .. '\n' .. ARGV[4] .. '\n' .. ARGV[3])
-        return { epoch, offset, 0 }
+        redis.call(ARGV[11], ARGV[1], 'P\n' .. epoch .. '\n' .. offset .. '\n' .. ARGV[2] .. '\n' .. ARGV[4] .. '\n' .. ARGV[3])
+        return { epoch, offset, 0, reset }
         """;
 
     /// <summary>
     /// KEYS: meta, stream. ARGV: since offset, limit, epoch for a new channel, meta ttl ms, cutoff µs,
-    /// keep (1: store the new channel's epoch, for a subscriber; 0: a read-only request, which leaves nothing
-    /// behind and answers an unknown channel with the unstored epoch and offset 0).
-    /// Returns { epoch, last offset, first retained offset (or -1), entries }.
+    /// keep (1: store the new channel's epoch and keep the meta alive, for a subscriber; 0: a read-only request,
+    /// which leaves nothing behind and answers an unknown channel with the unstored epoch and offset 0), and
+    /// this node's mark (epoch, highest offset seen; '' and 0 for none): a channel whose offset is below the
+    /// mark in the same epoch went backwards in a failover and starts a new epoch, as in <see cref="Publish"/>.
+    /// Returns { epoch, last offset, first retained offset (or -1), entries, reset (0/1) }.
     /// </summary>
     public const string ReadHistory = TrimExpired + "\n" + """
         local meta, stream = KEYS[1], KEYS[2]
         local epoch = redis.call('HGET', meta, 'epoch')
         local top = 0
-        if not epoch and ARGV[6] ~= '1' then
-          return { ARGV[3], 0, -1, {} }
+        local reset = 0
+        if epoch then
+          top = tonumber(redis.call('HGET', meta, 'offset'))
+          if epoch == ARGV[7] and top < tonumber(ARGV[8]) then
+            epoch = nil
+            reset = 1
+          end
+        end
+        if not epoch and ARGV[6] ~= '1' and reset == 0 then
+          return { ARGV[3], 0, -1, {}, 0 }
         elseif not epoch then
           epoch = ARGV[3]
+          top = 0
           redis.call('DEL', stream)
           redis.call('HSET', meta, 'epoch', epoch, 'offset', 0)
           redis.call('PEXPIRE', meta, ARGV[4])
-        else
-          top = tonumber(redis.call('HGET', meta, 'offset'))
+        elseif ARGV[6] == '1' then
+          redis.call('PEXPIRE', meta, ARGV[4])
         end
         trim_expired(stream, tonumber(ARGV[5]))
         local first = -1
@@ -88,11 +115,37 @@ internal static class RedisScripts
         if limit > 0 then
           entries = redis.call('XRANGE', stream, string.format('%d-0', tonumber(ARGV[1]) + 1), '+', 'COUNT', limit)
         end
-        return { epoch, top, first, entries }
+        return { epoch, top, first, entries, reset }
         """;
 
     /// <summary>
-    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, expiry ms, key ttl ms.
+    /// KEYS: meta, stream. ARGV: the epoch the caller saw reused, the new epoch. Starts the new epoch (offset 0,
+    /// empty history) unless the channel has already left that epoch. Returns the channel's epoch.
+    /// </summary>
+    public const string NewEpochIf = """
+        local epoch = redis.call('HGET', KEYS[1], 'epoch')
+        if epoch == ARGV[1] then
+          redis.call('DEL', KEYS[2])
+          redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'offset', 0)
+          return ARGV[2]
+        end
+        return epoch
+        """;
+
+    /// <summary>Removes the members whose expiry passed (a dead node's) and tells subscribed nodes they left.</summary>
+    private const string SweepExpired = """
+        local function sweep_expired(presence, expiry, now, command, events)
+          for _, key in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now)) do
+            local member = redis.call('HGET', presence, key)
+            redis.call('HDEL', presence, key)
+            if member then redis.call(command, events, 'L' .. member) end
+          end
+          redis.call('ZREMRANGEBYSCORE', expiry, '-inf', now)
+        end
+        """;
+
+    /// <summary>
+    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, expiry ms, key ttl ms, publish command.
     /// The keys expire too, so a channel whose every node died leaves nothing behind.
     /// </summary>
     public const string Join = """
@@ -100,38 +153,43 @@ internal static class RedisScripts
         redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
         redis.call('PEXPIRE', KEYS[1], ARGV[5])
         redis.call('PEXPIRE', KEYS[2], ARGV[5])
-        redis.call('PUBLISH', ARGV[1], 'J' .. ARGV[3])
+        redis.call(ARGV[6], ARGV[1], 'J' .. ARGV[3])
         return 1
         """;
 
     /// <summary>
-    /// KEYS: presence, presence expiry. ARGV: expiry ms, now ms, key ttl ms, then this node's client keys on
-    /// the channel. Extends this node's members (never re-adds one that left), drops members nobody
-    /// extended (a dead node's) and extends the keys' own expiry.
+    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, publish command, expiry ms, now ms, key ttl ms,
+    /// then this node's members of the channel as (client key, member JSON) pairs. Extends them, and adds back
+    /// (with a join event) any that Redis no longer has, as after it lost its data (issue #12, finding 2);
+    /// drops members nobody extended (a dead node's) with a leave event; extends the keys' own expiry.
+    /// Returns the client keys it added back, for the node to check that each is still connected.
     /// </summary>
-    public const string RefreshPresence = """
-        for i = 4, #ARGV do redis.call('ZADD', KEYS[2], 'XX', ARGV[1], ARGV[i]) end
-        local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
-        for _, key in ipairs(expired) do redis.call('HDEL', KEYS[1], key) end
-        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2])
-        redis.call('PEXPIRE', KEYS[1], ARGV[3])
-        redis.call('PEXPIRE', KEYS[2], ARGV[3])
-        return 1
+    public const string RefreshPresence = SweepExpired + "\n" + """
+        local added = {}
+        for i = 6, #ARGV, 2 do
+          if redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) == 1 then
+            added[#added + 1] = ARGV[i]
+            redis.call(ARGV[2], ARGV[1], 'J' .. ARGV[i + 1])
+          end
+          redis.call('ZADD', KEYS[2], ARGV[3], ARGV[i])
+        end
+        sweep_expired(KEYS[1], KEYS[2], ARGV[4], ARGV[2], ARGV[1])
+        redis.call('PEXPIRE', KEYS[1], ARGV[5])
+        redis.call('PEXPIRE', KEYS[2], ARGV[5])
+        return added
         """;
 
-    /// <summary>KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON.</summary>
+    /// <summary>KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, publish command.</summary>
     public const string Leave = """
         local removed = redis.call('HDEL', KEYS[1], ARGV[2])
         redis.call('ZREM', KEYS[2], ARGV[2])
-        if removed > 0 then redis.call('PUBLISH', ARGV[1], 'L' .. ARGV[3]) end
+        if removed > 0 then redis.call(ARGV[4], ARGV[1], 'L' .. ARGV[3]) end
         return removed
         """;
 
-    /// <summary>KEYS: presence, presence expiry. ARGV: now ms. Drops expired members (a crashed node's), returns the rest.</summary>
-    public const string GetPresence = """
-        local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
-        for _, key in ipairs(expired) do redis.call('HDEL', KEYS[1], key) end
-        redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])
+    /// <summary>KEYS: presence, presence expiry. ARGV: now ms, pub/sub channel, publish command. Drops expired members (a crashed node's), returns the rest.</summary>
+    public const string GetPresence = SweepExpired + "\n" + """
+        sweep_expired(KEYS[1], KEYS[2], ARGV[1], ARGV[3], ARGV[2])
         return redis.call('HVALS', KEYS[1])
         """;
 

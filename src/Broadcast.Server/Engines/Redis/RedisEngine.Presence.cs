@@ -1,0 +1,175 @@
+using System.Text.Json;
+using StackExchange.Redis;
+
+namespace Broadcast.Server.Engines.Redis;
+
+/// <summary>Presence in Redis: members of every node, kept alive by the node that holds their connection.</summary>
+public sealed partial class RedisEngine
+{
+    /// <summary>This node's members, by channel; a channel leaves the map with its last member. Guarded by <see cref="_presenceLock"/>.</summary>
+    private readonly Dictionary<string, Dictionary<string, PresenceMember>> _localPresence = new(StringComparer.Ordinal);
+    private readonly Lock _presenceLock = new();
+    private int _refreshing;
+    private long _metaKeptAliveAt = long.MinValue;
+
+    public async ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
+    {
+        lock (_presenceLock)
+        {
+            if (!_localPresence.TryGetValue(channel, out var members))
+            {
+                _localPresence[channel] = members = new Dictionary<string, PresenceMember>(StringComparer.Ordinal);
+            }
+
+            members[member.ClientKey] = member;
+        }
+
+        await ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
+            RedisScripts.Join,
+            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
+            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs, PublishCommand(sharded)]));
+    }
+
+    public async ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
+    {
+        lock (_presenceLock)
+        {
+            if (_localPresence.TryGetValue(channel, out var members) && members.Remove(member.ClientKey) && members.Count == 0)
+            {
+                _localPresence.Remove(channel);
+            }
+        }
+
+        await RemoveMemberAsync(channel, member);
+    }
+
+    public async ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken)
+    {
+        var values = (RedisResult[])(await ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
+            RedisScripts.GetPresence,
+            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
+            [_clock.GetUtcNow().ToUnixTimeMilliseconds(), _keys.Events(channel, sharded).ToString(), PublishCommand(sharded)])))!;
+        return [.. values.Select(value => DeserializeMember((string)value!))];
+    }
+
+    private Task<RedisResult> RemoveMemberAsync(string channel, PresenceMember member) =>
+        ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
+            RedisScripts.Leave,
+            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
+            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PublishCommand(sharded)]));
+
+    private bool IsLocalMember(string channel, string clientKey)
+    {
+        lock (_presenceLock)
+        {
+            return _localPresence.TryGetValue(channel, out var members) && members.ContainsKey(clientKey);
+        }
+    }
+
+    /// <summary>
+    /// One round of <see cref="RefreshPresenceAsync"/>, retried with backoff until it goes through: a round
+    /// lost to an outage would let the members expire while their clients are still connected. A tick that
+    /// comes while a round is still retrying is skipped; that round refreshes everyone anyway.
+    /// </summary>
+    private async Task RefreshPresenceRoundAsync()
+    {
+        if (Interlocked.Exchange(ref _refreshing, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            await _retry.RunAsync("presence_refresh", _ => RefreshPresenceAsync(), _disposed.Token);
+            await _retry.RunAsync("meta_keepalive", _ => KeepMetaAliveAsync(), _disposed.Token);
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+
+    /// <summary>
+    /// Keeps this node's presence entries alive, one script per channel, all sent at once (one round trip per
+    /// shard, not one per channel). A node that dies stops refreshing and its entries expire: removed, with a
+    /// leave event, by another node's refresh of the channel, or with the channel's keys when no node
+    /// refreshes them any more. A member Redis no longer has (it lost its data) is added back, with a join
+    /// event; one that left meanwhile on this node is removed again at once (it left between the snapshot
+    /// and the script), so a departure never comes back as a ghost.
+    /// </summary>
+    private async ValueTask RefreshPresenceAsync()
+    {
+        List<(string Channel, PresenceMember[] Members)> snapshot;
+        lock (_presenceLock)
+        {
+            snapshot = [.. _localPresence.Select(entry => (entry.Key, entry.Value.Values.ToArray()))];
+        }
+
+        if (snapshot.Count == 0)
+        {
+            return;
+        }
+
+        var now = _clock.GetUtcNow();
+        var expiry = (now + _options.PresenceTtl).ToUnixTimeMilliseconds();
+        var refreshes = snapshot.Select(async entry =>
+        {
+            var (channel, members) = entry;
+            var added = (RedisResult[])(await ShardOf(channel).RunAsync((db, sharded) =>
+            {
+                var arguments = new RedisValue[5 + (members.Length * 2)];
+                arguments[0] = _keys.Events(channel, sharded).ToString();
+                arguments[1] = PublishCommand(sharded);
+                arguments[2] = expiry;
+                arguments[3] = now.ToUnixTimeMilliseconds();
+                arguments[4] = PresenceKeyTtlMs;
+                for (var i = 0; i < members.Length; i++)
+                {
+                    arguments[5 + (2 * i)] = members[i].ClientKey;
+                    arguments[6 + (2 * i)] = SerializeMember(members[i]);
+                }
+
+                return db.ScriptEvaluateAsync(RedisScripts.RefreshPresence, [_keys.Presence(channel), _keys.PresenceExpiry(channel)], arguments);
+            }))!;
+            foreach (var key in added.Select(value => (string)value!))
+            {
+                if (!IsLocalMember(channel, key))
+                {
+                    await RemoveMemberAsync(channel, members.First(member => member.ClientKey == key));
+                }
+            }
+        }).ToList();
+        await Task.WhenAll(refreshes);
+    }
+
+    /// <summary>
+    /// Extends the meta (epoch and offset) of every channel this node has subscribers for, about once an
+    /// hour: without it a channel with no publication for a day would lose its epoch, and its subscribers
+    /// would be told <c>unrecovered</c> at the next publication although nothing was lost.
+    /// </summary>
+    private async ValueTask KeepMetaAliveAsync()
+    {
+        var now = Environment.TickCount64;
+        if (Volatile.Read(ref _metaKeptAliveAt) != long.MinValue && now - Volatile.Read(ref _metaKeptAliveAt) < (long)MetaKeepAliveInterval.TotalMilliseconds)
+        {
+            return;
+        }
+
+        await Task.WhenAll(_listeners.Keys.Select(channel => ShardOf(channel).RunAsync((db, _) => db.KeyExpireAsync(_keys.Meta(channel), MetaTtl))));
+        Volatile.Write(ref _metaKeptAliveAt, now);
+    }
+
+    /// <summary>How often <see cref="KeepMetaAliveAsync"/> extends the metas: far inside their day-long life, and never more often than the presence refresh.</summary>
+    private TimeSpan MetaKeepAliveInterval => TimeSpan.FromTicks(Math.Min(TimeSpan.FromHours(1).Ticks, MetaTtl.Ticks / 4));
+
+    private long PresenceExpiryMs() => (_clock.GetUtcNow() + _options.PresenceTtl).ToUnixTimeMilliseconds();
+
+    private static string SerializeMember(PresenceMember member) =>
+        JsonSerializer.Serialize(new StoredMember(member.ClientKey, member.Session, member.Name, member.User), StoredMemberContext.Default.StoredMember);
+
+    private static PresenceMember DeserializeMember(string json)
+    {
+        var stored = JsonSerializer.Deserialize(json, StoredMemberContext.Default.StoredMember)!;
+        return new PresenceMember(stored.K, stored.S, stored.N, stored.U);
+    }
+}
