@@ -11,6 +11,7 @@ namespace Broadcast.Server.Tests.Engines;
 /// records; evictions go oldest first, are announced as any lost history is, and show in <c>/metrics</c>.
 /// Memory is read from the GC heap of this process (server and clients), with generous bounds.
 /// </summary>
+[Collection(HeapMeasurementCollection.Name)]
 public sealed class MemoryEngineBoundsTests
 {
     private const long MiB = 1024 * 1024;
