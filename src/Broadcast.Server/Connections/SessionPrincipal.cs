@@ -29,26 +29,26 @@ public sealed class SessionPrincipal(PrincipalPolicy policy, TimeProvider clock,
     /// Replaces the session's principal with <paramref name="token"/>'s. Returns why not (and changes nothing)
     /// when the token is invalid or names another user.
     /// </summary>
-    public TokenRefusal Refresh(ClientSession session, string? token, out ClientPrincipal? principal)
+    public async ValueTask<TokenRefresh> RefreshAsync(ClientSession session, string? token, CancellationToken cancellationToken)
     {
-        var refusal = policy.Refresh(session.Principal, token, out principal, out var failure);
-        if (refusal != TokenRefusal.None)
+        var refresh = await policy.RefreshAsync(session.Principal, token, cancellationToken);
+        if (refresh.Principal is not { } principal)
         {
-            AuthLog.RefreshRefused(logger, session.Id, failure ?? "invalid");
-            return refusal;
+            AuthLog.RefreshRefused(logger, session.Id, refresh.Failure ?? "invalid");
+            return refresh;
         }
 
         session.Principal = principal;
         if (session.ExpiryTimer is { } timer)
         {
-            timer.Change(policy.DueIn(principal!), Timeout.InfiniteTimeSpan);
+            timer.Change(policy.DueIn(principal), Timeout.InfiniteTimeSpan);
         }
         else
         {
             Attach(session, principal);
         }
 
-        return TokenRefusal.None;
+        return refresh;
     }
 
     private void OnExpired(ClientSession session)

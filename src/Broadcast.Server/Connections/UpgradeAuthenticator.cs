@@ -23,7 +23,7 @@ internal sealed class UpgradeAuthenticator(TokenValidator tokens, IOptions<AuthO
     /// are optional: a client that meant to authenticate must learn that it did not. The query parameter
     /// is removed from the request, so nothing later in the pipeline can see or log it.
     /// </summary>
-    public UpgradeAuthentication Authenticate(HttpContext context)
+    public async ValueTask<UpgradeAuthentication> AuthenticateAsync(HttpContext context)
     {
         var token = BearerToken.Parse(context.Request.Headers.Authorization.ToString()) ?? TakeQueryToken(context.Request);
         if (token is null)
@@ -37,7 +37,7 @@ internal sealed class UpgradeAuthenticator(TokenValidator tokens, IOptions<AuthO
             return UpgradeAuthentication.Anonymous;
         }
 
-        var result = tokens.Validate(token);
+        var result = await tokens.ValidateAsync(token, context.RequestAborted);
         if (result.Principal is null)
         {
             AuthLog.UpgradeRefused(logger, context.Connection.RemoteIpAddress, TokenInvalidCode, result.Failure ?? "invalid");

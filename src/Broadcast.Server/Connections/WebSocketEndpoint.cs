@@ -46,7 +46,7 @@ internal sealed class WebSocketEndpoint(
     private async Task AcceptAsync(HttpContext context, System.Net.IPAddress? remoteAddress)
     {
         // Before the upgrade, so a client without a valid token gets a plain 401 and no WebSocket.
-        var auth = authenticator.Authenticate(context);
+        var auth = await authenticator.AuthenticateAsync(context);
         if (auth.RefusalCode is { } refusal)
         {
             await UpgradeAuthenticator.RefuseAsync(context, refusal);

@@ -11,6 +11,9 @@ public static class SecuritySetup
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddOptions<LimitsOptions>().BindConfiguration(LimitsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<LimitsOptions>, LimitsOptionsValidator>();
+        services.AddHttpClient(JwksCache.HttpClientName);
+        services.AddSingleton<JwksCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<JwksCache>());
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<PrincipalPolicy>();
         services.AddSingleton<ChannelAuthorizer>();

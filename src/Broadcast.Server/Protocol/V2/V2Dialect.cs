@@ -172,10 +172,10 @@ internal sealed class V2Dialect(
 
     private async ValueTask AuthenticateAsync(ClientSession connection, ClientRequest request)
     {
-        var refusal = principals.Refresh(connection, request.Token, out var principal);
-        if (refusal != TokenRefusal.None || principal is null)
+        var refresh = await principals.RefreshAsync(connection, request.Token, CancellationToken.None);
+        if (refresh.Principal is not { } principal)
         {
-            Reject(connection, ProtocolErrors.For(refusal), request);
+            Reject(connection, ProtocolErrors.For(refresh.Refusal), request);
             return;
         }
 
