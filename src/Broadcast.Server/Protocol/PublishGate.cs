@@ -13,7 +13,7 @@ namespace Broadcast.Server.Protocol;
 /// node's commands reach the engine in the order they are issued), and every answer, refusals included,
 /// goes out in the order the publishes came.
 /// </summary>
-internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer authorizer, ClientBudgets budgets, IConnectionObserver metrics)
+internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer authorizer, ClientBudgets budgets, IConnectionObserver metrics, IBackendHooks backend)
 {
     /// <summary>
     /// Decides whether <paramref name="session"/> may publish <paramref name="messageBytes"/> bytes on
@@ -22,7 +22,8 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
     /// </summary>
     public PublishRefusal? Admit(ClientSession session, string channel, int messageBytes, ProtocolError? messageError = null)
     {
-        if (!authorizer.CanPublish(session.Principal, channel))
+        // On a channel the publish proxy covers, the application's backend decides instead (PublishAsync asks it).
+        if (!backend.AsksOnPublish(channel) && !authorizer.CanPublish(session.Principal, channel))
         {
             return new PublishRefusal(ProtocolErrors.Forbidden, Flooding: false);
         }
@@ -60,6 +61,11 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
             return pipeline!.AddAsync(RefuseAfterAsync(behind, session, answers, channel, id, refused));
         }
 
+        if (backend.AsksOnPublish(channel))
+        {
+            return AskBackendThenPublishAsync(session, answers, channel, id, message!);
+        }
+
         var publishing = channels.PublishAsync(channel, session.Session, id, message!, CancellationToken.None);
         if (behind is null && publishing.IsCompletedSuccessfully)
         {
@@ -71,6 +77,35 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
         // Waiting on Redis: read the next message meanwhile; the answer comes when it is known, after the earlier ones.
         pipeline = session.Publishes ??= new PublishPipeline();
         return pipeline.AddAsync(AnswerAfterAsync(behind, session, answers, channel, id, publishing));
+    }
+
+    /// <summary>
+    /// The publish proxy: the backend refuses, allows, or replaces the message. Asked after every earlier publish
+    /// was answered, and the connection reads nothing more until this one is, so answers keep the order of the
+    /// requests and the backend sees a connection's publishes one at a time, in order.
+    /// </summary>
+    private async ValueTask AskBackendThenPublishAsync(ClientSession session, IPublishAnswers answers, string channel, string? id, byte[] message)
+    {
+        await WaitForPublishesAsync(session);
+        var verdict = await backend.PublishAsync(session.ForBackend(), channel, message, CancellationToken.None);
+        if (verdict.Refusal is { } refusal)
+        {
+            if (!BackendRefusals.CloseIfAsked(session, refusal))
+            {
+                answers.Refuse(session, channel, id, ProtocolErrors.For(refusal));
+            }
+
+            return;
+        }
+
+        try
+        {
+            answers.Accept(session, channel, id, await channels.PublishAsync(channel, session.Session, id, verdict.Replacement ?? message, CancellationToken.None));
+        }
+        catch (EngineUnavailableException)
+        {
+            answers.Refuse(session, channel, id, ProtocolErrors.EngineUnavailable);
+        }
     }
 
     /// <summary>Waits until every publish of the session in flight was answered (before a reply to anything else, so replies keep request order).</summary>

@@ -22,8 +22,13 @@ internal sealed class ChannelAuthorizer
         _anonymousPublish = ChannelPatterns.Parse(auth.AnonymousPublish);
     }
 
+    /// <summary>
+    /// Whether the client may subscribe to (and read the history and presence of) <paramref name="channel"/>: a
+    /// channel its principal subscribes it to by itself (<see cref="ClientPrincipal.Channels"/>) is always allowed.
+    /// </summary>
     public bool CanSubscribe(ClientPrincipal? principal, string channel) =>
-        Allows(principal?.Subscribe, _anonymousSubscribe, channel);
+        (principal is { Channels.Count: > 0 } && principal.Channels.Contains(channel, StringComparer.Ordinal))
+        || Allows(principal?.Subscribe, _anonymousSubscribe, channel);
 
     public bool CanPublish(ClientPrincipal? principal, string channel) =>
         Allows(principal?.Publish, _anonymousPublish, channel);

@@ -17,12 +17,16 @@ public sealed class PrincipalPolicy(TokenValidator tokens, IOptions<AuthOptions>
     private readonly AuthOptions _options = options.Value;
 
     /// <summary>The connection may stay open until expiry plus the clock skew the token was accepted with, plus the grace to refresh.</summary>
-    public TimeSpan DueIn(ClientPrincipal principal)
-    {
-        // Subtracting first keeps every value far from DateTimeOffset's limits.
-        var due = principal.ExpiresAt - clock.GetUtcNow() + _options.ClockSkew + _options.ExpiryGrace;
-        return due < TimeSpan.Zero ? TimeSpan.Zero : due > LongestWait ? LongestWait : due;
-    }
+    public TimeSpan DueIn(ClientPrincipal principal) => Clamp(principal.ExpiresAt - clock.GetUtcNow() + _options.ClockSkew + _options.ExpiryGrace);
+
+    /// <summary>
+    /// A principal the application's backend extends (the refresh proxy) is asked about at its deadline itself:
+    /// the backend set it, so no skew or grace is added.
+    /// </summary>
+    public TimeSpan DueInForBackend(ClientPrincipal principal) => Clamp(principal.ExpiresAt - clock.GetUtcNow());
+
+    // Subtracting first (in the callers) keeps every value far from DateTimeOffset's limits.
+    private static TimeSpan Clamp(TimeSpan due) => due < TimeSpan.Zero ? TimeSpan.Zero : due > LongestWait ? LongestWait : due;
 
     /// <summary>
     /// Whether <paramref name="token"/> may replace <paramref name="current"/> (the <c>auth</c> request). The user

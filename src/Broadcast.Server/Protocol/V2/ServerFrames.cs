@@ -17,7 +17,8 @@ public static class ServerFrames
     };
 
     /// <summary>The answer to hello: <paramref name="sessionToken"/> is the client's secret, <paramref name="publicId"/> what others see.</summary>
-    public static byte[] Welcome(string sessionToken, string publicId, bool resumed, string node, int maxMessageBytes, int maxChannels) => Write(writer =>
+    /// <param name="data">JSON the application's backend gave for the client when it connected (the connect proxy); left out when none.</param>
+    public static byte[] Welcome(string sessionToken, string publicId, bool resumed, string node, int maxMessageBytes, int maxChannels, byte[]? data = null) => Write(writer =>
     {
         writer.WriteString("type"u8, "welcome"u8);
         writer.WriteString("session"u8, sessionToken);
@@ -29,6 +30,27 @@ public static class ServerFrames
         writer.WriteNumber("maxMessageBytes"u8, maxMessageBytes);
         writer.WriteNumber("maxChannels"u8, maxChannels);
         writer.WriteEndObject();
+        if (data is not null)
+        {
+            writer.WritePropertyName("data"u8);
+            writer.WriteRawValue(data, skipInputValidation: true);
+        }
+    });
+
+    /// <summary>The answer to an <c>rpc</c> request: the backend's <c>data</c> (raw JSON), or <c>null</c>.</summary>
+    public static byte[] Rpc(string? id, byte[]? data) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "rpc"u8);
+        WriteId(writer, id);
+        writer.WritePropertyName("data"u8);
+        if (data is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            writer.WriteRawValue(data, skipInputValidation: true);
+        }
     });
 
     public static byte[] Subscribed(string? id, string channel, StreamPosition position, bool? recovered, int missed) => Write(writer =>

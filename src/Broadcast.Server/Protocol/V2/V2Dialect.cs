@@ -17,6 +17,8 @@ internal sealed class V2Dialect(
     NodeIdentity node,
     IConnectionObserver metrics,
     ChannelAuthorizer authorizer,
+    IBackendHooks backend,
+    IRpcBackend rpc,
     SessionPrincipal principals,
     ISessionOwners sessionOwners,
     ClientBudgets budgets,
@@ -124,6 +126,9 @@ internal sealed class V2Dialect(
                 case ClientRequest.Presence:
                     await PresenceAsync(connection, request);
                     break;
+                case ClientRequest.Rpc:
+                    await RpcAsync(connection, request);
+                    break;
                 default:
                     Reject(connection, ProtocolErrors.TypeUnknown, request);
                     break;
@@ -167,7 +172,7 @@ internal sealed class V2Dialect(
         connection.HasGreeted = true;
         connection.Session = publicId;
         connection.Name = request.Name;
-        connection.Frames.TryEnqueue(ServerFrames.Welcome(token, publicId, resuming, node.Id, _maxMessageBytes, _maxChannels));
+        connection.Frames.TryEnqueue(ServerFrames.Welcome(token, publicId, resuming, node.Id, _maxMessageBytes, _maxChannels, connection.ConnectData));
     }
 
     private async ValueTask AuthenticateAsync(ClientSession connection, ClientRequest request)
@@ -185,7 +190,8 @@ internal sealed class V2Dialect(
         // the refresh already knows which subscriptions are gone.
         foreach (var channel in connection.Subscriptions.Keys.ToArray())
         {
-            if (!authorizer.CanSubscribe(connection.Principal, channel) && await channels.UnsubscribeAsync(connection, channel, CancellationToken.None))
+            // The backend allowed subscriptions on the channels the subscribe proxy covers: a token does not revoke those.
+            if (!backend.AsksOnSubscribe(channel) && !authorizer.CanSubscribe(connection.Principal, channel) && await channels.UnsubscribeAsync(connection, channel, CancellationToken.None))
             {
                 connection.Frames.TryEnqueue(ServerFrames.Unsubscribed(null, channel, ProtocolErrors.Forbidden));
             }
@@ -196,10 +202,21 @@ internal sealed class V2Dialect(
 
     private async ValueTask SubscribeAsync(ClientSession connection, ClientRequest request)
     {
-        if (!TryReadableChannel(connection, request, out var channel))
+        if (request.Channel is { } proxied && backend.AsksOnSubscribe(proxied))
+        {
+            // The subscribe proxy covers this channel: the application's backend decides, not the token's patterns.
+            if (await backend.SubscribeAsync(connection.ForBackend(), proxied, CancellationToken.None) is { } refusal)
+            {
+                RejectForBackend(connection, refusal, request);
+                return;
+            }
+        }
+        else if (!TryReadableChannel(connection, request, out _))
         {
             return;
         }
+
+        var channel = request.Channel!;
 
         if (request.SinceGiven && request.SincePosition is null)
         {
@@ -290,6 +307,47 @@ internal sealed class V2Dialect(
         connection.Frames.TryEnqueue(ServerFrames.Presence(request.Id, channel, members));
     }
 
+    /// <summary>An <c>rpc</c> request: answered by the application's backend (the RPC proxy).</summary>
+    private async ValueTask RpcAsync(ClientSession connection, ClientRequest request)
+    {
+        if (!rpc.IsConfigured)
+        {
+            Reject(connection, ProtocolErrors.RpcNotConfigured, request);
+            return;
+        }
+
+        if (request.Id is null)
+        {
+            // The answer names its request by id: without one the client could not tell which it is.
+            Reject(connection, ProtocolErrors.IdInvalid, request);
+            return;
+        }
+
+        if (request.Method is not { } method)
+        {
+            Reject(connection, ProtocolErrors.MethodInvalid, request);
+            return;
+        }
+
+        var answer = await rpc.CallAsync(connection.ForBackend(), method, request.Data, CancellationToken.None);
+        if (answer.Refusal is { } refusal)
+        {
+            RejectForBackend(connection, refusal, request);
+            return;
+        }
+
+        connection.Frames.TryEnqueue(ServerFrames.Rpc(request.Id, answer.Data));
+    }
+
+    /// <summary>The backend said no: the connection is closed if it asked for that, otherwise the request gets its error.</summary>
+    private void RejectForBackend(ClientSession connection, BackendRefusal refusal, ClientRequest request)
+    {
+        if (!BackendRefusals.CloseIfAsked(connection, refusal))
+        {
+            Reject(connection, ProtocolErrors.For(refusal), request);
+        }
+    }
+
     /// <summary>
     /// The request's channel, if it names a valid one the connection may read (subscribe, history and
     /// presence all show what subscribing would show, so they need the same permission); otherwise the
@@ -304,7 +362,8 @@ internal sealed class V2Dialect(
             return false;
         }
 
-        if (!authorizer.CanSubscribe(connection.Principal, channel))
+        // A channel the subscribe proxy covers may be read while the backend's subscription to it lasts.
+        if (!authorizer.CanSubscribe(connection.Principal, channel) && !(backend.AsksOnSubscribe(channel) && connection.Subscriptions.ContainsKey(channel)))
         {
             Reject(connection, ProtocolErrors.Forbidden, request);
             return false;
