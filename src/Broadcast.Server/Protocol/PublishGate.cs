@@ -23,7 +23,8 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
     public PublishRefusal? Admit(ClientSession session, string channel, int messageBytes, ProtocolError? messageError = null)
     {
         // On a channel the publish proxy covers, the application's backend decides instead (PublishAsync asks it).
-        if (!backend.AsksOnPublish(channel) && !authorizer.CanPublish(session.Principal, channel))
+        // A user channel is never the backend's to open: no client may publish to it.
+        if ((UserChannels.Is(channel) || !backend.AsksOnPublish(channel)) && !authorizer.CanPublish(session.Principal, channel))
         {
             return new PublishRefusal(ProtocolErrors.Forbidden, Flooding: false);
         }

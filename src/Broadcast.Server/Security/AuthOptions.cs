@@ -80,5 +80,12 @@ public sealed class AuthOptions
     [RegularExpression(PatternListRegex, ErrorMessage = "Broadcast:Auth:AnonymousPublish must be comma-separated channel patterns (A-Z a-z 0-9 _ - . : @ / and *).")]
     public string AnonymousPublish { get; set; } = DefaultChannel;
 
+    /// <summary>
+    /// When true, every v2 connection with a user (a token's <c>sub</c>, or the connect proxy's <c>user</c>) is
+    /// subscribed by the server, after <c>hello</c>, to its user channel <c>@user:{user}</c> (when that is a valid
+    /// channel name), which the HTTP API publishes to.
+    /// </summary>
+    public bool UserChannels { get; set; }
+
     private const string PatternListRegex = @"^[A-Za-z0-9_.:@/*, -]*$";
 }

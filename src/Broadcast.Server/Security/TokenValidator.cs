@@ -256,7 +256,14 @@ public sealed class TokenValidator
             return TokenValidationResult.Invalid("permissions");
         }
 
-        return TokenValidationResult.Valid(new ClientPrincipal(user, subscribe, publish, expires.Value));
+        if (ReadPatterns(claims, "channels") is not { } channels)
+        {
+            return TokenValidationResult.Invalid("channels");
+        }
+
+        // The channels claim names channels the server subscribes the connection to; a name that is not a
+        // channel is answered with channel_invalid when it would be subscribed to (names are checked there).
+        return TokenValidationResult.Valid(new ClientPrincipal(user, subscribe, publish, expires.Value) { Channels = channels.Patterns });
     }
 
     /// <summary>A NumericDate claim (seconds since the epoch); absent is fine (null), any other type or range is not.</summary>

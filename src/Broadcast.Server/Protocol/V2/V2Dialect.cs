@@ -27,6 +27,7 @@ internal sealed class V2Dialect(
     IOptions<ConnectionOptions> connectionOptions,
     IOptions<ChannelOptions> channelOptions,
     IOptions<HistoryPageOptions> historyOptions,
+    IOptions<AuthOptions> authOptions,
     ILogger<V2Dialect> logger) : IClientDialect, IPublishAnswers
 {
     /// <summary>The subprotocol a client offers to speak the extended protocol (docs/protocol.md).</summary>
@@ -40,6 +41,7 @@ internal sealed class V2Dialect(
     private readonly int _maxMessageBytes = connectionOptions.Value.MaxMessageBytes;
     private readonly int _maxChannels = channelOptions.Value.MaxChannelsPerConnection;
     private readonly int _historyPageBytes = historyOptions.Value.HistoryPageBytes;
+    private readonly bool _userChannels = authOptions.Value.UserChannels;
 
     public string Name => "v2";
 
@@ -173,6 +175,53 @@ internal sealed class V2Dialect(
         connection.Session = publicId;
         connection.Name = request.Name;
         connection.Frames.TryEnqueue(ServerFrames.Welcome(token, publicId, resuming, node.Id, _maxMessageBytes, _maxChannels, connection.ConnectData));
+        await SubscribeServerSideAsync(connection);
+    }
+
+    /// <summary>
+    /// The subscriptions the server makes by itself after <c>welcome</c>: the principal's channels (the token's
+    /// <c>channels</c> claim, the connect proxy's <c>channels</c>) and, when on, the user's channel. Each gets a
+    /// <c>subscribed</c> frame without an <c>id</c> (no request asked for it), starting live; one that fails gets
+    /// an error frame without an <c>id</c>.
+    /// </summary>
+    private async ValueTask SubscribeServerSideAsync(ClientSession connection)
+    {
+        if (connection.Principal is not { } principal)
+        {
+            return;
+        }
+
+        var wanted = new List<string>(principal.Channels);
+        if (_userChannels && principal.UserId is { } user && ChannelName.IsValid(UserChannels.For(user)))
+        {
+            wanted.Add(UserChannels.For(user));
+        }
+
+        foreach (var channel in wanted.Distinct(StringComparer.Ordinal))
+        {
+            if (!ChannelName.IsValid(channel))
+            {
+                connection.Frames.TryEnqueue(ServerFrames.Error(ProtocolErrors.ChannelInvalid, null, null));
+                continue;
+            }
+
+            if (connection.Subscriptions.ContainsKey(channel))
+            {
+                continue;
+            }
+
+            var outcome = await channels.SubscribeAsync(
+                connection,
+                channel,
+                null,
+                false,
+                (position, recovered, missed) => ServerFrames.Subscribed(null, channel, position, recovered, missed),
+                CancellationToken.None);
+            if (outcome.Failure != SubscribeFailure.None)
+            {
+                connection.Frames.TryEnqueue(ServerFrames.Error(ProtocolErrors.For(outcome.Failure), null, channel));
+            }
+        }
     }
 
     private async ValueTask AuthenticateAsync(ClientSession connection, ClientRequest request)
@@ -202,7 +251,7 @@ internal sealed class V2Dialect(
 
     private async ValueTask SubscribeAsync(ClientSession connection, ClientRequest request)
     {
-        if (request.Channel is { } proxied && backend.AsksOnSubscribe(proxied))
+        if (request.Channel is { } proxied && backend.AsksOnSubscribe(proxied) && !UserChannels.Is(proxied))
         {
             // The subscribe proxy covers this channel: the application's backend decides, not the token's patterns.
             if (await backend.SubscribeAsync(connection.ForBackend(), proxied, CancellationToken.None) is { } refusal)
