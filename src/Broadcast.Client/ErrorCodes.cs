@@ -97,6 +97,18 @@ public static class ErrorCodes
     /// </summary>
     public const string PublishUnknown = "publish_unknown";
 
+    /// <summary>The application's backend (a proxy) did not answer in time or answered nonsense; nothing was done. Retry later.</summary>
+    public const string BackendUnavailable = "backend_unavailable";
+
+    /// <summary>The application's backend refused an <c>rpc</c> request without a code of its own.</summary>
+    public const string BackendRefused = "backend_refused";
+
+    /// <summary>An <c>rpc</c> request's <c>method</c> is not 1-64 characters of <c>A-Z a-z 0-9 _ - . : /</c>.</summary>
+    public const string MethodInvalid = "method_invalid";
+
+    /// <summary>An <c>rpc</c> request reached a server without an RPC backend.</summary>
+    public const string RpcNotConfigured = "rpc_not_configured";
+
     // Raised by this client, never sent by the server.
 
     /// <summary>

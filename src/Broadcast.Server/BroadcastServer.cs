@@ -1,3 +1,4 @@
+using Broadcast.Server.Backend;
 using Broadcast.Server.Channels;
 using Broadcast.Server.Configuration;
 using Broadcast.Server.Connections;
@@ -84,6 +85,7 @@ public static class BroadcastServer
         builder.Services.AddChannels();
         builder.Services.AddClientConnections();
         builder.Services.AddProtocol();
+        builder.Services.AddBackend();
         builder.Services.AddHttpEndpoints();
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
             .Configure<IOptions<LimitsOptions>, ConnectionLimiter, AddressSocketLimiter>((kestrel, limits, limiter, sockets) =>

@@ -43,6 +43,14 @@ export const V2ErrorCode = {
    * publish() sends it again with the same id (published at most once) instead of rejecting.
    */
   PublishUnknown: 'publish_unknown',
+  /** The application's backend (a proxy) did not answer in time or answered nonsense; nothing was done. */
+  BackendUnavailable: 'backend_unavailable',
+  /** The application's backend refused an rpc request without a code of its own. */
+  BackendRefused: 'backend_refused',
+  /** An rpc request's method is not 1-64 characters of A-Z a-z 0-9 _ - . : / */
+  MethodInvalid: 'method_invalid',
+  /** An rpc request reached a server without an RPC backend. */
+  RpcNotConfigured: 'rpc_not_configured',
 } as const;
 
 /** Every code the server may put in an error frame. */

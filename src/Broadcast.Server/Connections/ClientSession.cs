@@ -60,6 +60,15 @@ public sealed class ClientSession : ISubscriber
         internal set => Volatile.Write(ref _principal, value);
     }
 
+    /// <summary>The upgrade's headers the application's backend is sent with each proxy call (empty unless a proxy needs them).</summary>
+    public IReadOnlyDictionary<string, string> BackendHeaders { get; internal set; } = ClientContext.NoHeaders;
+
+    /// <summary>JSON the connect proxy gave for this client; a v2 client gets it in <c>welcome</c>.</summary>
+    public byte[]? ConnectData { get; internal set; }
+
+    /// <summary>This client as the application's backend is told about it.</summary>
+    public ClientContext ForBackend() => new(ClientKey, Dialect.Name, RemoteAddress?.ToString(), UserId, HasGreeted ? Session : null, BackendHeaders);
+
     /// <summary>Closes the connection when <see cref="Principal"/> expires without a refresh.</summary>
     internal ITimer? ExpiryTimer { get; set; }
 

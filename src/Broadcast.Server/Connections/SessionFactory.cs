@@ -24,13 +24,15 @@ internal sealed class SessionFactory(NodeIdentity node, ConnectionRegistry regis
         }
     }
 
-    public ClientSession Create(long id, IFrameSink frames, System.Net.IPAddress? remoteAddress, IClientDialect dialect, ClientPrincipal? principal)
+    public ClientSession Create(long id, IFrameSink frames, System.Net.IPAddress? remoteAddress, IClientDialect dialect, UpgradeAuthentication auth)
     {
         var session = new ClientSession(id, node.Id, frames, remoteAddress, dialect)
         {
             Budget = budgets.CreateConnectionBudget(remoteAddress),
+            BackendHeaders = auth.ForwardedHeaders,
+            ConnectData = auth.ConnectData,
         };
-        principals.Attach(session, principal);
+        principals.Attach(session, auth.Principal);
         metrics.ConnectionOpened(dialect.Name);
         return session;
     }

@@ -46,17 +46,17 @@ internal sealed class WebSocketEndpoint(
     private async Task AcceptAsync(HttpContext context, System.Net.IPAddress? remoteAddress)
     {
         // Before the upgrade, so a client without a valid token gets a plain 401 and no WebSocket.
-        var auth = authenticator.Authenticate(context);
-        if (auth.RefusalCode is { } refusal)
+        var auth = await authenticator.AuthenticateAsync(context);
+        if (auth.IsRefused)
         {
-            await UpgradeAuthenticator.RefuseAsync(context, refusal);
+            await UpgradeAuthenticator.RefuseAsync(context, auth);
             return;
         }
 
         // The dialect is the one whose subprotocol the client offered; a client offering none speaks the original protocol.
         var dialect = dialects.Choose(context.WebSockets.WebSocketRequestedProtocols);
         var writer = await transport.AcceptAsync(context, sessions.NextId(), remoteAddress, dialect.Subprotocol);
-        var session = sessions.Create(writer.Id, writer, remoteAddress, dialect, auth.Principal);
+        var session = sessions.Create(writer.Id, writer, remoteAddress, dialect, auth);
         ConnectionLog.Opened(logger, session.Id, remoteAddress);
 
         var writing = writer.RunWriterAsync();

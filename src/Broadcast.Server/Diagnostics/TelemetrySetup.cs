@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Broadcast.Server.Backend;
 using Broadcast.Server.Channels;
 using Broadcast.Server.Connections;
 using Broadcast.Server.Engines;
@@ -43,6 +44,7 @@ internal static class TelemetrySetup
         services.AddSingleton<LimitMetrics>();
         services.AddSingleton<ILimitObserver>(sp => sp.GetRequiredService<LimitMetrics>());
         services.AddSingleton<IMemoryEngineObserver, MemoryEngineMetrics>();
+        services.AddSingleton<IBackendObserver, BackendMetrics>();
         services.AddSingleton<SlowConsumerLog>();
         services.AddSingleton<NodeHeartbeat>();
         services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());

@@ -25,9 +25,22 @@ internal static class AdminEndpoints
 
     public static IEndpointRouteBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
+        var options = app.ServiceProvider.GetRequiredService<IOptions<AdminOptions>>().Value;
+        LogAccessAtStart(app.ServiceProvider, options.Access);
+
         // The page itself holds no data, so it is served without the key; it asks for one when the API answers 401.
+        // While the admin API is off, the page says how to turn it on instead.
         app.MapGet(PagePath, async (HttpContext context, WebAppFiles webApp) =>
             {
+                if (options.Access == AdminAccess.Off)
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    context.Response.ContentType = "text/html; charset=utf-8";
+                    context.Response.Headers.CacheControl = "no-cache";
+                    await context.Response.WriteAsync(DisabledPage);
+                    return;
+                }
+
                 var page = Path.Combine(webApp.Root, "admin.html");
                 if (!File.Exists(page))
                 {
@@ -42,15 +55,42 @@ internal static class AdminEndpoints
             .ExcludeFromDescription();
 
         var api = app.MapGroup("/api/admin")
-            .AddEndpointFilter(KeyFilter.ForAdmin(app.ServiceProvider.GetRequiredService<IOptions<AdminOptions>>().Value))
+            .AddEndpointFilter(KeyFilter.ForAdmin(options))
             .WithTags("Admin")
             .DisableHttpMetrics();
         api.MapGet("/overview", OverviewAsync)
             .WithSummary("This node, its channels, metric totals and recent slow consumers")
-            .WithDescription("Totals are since the node started; the admin view turns successive answers into rates. Requires `X-Admin-Key` when `Broadcast:Admin:Key` is set.");
+            .WithDescription("Totals are since the node started; the admin view turns successive answers into rates. Requires `X-Admin-Key`; without `Broadcast:Admin:Key` the admin API is off (404 `admin_disabled`) unless `Broadcast:Admin:AllowAnonymous` opens it.");
         api.MapGet("/connections", Connections)
             .WithSummary("Open connections on this node, fullest outbound queue first");
         return app;
+    }
+
+    /// <summary>A page without scripts or styles of its own: it must say how to enable the admin view even where nothing else of it loads.</summary>
+    private static readonly string DisabledPage =
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        + "<title>Admin view is off</title></head><body style=\"font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5\">"
+        + "<h1>The admin view is off</h1><p data-testid=\"admin-disabled\">" + System.Net.WebUtility.HtmlEncode(KeyFilter.AdminDisabledText) + "</p>"
+        + "<p>Then restart the server, open this page again and enter the key.</p></body></html>";
+
+    private static void LogAccessAtStart(IServiceProvider services, AdminAccess access)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AdminEndpoints).FullName!);
+        services.GetRequiredService<IHostApplicationLifetime>().ApplicationStarted.Register(() =>
+        {
+            switch (access)
+            {
+                case AdminAccess.Off:
+                    AdminLog.Off(logger);
+                    break;
+                case AdminAccess.KeyRequired:
+                    AdminLog.KeyRequired(logger);
+                    break;
+                default:
+                    AdminLog.Anonymous(logger);
+                    break;
+            }
+        });
     }
 
     private static async Task<Ok<AdminOverview>> OverviewAsync(

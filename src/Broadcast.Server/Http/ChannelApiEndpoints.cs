@@ -6,6 +6,7 @@ using Broadcast.Server.Connections;
 using Broadcast.Server.Engines;
 using Broadcast.Server.Protocol;
 using Broadcast.Server.Protocol.V2;
+using Broadcast.Server.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
@@ -42,6 +43,17 @@ internal static class ChannelApiEndpoints
             .WithSummary("A channel's retained publications after an offset")
             .WithDescription("Up to `limit` publications after `since`, in pages of at most `Broadcast:HistoryPageBytes`: `more: true` means the page stopped early; ask again with `since` = its last offset.")
             .Produces<HistoryResponse>(StatusCodes.Status200OK, "application/json");
+
+        // A user's channel (@user:{user}) is reached through the same publish: every connection of that user, on every node.
+        app.MapGroup("/api/users")
+            .AddEndpointFilter(KeyFilter.ForApi(app.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value))
+            .WithTags("Channels API")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .MapPost("/{user}/publish", (string user, HttpRequest request, ChannelService channels, ShutdownDrain drain, IOptions<ConnectionOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
+                PublishAsync(UserChannels.For(user), request, channels, drain, options, json, cancellationToken))
+            .Accepts<PublishRequest>("application/json")
+            .WithSummary("Publish to every connection of one user")
+            .WithDescription("Publishes `message` to the user channel `@user:{user}`: every connection of that user subscribed to it (with `Broadcast:Auth:UserChannels=true`, every v2 connection of the user is, from `hello` on), on every node. The answer is the channel publish's. Requires the API key (`X-API-Key`).");
         return app;
     }
 

@@ -80,10 +80,11 @@ internal static class ConnectCheckEndpoint
             return;
         }
 
-        var authentication = authenticator.Authenticate(context);
-        if (authentication.RefusalCode is { } code)
+        // The upgrade's own decision, the connect proxy included: the page learns what its upgrade would be told.
+        var authentication = await authenticator.AuthenticateAsync(context);
+        if (authentication.RefusalCode is not null || authentication.BackendRefusal is not null)
         {
-            await UpgradeAuthenticator.RefuseAsync(context, code);
+            await UpgradeAuthenticator.RefuseAsync(context, authentication);
             return;
         }
 

@@ -34,7 +34,7 @@ public static class ProtocolErrors
         "hello_repeated", "The session has already started; send hello only once.");
 
     public static readonly ProtocolError TypeUnknown = ProtocolError.Define(
-        "type_unknown", "Field 'type' must be one of: hello, auth, subscribe, unsubscribe, publish, history, presence.");
+        "type_unknown", "Field 'type' must be one of: hello, auth, subscribe, unsubscribe, publish, history, presence, rpc.");
 
     public static readonly ProtocolError IdInvalid = ProtocolError.Define(
         "id_invalid", "Field 'id' must be a string of 1 to 64 characters.");
@@ -98,13 +98,33 @@ public static class ProtocolErrors
     public static readonly ProtocolError PublishUnknown = ProtocolError.Define(
         "publish_unknown", "The engine did not answer in time: the message may or may not have been published. Retrying with the same id is safe (it is published at most once).");
 
+    public static readonly ProtocolError BackendUnavailable = ProtocolError.Define(
+        "backend_unavailable", "The application's backend did not answer in time, or answered something the server could not read; nothing was done. Retry later.");
+
+    public static readonly ProtocolError BackendRefused = ProtocolError.Define(
+        "backend_refused", "The application's backend refused this request.");
+
+    public static readonly ProtocolError MethodInvalid = ProtocolError.Define(
+        "method_invalid", "Field 'method' must be 1 to 64 characters of A-Z, a-z, 0-9 and _ - . : /.");
+
+    public static readonly ProtocolError RpcNotConfigured = ProtocolError.Define(
+        "rpc_not_configured", "This server has no RPC backend (Broadcast:Proxy:Rpc:Url is not set).");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
         HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, SessionForbidden, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
         Forbidden, TokenInvalid, UserMismatch, MessagesDropped, ShuttingDown, PublishUnknown,
+        BackendUnavailable, BackendRefused, MethodInvalid, RpcNotConfigured,
     ];
+
+    /// <summary>
+    /// The error for a refusal of the application's backend: <see cref="BackendUnavailable"/> when it could not be
+    /// asked, otherwise its own code and text (built per refusal: refusals are rare, and the text is the backend's).
+    /// </summary>
+    public static ProtocolError For(BackendRefusal refusal) =>
+        refusal.Unavailable ? BackendUnavailable : ProtocolError.Define(refusal.Code, refusal.Reason);
 
     /// <summary>The <c>rate_limited</c> error naming the budget that refused.</summary>
     public static ProtocolError For(BudgetKind budget) => budget switch

@@ -14,7 +14,7 @@ namespace Broadcast.Server.Protocol;
 /// goes out in the order the publishes came. Once the node drains for shutdown nothing more is published
 /// (<c>shutting_down</c>), and the drain waits for the publishes already on their way before it closes anyone.
 /// </summary>
-internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer authorizer, ClientBudgets budgets, ShutdownDrain drain, IConnectionObserver metrics)
+internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer authorizer, ClientBudgets budgets, ShutdownDrain drain, IConnectionObserver metrics, IBackendHooks backend)
 {
     private static readonly PublishRefusal ShuttingDown = new(ProtocolErrors.ShuttingDown, Flooding: false);
 
@@ -30,7 +30,9 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
             return ShuttingDown;
         }
 
-        if (!authorizer.CanPublish(session.Principal, channel))
+        // On a channel the publish proxy covers, the application's backend decides instead (PublishAsync asks it).
+        // A user channel is never the backend's to open: no client may publish to it.
+        if ((UserChannels.Is(channel) || !backend.AsksOnPublish(channel)) && !authorizer.CanPublish(session.Principal, channel))
         {
             return new PublishRefusal(ProtocolErrors.Forbidden, Flooding: false);
         }
@@ -75,6 +77,11 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
             return pipeline!.AddAsync(RefuseAfterAsync(behind, session, answers, channel, id, refused, drain));
         }
 
+        if (backend.AsksOnPublish(channel))
+        {
+            return AskBackendThenPublishAsync(session, answers, channel, id, message!);
+        }
+
         ValueTask<PublishResult> publishing;
         try
         {
@@ -97,6 +104,43 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
         // Waiting on Redis: read the next message meanwhile; the answer comes when it is known, after the earlier ones.
         pipeline = session.Publishes ??= new PublishPipeline();
         return pipeline.AddAsync(AnswerAfterAsync(behind, session, answers, channel, id, publishing, drain));
+    }
+
+    /// <summary>
+    /// The publish proxy: the backend refuses, allows, or replaces the message. Asked after every earlier publish
+    /// was answered, and the connection reads nothing more until this one is, so answers keep the order of the
+    /// requests and the backend sees a connection's publishes one at a time, in order.
+    /// </summary>
+    private async ValueTask AskBackendThenPublishAsync(ClientSession session, IPublishAnswers answers, string channel, string? id, byte[] message)
+    {
+        try
+        {
+            await WaitForPublishesAsync(session);
+            var verdict = await backend.PublishAsync(session.ForBackend(), channel, message, CancellationToken.None);
+            if (verdict.Refusal is { } refusal)
+            {
+                if (!BackendRefusals.CloseIfAsked(session, refusal))
+                {
+                    answers.Refuse(session, channel, id, ProtocolErrors.For(refusal));
+                }
+
+                return;
+            }
+
+            try
+            {
+                answers.Accept(session, channel, id, await channels.PublishAsync(channel, session.Session, id, verdict.Replacement ?? message, CancellationToken.None));
+            }
+            catch (EngineUnavailableException ex)
+            {
+                answers.Refuse(session, channel, id, AnswerFor(ex));
+            }
+        }
+        finally
+        {
+            // Answered: the drain may close this client now (it held the drain since PublishAsync admitted it).
+            drain.Release();
+        }
     }
 
     /// <summary>Waits until every publish of the session in flight was answered (before a reply to anything else, so replies keep request order).</summary>

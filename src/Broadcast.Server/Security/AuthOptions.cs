@@ -40,6 +40,24 @@ public sealed class AuthOptions
     /// </summary>
     public string? PublicKeyPemFile { get; set; }
 
+    /// <summary>
+    /// URL of the token issuer's JSON Web Key Set (RFC 7517), e.g. <c>https://issuer.example/.well-known/jwks.json</c>:
+    /// RS256 and ES256 tokens are then also checked against its keys, picked by the token's <c>kid</c>, and the
+    /// issuer may rotate them without a restart here. Works beside <see cref="HmacSecret"/> and the PEM key.
+    /// </summary>
+    public string? JwksUrl { get; set; }
+
+    /// <summary>How often the key set is fetched again, so keys the issuer added or withdrew take effect.</summary>
+    [Range(typeof(TimeSpan), "00:00:10", "1.00:00:00", ErrorMessage = "Broadcast:Auth:JwksRefreshInterval must be between {1} and {2}.")]
+    public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// A token naming a key id (<c>kid</c>) that no key has makes the key set be fetched again, but at most once
+    /// in this interval: tokens with made-up key ids cannot turn into a flood of requests to the issuer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00", ErrorMessage = "Broadcast:Auth:JwksMinRefreshInterval must be between {1} and {2}.")]
+    public TimeSpan JwksMinRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Tolerance for clocks that differ between the token issuer and this server (exp and nbf).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00", ErrorMessage = "Broadcast:Auth:ClockSkew must be between {1} and {2}.")]
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
@@ -61,6 +79,13 @@ public sealed class AuthOptions
     /// <summary>Channel patterns anyone may publish to without a token (comma-separated, <c>*</c> wildcard; empty: none). By default only the default channel.</summary>
     [RegularExpression(PatternListRegex, ErrorMessage = "Broadcast:Auth:AnonymousPublish must be comma-separated channel patterns (A-Z a-z 0-9 _ - . : @ / and *).")]
     public string AnonymousPublish { get; set; } = DefaultChannel;
+
+    /// <summary>
+    /// When true, every v2 connection with a user (a token's <c>sub</c>, or the connect proxy's <c>user</c>) is
+    /// subscribed by the server, after <c>hello</c>, to its user channel <c>@user:{user}</c> (when that is a valid
+    /// channel name), which the HTTP API publishes to.
+    /// </summary>
+    public bool UserChannels { get; set; }
 
     private const string PatternListRegex = @"^[A-Za-z0-9_.:@/*, -]*$";
 }

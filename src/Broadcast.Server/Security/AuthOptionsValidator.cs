@@ -52,9 +52,15 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
             }
         }
 
-        if (auth.Required && string.IsNullOrEmpty(auth.HmacSecret) && !hasPem && !hasFile)
+        var hasJwks = !string.IsNullOrEmpty(auth.JwksUrl);
+        if (hasJwks && !(Uri.TryCreate(auth.JwksUrl, UriKind.Absolute, out var jwks) && (jwks.Scheme == Uri.UriSchemeHttps || jwks.Scheme == Uri.UriSchemeHttp)))
         {
-            failures.Add("Broadcast:Auth:Required is true but none of Broadcast:Auth:HmacSecret, Broadcast:Auth:PublicKeyPem and Broadcast:Auth:PublicKeyPemFile is set, so no token could ever be valid.");
+            failures.Add($"Broadcast:Auth:JwksUrl '{auth.JwksUrl}' is not an absolute http:// or https:// URL (e.g. https://issuer.example/.well-known/jwks.json).");
+        }
+
+        if (auth.Required && string.IsNullOrEmpty(auth.HmacSecret) && !hasPem && !hasFile && !hasJwks)
+        {
+            failures.Add("Broadcast:Auth:Required is true but none of Broadcast:Auth:HmacSecret, Broadcast:Auth:PublicKeyPem, Broadcast:Auth:PublicKeyPemFile and Broadcast:Auth:JwksUrl is set, so no token could ever be valid.");
         }
     }
 

@@ -22,11 +22,19 @@ internal sealed class ChannelAuthorizer
         _anonymousPublish = ChannelPatterns.Parse(auth.AnonymousPublish);
     }
 
-    public bool CanSubscribe(ClientPrincipal? principal, string channel) =>
-        Allows(principal?.Subscribe, _anonymousSubscribe, channel);
+    /// <summary>
+    /// Whether the client may subscribe to (and read the history and presence of) <paramref name="channel"/>: a
+    /// channel its principal subscribes it to by itself (<see cref="ClientPrincipal.Channels"/>) is always allowed.
+    /// </summary>
+    /// <remarks>A user channel (<see cref="UserChannels"/>) is its user's only, whatever the patterns say.</remarks>
+    public bool CanSubscribe(ClientPrincipal? principal, string channel) => UserChannels.Is(channel)
+        ? UserChannels.IsOf(channel, principal?.UserId)
+        : (principal is { Channels.Count: > 0 } && principal.Channels.Contains(channel, StringComparer.Ordinal))
+          || Allows(principal?.Subscribe, _anonymousSubscribe, channel);
 
+    /// <remarks>No client publishes to a user channel: the application does, through the HTTP API.</remarks>
     public bool CanPublish(ClientPrincipal? principal, string channel) =>
-        Allows(principal?.Publish, _anonymousPublish, channel);
+        !UserChannels.Is(channel) && Allows(principal?.Publish, _anonymousPublish, channel);
 
     /// <summary>
     /// Every pattern <see cref="CanSubscribe"/> and <see cref="CanPublish"/> grant <paramref name="principal"/>:

@@ -17,36 +17,35 @@ public sealed class PrincipalPolicy(TokenValidator tokens, IOptions<AuthOptions>
     private readonly AuthOptions _options = options.Value;
 
     /// <summary>The connection may stay open until expiry plus the clock skew the token was accepted with, plus the grace to refresh.</summary>
-    public TimeSpan DueIn(ClientPrincipal principal)
-    {
-        // Subtracting first keeps every value far from DateTimeOffset's limits.
-        var due = principal.ExpiresAt - clock.GetUtcNow() + _options.ClockSkew + _options.ExpiryGrace;
-        return due < TimeSpan.Zero ? TimeSpan.Zero : due > LongestWait ? LongestWait : due;
-    }
+    public TimeSpan DueIn(ClientPrincipal principal) => Clamp(principal.ExpiresAt - clock.GetUtcNow() + _options.ClockSkew + _options.ExpiryGrace);
+
+    /// <summary>
+    /// A principal the application's backend extends (the refresh proxy) is asked about at its deadline itself:
+    /// the backend set it, so no skew or grace is added.
+    /// </summary>
+    public TimeSpan DueInForBackend(ClientPrincipal principal) => Clamp(principal.ExpiresAt - clock.GetUtcNow());
+
+    // Subtracting first (in the callers) keeps every value far from DateTimeOffset's limits.
+    private static TimeSpan Clamp(TimeSpan due) => due < TimeSpan.Zero ? TimeSpan.Zero : due > LongestWait ? LongestWait : due;
 
     /// <summary>
     /// Whether <paramref name="token"/> may replace <paramref name="current"/> (the <c>auth</c> request). The user
     /// may not change on an open connection: presence already shows it, and a stolen connection must not become
-    /// someone else's. <paramref name="failure"/> says why not, for the log.
+    /// someone else's. The outcome's failure says why not, for the log.
     /// </summary>
-    public TokenRefusal Refresh(ClientPrincipal? current, string? token, out ClientPrincipal? principal, out string? failure)
+    public async ValueTask<TokenRefresh> RefreshAsync(ClientPrincipal? current, string? token, CancellationToken cancellationToken)
     {
-        var result = tokens.Validate(token);
-        principal = result.Principal;
-        failure = result.Failure;
-        if (principal is null)
+        var result = await tokens.ValidateAsync(token, cancellationToken);
+        if (result.Principal is not { } principal)
         {
-            failure ??= "invalid";
-            return TokenRefusal.Invalid;
+            return new TokenRefresh(TokenRefusal.Invalid, null, result.Failure ?? "invalid");
         }
 
         if (current is { UserId: { } user } && !string.Equals(user, principal.UserId, StringComparison.Ordinal))
         {
-            principal = null;
-            failure = "different user";
-            return TokenRefusal.UserMismatch;
+            return new TokenRefresh(TokenRefusal.UserMismatch, null, "different user");
         }
 
-        return TokenRefusal.None;
+        return new TokenRefresh(TokenRefusal.None, principal, null);
     }
 }

@@ -14,6 +14,9 @@ public static class SecuritySetup
         services.AddOptions<ForwardedHeadersSettings>().BindConfiguration(ForwardedHeadersSettings.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ForwardedHeadersSettings>, ForwardedHeadersSettingsValidator>();
         services.AddSingleton<TrustedProxies>();
+        services.AddHttpClient(JwksCache.HttpClientName);
+        services.AddSingleton<JwksCache>();
+        services.AddHostedService(sp => sp.GetRequiredService<JwksCache>());
         services.AddSingleton<TokenValidator>();
         services.AddSingleton<PrincipalPolicy>();
         services.AddSingleton<ChannelAuthorizer>();

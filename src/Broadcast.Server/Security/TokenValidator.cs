@@ -3,15 +3,20 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Broadcast.Server.Security;
 
 /// <summary>
 /// Validates compact JWS tokens (RFC 7519) signed with HS256, RS256 or ES256, with the keys from
-/// <see cref="AuthOptions"/>. Deliberately small and strict rather than a general JOSE library: only the
-/// three algorithms, never <c>none</c>, no <c>crit</c> extensions, no keys named by the token itself
-/// (<c>jku</c>, <c>jwk</c>, <c>x5u</c> are ignored), and <c>exp</c> is required so every connection
-/// has a deadline. Failure reasons are for logs and never include the token.
+/// <see cref="AuthOptions"/> (a secret, a public key) and from the issuer's JSON Web Key Set
+/// (<see cref="JwksCache"/>). The signature, algorithm, issuer and audience are checked by
+/// Microsoft.IdentityModel (lifetime here, on the server's clock); this class keeps the server's stricter rules around it: only the three
+/// algorithms, never <c>none</c>, no <c>crit</c> extensions, no keys named by the token itself (<c>jku</c>,
+/// <c>jwk</c>, <c>x5u</c> are ignored), an HS256 token never checked against a public key, and <c>exp</c>
+/// required, a number up to the last second of year 9999, so every connection has a deadline. Failure
+/// reasons are for logs and never include the token.
 /// </summary>
 public sealed class TokenValidator
 {
@@ -21,21 +26,42 @@ public sealed class TokenValidator
     /// <summary>More patterns than this in one claim are refused, so matching stays cheap.</summary>
     private const int MaxPatterns = 256;
 
+    /// <summary>The last second a JWT NumericDate may name here: 9999-12-31T23:59:59Z.</summary>
+    private const long LastSecond = 253_402_300_799;
+
+    /// <summary>The only algorithms accepted, whatever a token or a key set says.</summary>
+    public static readonly IReadOnlyList<string> Algorithms = [SecurityAlgorithms.HmacSha256, SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+
     private readonly AuthOptions _options;
     private readonly TimeProvider _clock;
-    private readonly byte[]? _hmacKey;
-    private readonly RSAParameters? _rsaKey;
-    private readonly ECParameters? _ecKey;
+    private readonly JwksCache _jwks;
+    private readonly SecurityKey[] _configuredKeys;
 
-    public TokenValidator(IOptions<AuthOptions> options, TimeProvider clock)
+    // MapInboundClaims off: claims keep their JWT names (sub, not a .NET claim type URI).
+    private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
+
+    public TokenValidator(IOptions<AuthOptions> options, TimeProvider clock, JwksCache jwks)
     {
         _options = options.Value;
         _clock = clock;
-        _hmacKey = _options.HmacSecret is { Length: > 0 } secret ? Encoding.UTF8.GetBytes(secret) : null;
+        _jwks = jwks;
+        var keys = new List<SecurityKey>();
+        if (_options.HmacSecret is { Length: > 0 } secret)
+        {
+            keys.Add(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(secret)));
+        }
+
         if (ReadConfiguredPem(_options) is { Length: > 0 } pem)
         {
-            (_rsaKey, _ecKey) = ReadPublicKey(pem);
+            keys.Add(ReadPublicKey(pem) switch
+            {
+                (RSAParameters rsa, _) => new RsaSecurityKey(rsa),
+                (_, ECParameters ec) => new ECDsaSecurityKey(ECDsa.Create(ec)),
+                _ => throw new CryptographicException("The public key is neither RSA nor EC."),
+            });
         }
+
+        _configuredKeys = [.. keys];
     }
 
     /// <summary>
@@ -48,13 +74,12 @@ public sealed class TokenValidator
         : options.PublicKeyPemFile is { Length: > 0 } path ? File.ReadAllText(path)
         : null;
 
-    /// <summary>True when at least one algorithm has a key, i.e. some token can be valid.</summary>
-    public bool HasKeys => _hmacKey is not null || _rsaKey is not null || _ecKey is not null;
+    /// <summary>True when some token can be valid: a key is configured, or keys come from a key set.</summary>
+    public bool HasKeys => _configuredKeys.Length > 0 || _jwks.IsConfigured;
 
     /// <summary>
     /// Reads a PEM public key as RSA or P-256 EC parameters; throws <see cref="CryptographicException"/> or
-    /// <see cref="ArgumentException"/> when it is neither. The parameters are kept rather than the key
-    /// objects, whose thread safety is not promised: each validation creates its own.
+    /// <see cref="ArgumentException"/> when it is neither.
     /// </summary>
     internal static (RSAParameters? Rsa, ECParameters? Ec) ReadPublicKey(string pem)
     {
@@ -83,71 +108,96 @@ public sealed class TokenValidator
         }
     }
 
-    public TokenValidationResult Validate(string? token)
+    /// <summary>
+    /// Validates <paramref name="token"/>. A token naming a key id (<c>kid</c>) that no key has may make the key
+    /// set be fetched again first (at most once per <see cref="AuthOptions.JwksMinRefreshInterval"/>): the
+    /// issuer rotated its keys.
+    /// </summary>
+    public async ValueTask<TokenValidationResult> ValidateAsync(string? token, CancellationToken cancellationToken = default)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength || token.Contains('=', StringComparison.Ordinal))
         {
             return TokenValidationResult.Invalid("malformed");
         }
 
-        var parts = token.Split('.');
-        if (parts.Length != 3)
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(token);
+        }
+        catch (Exception ex) when (ex is ArgumentException or SecurityTokenMalformedException or JsonException or FormatException)
         {
             return TokenValidationResult.Invalid("malformed");
         }
 
-        if (Decode(parts[0]) is not { } headerBytes || Decode(parts[1]) is not { } payloadBytes || Decode(parts[2]) is not { } signature)
+        if (jwt.IsEncrypted)
         {
             return TokenValidationResult.Invalid("malformed");
+        }
+
+        if (CheckHeader(jwt) is { } headerFailure)
+        {
+            return TokenValidationResult.Invalid(headerFailure);
+        }
+
+        if (jwt.Kid is { Length: > 0 } kid && _jwks.IsConfigured && !_jwks.HasKey(kid))
+        {
+            await _jwks.RefreshForUnknownKeyAsync(cancellationToken);
+        }
+
+        var result = await _handler.ValidateTokenAsync(jwt, Parameters());
+        if (!result.IsValid)
+        {
+            return TokenValidationResult.Invalid(FailureOf(result.Exception));
         }
 
         try
         {
-            using var header = JsonDocument.Parse(headerBytes);
-            using var payload = JsonDocument.Parse(payloadBytes);
-            if (header.RootElement.ValueKind != JsonValueKind.Object || payload.RootElement.ValueKind != JsonValueKind.Object)
-            {
-                return TokenValidationResult.Invalid("malformed");
-            }
-
-            var signed = Encoding.ASCII.GetBytes(token, 0, parts[0].Length + 1 + parts[1].Length);
-            if (CheckHeader(header.RootElement) is { } headerFailure)
-            {
-                return TokenValidationResult.Invalid(headerFailure);
-            }
-
-            if (!VerifySignature(header.RootElement.GetProperty("alg").GetString()!, signed, signature))
-            {
-                return TokenValidationResult.Invalid("signature");
-            }
-
-            return ReadClaims(payload.RootElement);
+            using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(jwt.EncodedPayload));
+            return payload.RootElement.ValueKind == JsonValueKind.Object ? ReadClaims(payload.RootElement) : TokenValidationResult.Invalid("malformed");
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or FormatException)
         {
             return TokenValidationResult.Invalid("malformed");
         }
-        catch (CryptographicException)
-        {
-            // A signature of the wrong shape for the key: refused like any other bad signature.
-            return TokenValidationResult.Invalid("signature");
-        }
     }
 
-    private static string? CheckHeader(JsonElement header)
+    private TokenValidationParameters Parameters() => new()
     {
-        if (!header.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String)
+        // Keys are the configured ones and the key set's, never one the token names (jku, jwk, x5u).
+        IssuerSigningKeys = [.. _configuredKeys, .. _jwks.Keys],
+        // A token whose kid matches no key is tried against every key: a configured key has no kid.
+        TryAllIssuerSigningKeys = true,
+        ValidAlgorithms = Algorithms,
+        RequireSignedTokens = true,
+        // The lifetime is checked below, on this server's clock (TimeProvider) and to the second, as before.
+        ValidateLifetime = false,
+        RequireExpirationTime = false,
+        ValidateIssuer = _options.Issuer is { Length: > 0 },
+        ValidIssuer = _options.Issuer,
+        ValidateAudience = _options.Audience is { Length: > 0 },
+        ValidAudience = _options.Audience,
+        // The library pairs each algorithm with its key type: an HS256 token is only ever checked with the
+        // secret, never with a public key's bytes (the classic algorithm-confusion attack).
+        ValidateIssuerSigningKey = false,
+        ValidateTokenReplay = false,
+        LogValidationExceptions = false,
+    };
+
+    private static string? CheckHeader(JsonWebToken jwt)
+    {
+        if (!jwt.TryGetHeaderValue<string>("alg", out var alg) || !Algorithms.Contains(alg))
         {
             return "alg";
         }
 
-        if (header.TryGetProperty("crit", out _))
+        if (jwt.TryGetHeaderValue<object>("crit", out _))
         {
             return "crit";
         }
 
-        if (header.TryGetProperty("typ", out var typ)
-            && !(typ.ValueKind == JsonValueKind.String && (string.Equals(typ.GetString(), "JWT", StringComparison.OrdinalIgnoreCase) || string.Equals(typ.GetString(), "at+jwt", StringComparison.OrdinalIgnoreCase))))
+        if (jwt.TryGetHeaderValue<object>("typ", out var typ)
+            && !(typ is string text && (string.Equals(text, "JWT", StringComparison.OrdinalIgnoreCase) || string.Equals(text, "at+jwt", StringComparison.OrdinalIgnoreCase))))
         {
             return "typ";
         }
@@ -155,39 +205,22 @@ public sealed class TokenValidator
         return null;
     }
 
-    private bool VerifySignature(string alg, byte[] signed, byte[] signature)
+    /// <summary>Why the library refused the token, as the log names it.</summary>
+    private static string FailureOf(Exception? failure) => failure switch
     {
-        switch (alg)
-        {
-            case "HS256" when _hmacKey is not null:
-                Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-                HMACSHA256.HashData(_hmacKey, signed, mac);
-                // Constant time, so the comparison does not tell an attacker how much of a forgery was right.
-                return CryptographicOperations.FixedTimeEquals(mac, signature);
-            case "RS256" when _rsaKey is { } rsaKey:
-                using (var rsa = RSA.Create(rsaKey))
-                {
-                    return rsa.VerifyData(signed, signature, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-                }
+        SecurityTokenInvalidIssuerException => "issuer",
+        SecurityTokenInvalidAudienceException => "audience",
+        SecurityTokenInvalidAlgorithmException => "alg",
+        SecurityTokenSignatureKeyNotFoundException => "signature",
+        SecurityTokenInvalidSignatureException => "signature",
+        SecurityTokenMalformedException => "malformed",
+        _ => "invalid",
+    };
 
-            case "ES256" when _ecKey is { } ecKey:
-                if (signature.Length != 64)
-                {
-                    return false;
-                }
-
-                using (var ec = ECDsa.Create(ecKey))
-                {
-                    return ec.VerifyData(signed, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-                }
-
-            default:
-                // "none", other algorithms, and algorithms without a configured key: an HS256 token must
-                // never be checked against a public key (the classic algorithm-confusion attack).
-                return false;
-        }
-    }
-
+    /// <summary>
+    /// The lifetime and the server's own claims, read after the library accepted the signature, issuer and
+    /// audience; stricter on types than the library is (<c>exp</c> must be a number, up to year 9999).
+    /// </summary>
     private TokenValidationResult ReadClaims(JsonElement claims)
     {
         var now = _clock.GetUtcNow();
@@ -207,17 +240,6 @@ public sealed class TokenValidator
             return TokenValidationResult.Invalid("nbf");
         }
 
-        if (_options.Issuer is { Length: > 0 } issuer
-            && !(claims.TryGetProperty("iss", out var iss) && iss.ValueKind == JsonValueKind.String && iss.GetString() == issuer))
-        {
-            return TokenValidationResult.Invalid("issuer");
-        }
-
-        if (_options.Audience is { Length: > 0 } audience && !HasAudience(claims, audience))
-        {
-            return TokenValidationResult.Invalid("audience");
-        }
-
         string? user = null;
         if (claims.TryGetProperty("sub", out var sub))
         {
@@ -234,25 +256,17 @@ public sealed class TokenValidator
             return TokenValidationResult.Invalid("permissions");
         }
 
-        return TokenValidationResult.Valid(new ClientPrincipal(user, subscribe, publish, expires.Value));
-    }
-
-    private static bool HasAudience(JsonElement claims, string audience)
-    {
-        if (!claims.TryGetProperty("aud", out var aud))
+        if (ReadPatterns(claims, "channels") is not { } channels)
         {
-            return false;
+            return TokenValidationResult.Invalid("channels");
         }
 
-        return aud.ValueKind switch
-        {
-            JsonValueKind.String => aud.GetString() == audience,
-            JsonValueKind.Array => aud.EnumerateArray().Any(a => a.ValueKind == JsonValueKind.String && a.GetString() == audience),
-            _ => false,
-        };
+        // The channels claim names channels the server subscribes the connection to; a name that is not a
+        // channel is answered with channel_invalid when it would be subscribed to (names are checked there).
+        return TokenValidationResult.Valid(new ClientPrincipal(user, subscribe, publish, expires.Value) { Channels = channels.Patterns });
     }
 
-    /// <summary>A NumericDate claim (seconds since the epoch); absent is fine (null), any other type is not.</summary>
+    /// <summary>A NumericDate claim (seconds since the epoch); absent is fine (null), any other type or range is not.</summary>
     private static bool TryReadTime(JsonElement claims, string name, out DateTimeOffset? time)
     {
         time = null;
@@ -261,7 +275,7 @@ public sealed class TokenValidator
             return true;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var seconds) || seconds is < 0 or > 253_402_300_799)
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var seconds) || seconds is < 0 or > LastSecond)
         {
             return false;
         }
@@ -300,17 +314,5 @@ public sealed class TokenValidator
         }
 
         return new ChannelPatterns(patterns);
-    }
-
-    /// <summary>Strict base64url (no padding, no other characters); null when it is not.</summary>
-    private static byte[]? Decode(string part)
-    {
-        if (part.Length == 0 || part.Contains('=', StringComparison.Ordinal) || !Base64Url.IsValid(part))
-        {
-            return part.Length == 0 ? [] : null;
-        }
-
-        var buffer = new byte[Base64Url.GetMaxDecodedLength(part.Length)];
-        return Base64Url.TryDecodeFromChars(part, buffer, out var written) ? buffer[..written] : null;
     }
 }

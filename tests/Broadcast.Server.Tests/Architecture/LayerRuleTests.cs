@@ -27,23 +27,25 @@ public sealed class LayerRuleTests
     public static TheoryData<string, string, string[]> Rules => new()
     {
         // Bytes and frames on one socket: nothing of the application.
-        { "Transport", @"^Broadcast\.Server\.Transport(\..+)?$", [Room("Security"), Room("Engines"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Http"), Room("Diagnostics")] },
+        { "Transport", @"^Broadcast\.Server\.Transport(\..+)?$", [Room("Security"), Room("Engines"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Backend"), Room("Http"), Room("Diagnostics")] },
         // Decisions only: nothing of the application.
-        { "Security", @"^Broadcast\.Server\.Security$", [Room("Transport"), Room("Engines"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Http"), Room("Diagnostics")] },
+        { "Security", @"^Broadcast\.Server\.Security$", [Room("Transport"), Room("Engines"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Backend"), Room("Http"), Room("Diagnostics")] },
         // The engine contract: none of the engines, nothing of the application.
-        { "Engines (contract)", @"^Broadcast\.Server\.Engines$", [Room("Engines.Memory"), Room("Engines.Redis"), Room("Transport"), Room("Security"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Http"), Room("Diagnostics")] },
+        { "Engines (contract)", @"^Broadcast\.Server\.Engines$", [Room("Engines.Memory"), Room("Engines.Redis"), Room("Transport"), Room("Security"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Backend"), Room("Http"), Room("Diagnostics")] },
         // Each engine uses the contract only.
-        { "Engines.Memory", @"^Broadcast\.Server\.Engines\.Memory$", [Room("Engines.Redis"), Room("Transport"), Room("Security"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Http"), Room("Diagnostics")] },
-        { "Engines.Redis", @"^Broadcast\.Server\.Engines\.Redis$", [Room("Engines.Memory"), Room("Transport"), Room("Security"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Http"), Room("Diagnostics")] },
+        { "Engines.Memory", @"^Broadcast\.Server\.Engines\.Memory$", [Room("Engines.Redis"), Room("Transport"), Room("Security"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Backend"), Room("Http"), Room("Diagnostics")] },
+        { "Engines.Redis", @"^Broadcast\.Server\.Engines\.Redis$", [Room("Engines.Memory"), Room("Transport"), Room("Security"), Room("Channels"), Room("Connections"), Room("Protocol"), Room("Backend"), Room("Http"), Room("Diagnostics")] },
         // Node-local fan-out: the engine contract, the transport's interfaces, and (below) one type of Security.
-        { "Channels", @"^Broadcast\.Server\.Channels$", [Room("Engines.Memory"), Room("Engines.Redis"), Room("Connections"), Room("Protocol"), Room("Http"), Room("Diagnostics")] },
+        { "Channels", @"^Broadcast\.Server\.Channels$", [Room("Engines.Memory"), Room("Engines.Redis"), Room("Connections"), Room("Protocol"), Room("Backend"), Room("Http"), Room("Diagnostics")] },
         // One client's life: the transport, the channels, security; no engine, no dialect.
-        { "Connections", @"^Broadcast\.Server\.Connections$", [Room("Engines"), Room("Protocol"), Room("Http"), Room("Diagnostics")] },
+        { "Connections", @"^Broadcast\.Server\.Connections$", [Room("Engines"), Room("Protocol"), Room("Backend"), Room("Http"), Room("Diagnostics")] },
         // The dialects: connections, channels, security, the engine contract, the transport; never an engine itself.
-        { "Protocol", @"^Broadcast\.Server\.Protocol(\..+)?$", [Room("Engines.Memory"), Room("Engines.Redis"), Room("Http"), Room("Diagnostics")] },
+        { "Protocol", @"^Broadcast\.Server\.Protocol(\..+)?$", [Room("Engines.Memory"), Room("Engines.Redis"), Room("Backend"), Room("Http"), Room("Diagnostics")] },
         // One dialect never leans on the other: each is replaceable on its own.
         { "Protocol.Legacy", @"^Broadcast\.Server\.Protocol\.Legacy$", [Room("Protocol.V2")] },
         { "Protocol.V2", @"^Broadcast\.Server\.Protocol\.V2$", [Room("Protocol.Legacy")] },
+        // The application's backend (proxies, webhooks, user actions): above the dialects, below the endpoints and metrics.
+        { "Backend", @"^Broadcast\.Server\.Backend(\..+)?$", [Room("Engines.Memory"), Room("Engines.Redis"), Room("Http"), Room("Diagnostics")] },
         // Metrics and background reporting may observe anything but the HTTP endpoints (which read them).
         { "Diagnostics", @"^Broadcast\.Server\.Diagnostics$", [Room("Http")] },
         // Every HTTP endpoint may use anything.
@@ -80,7 +82,7 @@ public sealed class LayerRuleTests
     [Fact]
     public void Every_type_of_the_server_is_in_a_room_the_rule_knows()
     {
-        string[] rooms = ["Transport", "Security", "Engines", "Channels", "Connections", "Protocol", "Http", "Diagnostics", "Configuration"];
+        string[] rooms = ["Transport", "Security", "Engines", "Channels", "Connections", "Protocol", "Backend", "Http", "Diagnostics", "Configuration"];
         var homeless = Server.GetTypes()
             .Where(type => !type.IsNested && type.Namespace is { } ns && ns.StartsWith(Root + ".", StringComparison.Ordinal))
             .Where(type => !rooms.Any(room => type.Namespace == $"{Root}.{room}" || type.Namespace!.StartsWith($"{Root}.{room}.", StringComparison.Ordinal)))

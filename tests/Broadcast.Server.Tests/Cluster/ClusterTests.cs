@@ -186,7 +186,7 @@ public abstract class ClusterTests(EngineUnderTest redis)
     public async Task The_admin_view_of_any_node_lists_every_node_of_the_cluster()
     {
         var keySpace = NewKeySpace();
-        await using var nodeA = await redis.StartAsync(keySpace: keySpace);
+        await using var nodeA = await redis.StartAsync(new Dictionary<string, string?> { ["Broadcast:Admin:AllowAnonymous"] = "true" }, keySpace: keySpace);
         await using var nodeB = await redis.StartAsync(keySpace: keySpace);
         await using var onB = await nodeB.ConnectAsync();
         await nodeB.WaitForConnectionCountAsync(1);

@@ -4,10 +4,69 @@ using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Http;
 
-/// <summary>The admin API behind the admin view: what it shows, and the key that guards it.</summary>
+/// <summary>The admin API behind the admin view: off unless a key is set, what it shows, and the key that guards it.</summary>
 public sealed class AdminApiTests
 {
     private const string AdminKey = "admin-key-0123456789abcdef";
+
+    private static readonly Dictionary<string, string?> OpenForDevelopment = new() { ["Broadcast:Admin:AllowAnonymous"] = "true" };
+
+    [Fact]
+    public async Task Without_a_key_the_admin_API_is_off_and_the_page_says_how_to_enable_it()
+    {
+        // The shipped defaults, in Production (the tests' environment): no admin key.
+        await using var server = await RunningServer.StartAsync();
+
+        foreach (var path in new[] { "/api/admin/overview", "/api/admin/connections" })
+        {
+            using var answer = await server.Http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
+            var body = await answer.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("admin_disabled", body.GetProperty("code").GetString());
+            Assert.Contains("Broadcast:Admin:Key", body.GetProperty("error").GetString(), StringComparison.Ordinal);
+            // Not even the list of connections leaks out: the body is the refusal and nothing else.
+            Assert.False(body.TryGetProperty("connections", out _));
+        }
+
+        // A key sent to a server that has none configured opens nothing either.
+        using var guessed = new HttpRequestMessage(HttpMethod.Get, "/api/admin/connections");
+        guessed.Headers.Add("X-Admin-Key", AdminKey);
+        Assert.Equal(HttpStatusCode.NotFound, (await server.Http.SendAsync(guessed)).StatusCode);
+
+        using var page = await server.Http.GetAsync("/admin");
+        Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("Broadcast__Admin__Key", html, StringComparison.Ordinal);
+        Assert.Contains("AllowAnonymous", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_published_server_without_a_key_says_at_start_up_how_to_enable_the_admin_API()
+    {
+        await using var server = ServerProcess.Start();
+        var baseAddress = await server.WaitUntilListeningAsync();
+        await Eventually.TrueAsync(() => server.Output.Contains("Broadcast:Admin:Key", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the start-up line about the admin API");
+        Assert.Contains("are off", server.Output, StringComparison.Ordinal);
+
+        using var http = new HttpClient { BaseAddress = baseAddress };
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("/api/admin/connections")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Opened_for_development_the_admin_API_answers_without_a_key_and_a_configured_key_still_wins()
+    {
+        await using (var open = await RunningServer.StartAsync(OpenForDevelopment))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await open.Http.GetAsync("/api/admin/connections")).StatusCode);
+            // The page is the web app's (not built into the test's folder), never the notice that the view is off.
+            using var page = await open.Http.GetAsync("/admin");
+            Assert.DoesNotContain("admin-disabled", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await using var keyed = await RunningServer.StartAsync(new Dictionary<string, string?>(OpenForDevelopment) { ["Broadcast:Admin:Key"] = AdminKey });
+        Assert.Equal(HttpStatusCode.Unauthorized, (await keyed.Http.GetAsync("/api/admin/connections")).StatusCode);
+    }
 
     [Fact]
     public async Task With_an_admin_key_configured_the_admin_API_requires_it()
@@ -26,7 +85,9 @@ public sealed class AdminApiTests
         right.Headers.Add("X-Admin-Key", AdminKey);
         Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(right)).StatusCode);
 
-        // The API key of the channels API is a different secret and does not open the admin API.
+        // The page is the web app's (it asks for the key), not the notice that the view is off; /metrics needs no key.
+        using var page = await server.Http.GetAsync("/admin");
+        Assert.DoesNotContain("admin-disabled", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         using var metrics = await server.Http.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
     }
@@ -34,7 +95,7 @@ public sealed class AdminApiTests
     [Fact]
     public async Task The_overview_shows_the_node_its_channels_and_live_totals()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await RunningServer.StartAsync(OpenForDevelopment);
         await using var publisher = await server.ConnectAsync();
         await using var receiver = await server.ConnectAsync();
         await server.WaitForConnectionCountAsync(2);

@@ -25,6 +25,11 @@ public sealed class ConfigurationTests
     [InlineData("Broadcast__ForwardedHeaders__KnownProxies__0", "nginx.internal", "Broadcast:ForwardedHeaders:KnownProxies")]
     [InlineData("Broadcast__ForwardedHeaders__KnownNetworks__0", "10.0.0.0/33", "Broadcast:ForwardedHeaders:KnownNetworks")]
     [InlineData("Logging__LogLevel__Default", "Verbose", "Logging:LogLevel:Default")]
+    [InlineData("Broadcast__Proxy__Publish__Timeout", "00:10:00", "Broadcast:Proxy:Publish:Timeout")]
+    [InlineData("Broadcast__Proxy__Connect__Url", "ftp://backend.example/connect", "Broadcast:Proxy:Connect:Url")]
+    [InlineData("Broadcast__Proxy__Subscribe__OnFailure", "Maybe", "Broadcast:Proxy:Subscribe:OnFailure")]
+    [InlineData("Broadcast__Proxy__Rpc__Retries", "9", "Broadcast:Proxy:Rpc:Retries")]
+    [InlineData("Broadcast__Proxy__ForwardHeaders", "Cookie, Bad:Header", "Broadcast:Proxy:ForwardHeaders")]
     [InlineData("Logging__Console__FormatterName", "xml", "Logging:Console:FormatterName")]
     public async Task An_invalid_setting_stops_the_server_and_names_the_key(string variable, string value, string expectedKey)
     {

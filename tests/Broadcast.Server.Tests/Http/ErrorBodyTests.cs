@@ -13,6 +13,7 @@ namespace Broadcast.Server.Tests.Http;
 public sealed class ErrorBodyTests
 {
     private const string ApiKey = "error-body-api-key-0123456789";
+    private const string AdminKey = "error-body-admin-key-0123456789";
 
     private static async Task AssertErrorAsync(HttpResponseMessage response, HttpStatusCode status, string code)
     {
@@ -29,6 +30,7 @@ public sealed class ErrorBodyTests
         if (key)
         {
             request.Headers.Add("X-API-Key", ApiKey);
+            request.Headers.Add("X-Admin-Key", AdminKey);
         }
 
         return request;
@@ -40,6 +42,7 @@ public sealed class ErrorBodyTests
         await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
         {
             ["Broadcast:Api:Key"] = ApiKey,
+            ["Broadcast:Admin:Key"] = AdminKey,
             ["Broadcast:MaxMessageBytes"] = "1024",
         });
         var http = server.Http;
@@ -81,8 +84,10 @@ public sealed class ErrorBodyTests
     [Fact]
     public async Task A_fault_of_the_server_is_a_500_with_a_code_and_nothing_internal()
     {
-        await using var server = await RunningServer.StartAsync(configure: builder => builder.Services.AddSingleton<INodeDirectory>(new BrokenDirectory()));
-        using var response = await server.Http.GetAsync("/api/admin/overview");
+        await using var server = await RunningServer.StartAsync(
+            new Dictionary<string, string?> { ["Broadcast:Admin:Key"] = AdminKey },
+            configure: builder => builder.Services.AddSingleton<INodeDirectory>(new BrokenDirectory()));
+        using var response = await server.Http.SendAsync(Request(HttpMethod.Get, "/api/admin/overview"));
         await AssertErrorAsync(response, HttpStatusCode.InternalServerError, "internal_error");
         Assert.DoesNotContain(BrokenDirectory.Secret, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 

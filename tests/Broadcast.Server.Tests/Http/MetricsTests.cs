@@ -79,7 +79,7 @@ public sealed class MetricsTests
     [Fact]
     public async Task A_slow_consumer_is_counted_and_shown_in_the_admin_view()
     {
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:OutboundQueueCapacity"] = "4" });
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:OutboundQueueCapacity"] = "4", ["Broadcast:Admin:AllowAnonymous"] = "true" });
         // A client that never reads: its socket buffers fill, then its queue, then it is closed with 1008.
         using var stalled = new System.Net.WebSockets.ClientWebSocket();
         stalled.Options.KeepAliveInterval = TimeSpan.Zero;

@@ -13,6 +13,7 @@ namespace Broadcast.Server.Protocol.Legacy;
 internal sealed class LegacyDialect(
     ChannelService channels,
     ChannelAuthorizer authorizer,
+    IBackendHooks backend,
     PublishGate gate,
     IConnectionObserver metrics,
     LegacyEncoding encoding,
@@ -26,7 +27,20 @@ internal sealed class LegacyDialect(
 
     public async ValueTask OpenAsync(ClientSession session)
     {
-        if (!authorizer.CanSubscribe(session.Principal, ChannelName.Default))
+        if (backend.AsksOnSubscribe(ChannelName.Default))
+        {
+            // The subscribe proxy covers the default channel: the application's backend decides.
+            if (await backend.SubscribeAsync(session.ForBackend(), ChannelName.Default, CancellationToken.None) is { } refusal)
+            {
+                if (!BackendRefusals.CloseIfAsked(session, refusal))
+                {
+                    Reject(session, ProtocolErrors.For(refusal));
+                }
+
+                return;
+            }
+        }
+        else if (!authorizer.CanSubscribe(session.Principal, ChannelName.Default))
         {
             // Told once, so the client knows why it will never receive anything.
             Reject(session, ProtocolErrors.Forbidden);

@@ -12,6 +12,7 @@ public sealed class ClientRequest
     public const string History = "history";
     public const string Presence = "presence";
     public const string Auth = "auth";
+    public const string Rpc = "rpc";
 
     public string? Type { get; init; }
 
@@ -45,6 +46,12 @@ public sealed class ClientRequest
     public bool LimitGiven { get; init; }
 
     public bool WantsPresence { get; init; }
+
+    /// <summary>The method of an <c>rpc</c> request.</summary>
+    public string? Method { get; init; }
+
+    /// <summary>The <c>data</c> of an <c>rpc</c> request as raw JSON, when the frame had one.</summary>
+    public byte[]? Data { get; init; }
 
     /// <summary>The first problem found with the frame's fields, if any.</summary>
     public ProtocolError? Error { get; init; }

@@ -14,14 +14,15 @@ public static class ClientRequestParser
 {
     public const int MaxIdLength = 64;
     public const int MaxNameLength = 64;
+    public const int MaxMethodLength = 64;
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 8 };
 
     public static ClientRequest Parse(ReadOnlySpan<byte> utf8Json)
     {
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
-        string? type = null, id = null, channel = null, session = null, name = null, token = null;
-        byte[]? message = null;
+        string? type = null, id = null, channel = null, session = null, name = null, token = null, method = null;
+        byte[]? message = null, data = null;
         ProtocolError? messageError = null, error = null;
         StreamPosition? sincePosition = null;
         long? sinceOffset = null;
@@ -123,6 +124,26 @@ public static class ClientRequestParser
                         reader.Skip();
                     }
                 }
+                else if (property.SequenceEqual("method"u8))
+                {
+                    var value = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    if (IsMethod(value))
+                    {
+                        method = value;
+                    }
+                    else
+                    {
+                        error ??= ProtocolErrors.MethodInvalid;
+                        reader.Skip();
+                    }
+                }
+                else if (property.SequenceEqual("data"u8))
+                {
+                    // Kept as the client wrote it (any JSON value): the backend reads it, the server does not.
+                    var start = (int)reader.TokenStartIndex;
+                    reader.Skip();
+                    data = utf8Json[start..(int)reader.BytesConsumed].ToArray();
+                }
                 else if (property.SequenceEqual("presence"u8))
                 {
                     presence = reader.TokenType == JsonTokenType.True;
@@ -164,8 +185,29 @@ public static class ClientRequestParser
             Limit = limit,
             LimitGiven = limitGiven,
             WantsPresence = presence,
+            Method = method,
+            Data = data,
             Error = error,
         };
+    }
+
+    /// <summary>An rpc method: 1-64 characters of <c>A-Z a-z 0-9 _ - . : /</c>.</summary>
+    private static bool IsMethod(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > MaxMethodLength)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ':' or '/'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static string? ReadBoundedString(ref Utf8JsonReader reader, int min, int max, ProtocolError onError, ref ProtocolError? error)

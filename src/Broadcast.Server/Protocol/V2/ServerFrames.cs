@@ -22,7 +22,8 @@ public static class ServerFrames
     /// others see; what the connection may do (<paramref name="permissions"/>) and who it is (<paramref name="user"/>,
     /// the token's <c>sub</c>), so a client offers only what it may use; and the server's clock (<paramref name="nowUtc"/>).
     /// </summary>
-    public static byte[] Welcome(string sessionToken, string publicId, bool resumed, string node, int maxMessageBytes, int maxChannels, ChannelPermissions permissions, string? user, DateTime nowUtc) => Write(writer =>
+    /// <param name="data">JSON the application's backend gave for the client when it connected (the connect proxy); left out when none.</param>
+    public static byte[] Welcome(string sessionToken, string publicId, bool resumed, string node, int maxMessageBytes, int maxChannels, ChannelPermissions permissions, string? user, DateTime nowUtc, byte[]? data = null) => Write(writer =>
     {
         writer.WriteString("type"u8, "welcome"u8);
         writer.WriteString("session"u8, sessionToken);
@@ -37,6 +38,27 @@ public static class ServerFrames
         WritePermissions(writer, permissions);
         writer.WriteString("user"u8, user);
         WriteTime(writer, nowUtc);
+        if (data is not null)
+        {
+            writer.WritePropertyName("data"u8);
+            writer.WriteRawValue(data, skipInputValidation: true);
+        }
+    });
+
+    /// <summary>The answer to an <c>rpc</c> request: the backend's <c>data</c> (raw JSON), or <c>null</c>.</summary>
+    public static byte[] Rpc(string? id, byte[]? data) => Write(writer =>
+    {
+        writer.WriteString("type"u8, "rpc"u8);
+        WriteId(writer, id);
+        writer.WritePropertyName("data"u8);
+        if (data is null)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            writer.WriteRawValue(data, skipInputValidation: true);
+        }
     });
 
     public static byte[] Subscribed(string? id, string channel, StreamPosition position, bool? recovered, int missed) => Write(writer =>

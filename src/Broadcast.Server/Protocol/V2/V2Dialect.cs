@@ -17,6 +17,8 @@ internal sealed class V2Dialect(
     NodeIdentity node,
     IConnectionObserver metrics,
     ChannelAuthorizer authorizer,
+    IBackendHooks backend,
+    IRpcBackend rpc,
     SessionPrincipal principals,
     ISessionOwners sessionOwners,
     ClientBudgets budgets,
@@ -26,6 +28,7 @@ internal sealed class V2Dialect(
     IOptions<ChannelOptions> channelOptions,
     IOptions<HistoryPageOptions> historyOptions,
     TimeProvider clock,
+    IOptions<AuthOptions> authOptions,
     ILogger<V2Dialect> logger) : IClientDialect, IPublishAnswers
 {
     /// <summary>The subprotocol a client offers to speak the extended protocol (docs/protocol.md).</summary>
@@ -39,6 +42,7 @@ internal sealed class V2Dialect(
     private readonly int _maxMessageBytes = connectionOptions.Value.MaxMessageBytes;
     private readonly int _maxChannels = channelOptions.Value.MaxChannelsPerConnection;
     private readonly int _historyPageBytes = historyOptions.Value.HistoryPageBytes;
+    private readonly bool _userChannels = authOptions.Value.UserChannels;
 
     public string Name => "v2";
 
@@ -125,6 +129,9 @@ internal sealed class V2Dialect(
                 case ClientRequest.Presence:
                     await PresenceAsync(connection, request);
                     break;
+                case ClientRequest.Rpc:
+                    await RpcAsync(connection, request);
+                    break;
                 default:
                     Reject(connection, ProtocolErrors.TypeUnknown, request);
                     break;
@@ -169,15 +176,62 @@ internal sealed class V2Dialect(
         connection.Session = publicId;
         connection.Name = request.Name;
         connection.Frames.TryEnqueue(ServerFrames.Welcome(
-            token, publicId, resuming, node.Id, _maxMessageBytes, _maxChannels, authorizer.PermissionsOf(connection.Principal), connection.UserId, clock.GetUtcNow().UtcDateTime));
+            token, publicId, resuming, node.Id, _maxMessageBytes, _maxChannels, authorizer.PermissionsOf(connection.Principal), connection.UserId, clock.GetUtcNow().UtcDateTime, connection.ConnectData));
+        await SubscribeServerSideAsync(connection);
+    }
+
+    /// <summary>
+    /// The subscriptions the server makes by itself after <c>welcome</c>: the principal's channels (the token's
+    /// <c>channels</c> claim, the connect proxy's <c>channels</c>) and, when on, the user's channel. Each gets a
+    /// <c>subscribed</c> frame without an <c>id</c> (no request asked for it), starting live; one that fails gets
+    /// an error frame without an <c>id</c>.
+    /// </summary>
+    private async ValueTask SubscribeServerSideAsync(ClientSession connection)
+    {
+        if (connection.Principal is not { } principal)
+        {
+            return;
+        }
+
+        var wanted = new List<string>(principal.Channels);
+        if (_userChannels && principal.UserId is { } user && ChannelName.IsValid(UserChannels.For(user)))
+        {
+            wanted.Add(UserChannels.For(user));
+        }
+
+        foreach (var channel in wanted.Distinct(StringComparer.Ordinal))
+        {
+            if (!ChannelName.IsValid(channel))
+            {
+                connection.Frames.TryEnqueue(ServerFrames.Error(ProtocolErrors.ChannelInvalid, null, null));
+                continue;
+            }
+
+            if (connection.Subscriptions.ContainsKey(channel))
+            {
+                continue;
+            }
+
+            var outcome = await channels.SubscribeAsync(
+                connection,
+                channel,
+                null,
+                false,
+                (position, recovered, missed) => ServerFrames.Subscribed(null, channel, position, recovered, missed),
+                CancellationToken.None);
+            if (outcome.Failure != SubscribeFailure.None)
+            {
+                connection.Frames.TryEnqueue(ServerFrames.Error(ProtocolErrors.For(outcome.Failure), null, channel));
+            }
+        }
     }
 
     private async ValueTask AuthenticateAsync(ClientSession connection, ClientRequest request)
     {
-        var refusal = principals.Refresh(connection, request.Token, out var principal);
-        if (refusal != TokenRefusal.None || principal is null)
+        var refresh = await principals.RefreshAsync(connection, request.Token, CancellationToken.None);
+        if (refresh.Principal is not { } principal)
         {
-            Reject(connection, ProtocolErrors.For(refusal), request);
+            Reject(connection, ProtocolErrors.For(refresh.Refusal), request);
             return;
         }
 
@@ -187,7 +241,8 @@ internal sealed class V2Dialect(
         // the refresh already knows which subscriptions are gone.
         foreach (var channel in connection.Subscriptions.Keys.ToArray())
         {
-            if (!authorizer.CanSubscribe(connection.Principal, channel) && await channels.UnsubscribeAsync(connection, channel, CancellationToken.None))
+            // The backend allowed subscriptions on the channels the subscribe proxy covers: a token does not revoke those.
+            if (!backend.AsksOnSubscribe(channel) && !authorizer.CanSubscribe(connection.Principal, channel) && await channels.UnsubscribeAsync(connection, channel, CancellationToken.None))
             {
                 connection.Frames.TryEnqueue(ServerFrames.Unsubscribed(null, channel, ProtocolErrors.Forbidden));
             }
@@ -198,10 +253,21 @@ internal sealed class V2Dialect(
 
     private async ValueTask SubscribeAsync(ClientSession connection, ClientRequest request)
     {
-        if (!TryReadableChannel(connection, request, out var channel))
+        if (request.Channel is { } proxied && backend.AsksOnSubscribe(proxied) && !UserChannels.Is(proxied))
+        {
+            // The subscribe proxy covers this channel: the application's backend decides, not the token's patterns.
+            if (await backend.SubscribeAsync(connection.ForBackend(), proxied, CancellationToken.None) is { } refusal)
+            {
+                RejectForBackend(connection, refusal, request);
+                return;
+            }
+        }
+        else if (!TryReadableChannel(connection, request, out _))
         {
             return;
         }
+
+        var channel = request.Channel!;
 
         if (request.SinceGiven && request.SincePosition is null)
         {
@@ -292,6 +358,47 @@ internal sealed class V2Dialect(
         connection.Frames.TryEnqueue(ServerFrames.Presence(request.Id, channel, members));
     }
 
+    /// <summary>An <c>rpc</c> request: answered by the application's backend (the RPC proxy).</summary>
+    private async ValueTask RpcAsync(ClientSession connection, ClientRequest request)
+    {
+        if (!rpc.IsConfigured)
+        {
+            Reject(connection, ProtocolErrors.RpcNotConfigured, request);
+            return;
+        }
+
+        if (request.Id is null)
+        {
+            // The answer names its request by id: without one the client could not tell which it is.
+            Reject(connection, ProtocolErrors.IdInvalid, request);
+            return;
+        }
+
+        if (request.Method is not { } method)
+        {
+            Reject(connection, ProtocolErrors.MethodInvalid, request);
+            return;
+        }
+
+        var answer = await rpc.CallAsync(connection.ForBackend(), method, request.Data, CancellationToken.None);
+        if (answer.Refusal is { } refusal)
+        {
+            RejectForBackend(connection, refusal, request);
+            return;
+        }
+
+        connection.Frames.TryEnqueue(ServerFrames.Rpc(request.Id, answer.Data));
+    }
+
+    /// <summary>The backend said no: the connection is closed if it asked for that, otherwise the request gets its error.</summary>
+    private void RejectForBackend(ClientSession connection, BackendRefusal refusal, ClientRequest request)
+    {
+        if (!BackendRefusals.CloseIfAsked(connection, refusal))
+        {
+            Reject(connection, ProtocolErrors.For(refusal), request);
+        }
+    }
+
     /// <summary>
     /// The request's channel, if it names a valid one the connection may read (subscribe, history and
     /// presence all show what subscribing would show, so they need the same permission); otherwise the
@@ -306,7 +413,8 @@ internal sealed class V2Dialect(
             return false;
         }
 
-        if (!authorizer.CanSubscribe(connection.Principal, channel))
+        // A channel the subscribe proxy covers may be read while the backend's subscription to it lasts.
+        if (!authorizer.CanSubscribe(connection.Principal, channel) && !(backend.AsksOnSubscribe(channel) && connection.Subscriptions.ContainsKey(channel)))
         {
             Reject(connection, ProtocolErrors.Forbidden, request);
             return false;

@@ -1,0 +1,42 @@
+using Broadcast.Server.Backend.Proxies;
+using Broadcast.Server.Protocol;
+using Broadcast.Server.Security;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Backend;
+
+public static class BackendSetup
+{
+    /// <summary>The application's backend: the proxies (connect, subscribe, publish, refresh, rpc) and their settings.</summary>
+    public static IServiceCollection AddBackend(this IServiceCollection services)
+    {
+        services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        AddProxy<ConnectProxyOptions>(services, ConnectProxyOptions.Section);
+        AddProxy<SubscribeProxyOptions>(services, SubscribeProxyOptions.Section);
+        AddProxy<PublishProxyOptions>(services, PublishProxyOptions.Section);
+        AddProxy<RefreshProxyOptions>(services, RefreshProxyOptions.Section);
+        AddProxy<RpcProxyOptions>(services, RpcProxyOptions.Section);
+        services.AddHttpClient(ProxyClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Bounded, so a burst of connects cannot open sockets to the backend without end.
+                MaxConnectionsPerServer = 256,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                AllowAutoRedirect = false,
+                UseCookies = false,
+            });
+        services.AddSingleton<ProxyClient>();
+        services.AddSingleton<BackendHooks>();
+        services.AddSingleton<IBackendHooks>(sp => sp.GetRequiredService<BackendHooks>());
+        services.AddSingleton<IRpcBackend>(sp => sp.GetRequiredService<BackendHooks>());
+        return services;
+    }
+
+    private static void AddProxy<TOptions>(IServiceCollection services, string section)
+        where TOptions : ProxyEndpointOptions
+    {
+        // Checked by the validator rather than by data annotations, so each message names this proxy's own key.
+        services.AddOptions<TOptions>().BindConfiguration(section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TOptions>, ProxyEndpointOptionsValidator<TOptions>>();
+    }
+}
