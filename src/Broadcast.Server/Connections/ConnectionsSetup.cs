@@ -15,6 +15,7 @@ public static class ConnectionsSetup
         services.AddSingleton<SessionFactory>();
         services.AddSingleton<ReceiveLoop>();
         services.AddSingleton<SessionTeardown>();
+        services.AddSingleton<SessionRunner>();
         services.AddSingleton<WebSocketEndpoint>();
         return services;
     }
