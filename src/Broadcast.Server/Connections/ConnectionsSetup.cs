@@ -17,6 +17,7 @@ public static class ConnectionsSetup
         services.AddSingleton<SessionTeardown>();
         services.AddSingleton<SessionRunner>();
         services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<ConnectionLevelUpgrade>();
         return services;
     }
 }

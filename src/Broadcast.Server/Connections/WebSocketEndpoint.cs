@@ -5,7 +5,7 @@ namespace Broadcast.Server.Connections;
 /// <summary>
 /// Serves <c>/ws/events</c>: admits the upgrade, authenticates it, accepts the WebSocket with the dialect the
 /// client offered and hands it to the <see cref="SessionRunner"/>. This is the path through Kestrel's HTTP
-/// pipeline (<c>Broadcast:WebSocketTransport</c> = <c>Kestrel</c>, and every upgrade the connection-level
+/// pipeline (<c>Broadcast:WebSocketStack</c> = <c>Kestrel</c>, and every upgrade the connection-level
 /// transport passes on).
 /// </summary>
 internal sealed class WebSocketEndpoint(

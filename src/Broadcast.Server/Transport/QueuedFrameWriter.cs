@@ -179,6 +179,12 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
         return true;
     }
 
+    /// <summary>
+    /// True while the transport has a control frame of its own to write (a pong, a keep-alive ping) outside
+    /// the queue: the writer then takes another round even with nothing queued.
+    /// </summary>
+    protected virtual bool HasPendingControl => false;
+
     /// <summary>Arms the deadline of a close the server started: past it the socket is aborted.</summary>
     protected abstract void AbortAfter(TimeSpan timeout);
 
@@ -233,11 +239,17 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
                 return;
         }
 
+        if (HasPendingControl)
+        {
+            _flusher.Schedule(this);
+            return;
+        }
+
         Volatile.Write(ref _flushState, Idle);
 
         // A frame (or the close) queued between the check and the reset saw "scheduled" and did not
         // schedule: look again.
-        if (Queue.State != OutboundQueue.QueueState.Empty && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        if ((Queue.State != OutboundQueue.QueueState.Empty || HasPendingControl) && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
         {
             _flusher.Schedule(this);
         }

@@ -5,7 +5,7 @@ using System.Net.WebSockets;
 namespace Broadcast.Server.Transport.WebSockets;
 
 /// <summary>
-/// The outbound side of a WebSocket that ASP.NET Core accepted (<c>Broadcast:WebSocketTransport</c> =
+/// The outbound side of a WebSocket that ASP.NET Core accepted (<c>Broadcast:WebSocketStack</c> =
 /// <c>Kestrel</c>, and WebSockets over HTTP/2): data frames framed by us and written many at a time to the
 /// upgraded stream; control frames and the close handshake stay with the runtime's <see cref="WebSocket"/>.
 /// </summary>

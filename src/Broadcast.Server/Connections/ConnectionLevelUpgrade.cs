@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Broadcast.Server.Security;
+using Broadcast.Server.Transport.RawWebSockets;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Connections;
+
+/// <summary>
+/// Kestrel connection middleware for <c>Broadcast:WebSocketStack</c> = <c>Connection</c>: reads a
+/// connection's first request itself and, when it is a WebSocket upgrade of <c>/ws/events</c>, admits and
+/// authenticates it with the same checks, statuses and bodies as <see cref="WebSocketEndpoint"/>, answers 101
+/// and runs the session on a <see cref="RawWebSocketConnection"/> that owns the socket. Every other request
+/// (plain HTTP, HTTP/2, TLS, anything unusual) is left unread for Kestrel's HTTP pipeline on the same port.
+/// </summary>
+internal sealed class ConnectionLevelUpgrade(
+    UpgradeAdmission admission,
+    UpgradeAuthenticator authenticator,
+    ClientDialects dialects,
+    RawWebSocketTransport transport,
+    SessionRunner runner,
+    IServiceProvider services,
+    IOptions<LimitsOptions> limits)
+{
+    private readonly TimeSpan _handshakeTimeout = limits.Value.HandshakeTimeout;
+
+    /// <summary>The middleware, for <c>ListenOptions.Use</c>.</summary>
+    public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => HandleAsync(connection, next);
+
+    private async Task HandleAsync(ConnectionContext connection, ConnectionDelegate next)
+    {
+        if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
+        {
+            // Not a socket Kestrel owns (a test host, a named pipe): Kestrel's path serves it.
+            await next(connection);
+            return;
+        }
+
+        UpgradeRequest? request;
+        try
+        {
+            using var timeout = new CancellationTokenSource(_handshakeTimeout);
+            request = await UpgradeRequestReader.ReadAsync(connection.Transport.Input, WebSocketEndpointSetup.Path, timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The head did not arrive within Broadcast:Limits:HandshakeTimeout: closed, as Kestrel does.
+            return;
+        }
+
+        if (request is null)
+        {
+            await next(connection);
+            return;
+        }
+
+        var remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        var context = RequestContext(connection, request, remoteAddress, out var body);
+        if (!await admission.TryAdmitAsync(context, remoteAddress))
+        {
+            await RefuseAsync(connection, socket, request, context, body, next);
+            return;
+        }
+
+        try
+        {
+            // Before the upgrade, so a client without a valid token gets a plain 401 and no WebSocket.
+            var auth = authenticator.Authenticate(context);
+            if (auth.RefusalCode is { } refusal)
+            {
+                await UpgradeAuthenticator.RefuseAsync(context, refusal);
+                await RefuseAsync(connection, socket, request, context, body, next);
+                return;
+            }
+
+            var dialect = dialects.Choose(request.Subprotocols);
+            var client = await transport.AcceptAsync(connection, socket, request, runner.NextId(), remoteAddress, dialect.Subprotocol, runner.MessageLimits);
+            await runner.RunAsync(client, dialect, auth.Principal);
+        }
+        finally
+        {
+            admission.Release(remoteAddress);
+        }
+    }
+
+    /// <summary>The request as the upgrade checks read it: headers, target, the client's address; a response that collects the refusal.</summary>
+    private HttpContext RequestContext(ConnectionContext connection, UpgradeRequest request, IPAddress? remoteAddress, out MemoryStream body)
+    {
+        var headers = new HeaderDictionary();
+        foreach (var (name, values) in request.Headers)
+        {
+            headers[name] = values;
+        }
+
+        body = new MemoryStream();
+        var features = new FeatureCollection();
+        features.Set<IHttpRequestFeature>(new HttpRequestFeature
+        {
+            Protocol = "HTTP/1.1",
+            Scheme = "http",
+            Method = HttpMethods.Get,
+            Path = request.Path,
+            QueryString = request.Query,
+            RawTarget = request.RawTarget,
+            Headers = headers,
+        });
+        features.Set<IHttpResponseFeature>(new HttpResponseFeature());
+        features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
+        features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
+        {
+            ConnectionId = connection.ConnectionId,
+            RemoteIpAddress = remoteAddress,
+            RemotePort = (connection.RemoteEndPoint as IPEndPoint)?.Port ?? 0,
+            LocalIpAddress = (connection.LocalEndPoint as IPEndPoint)?.Address,
+            LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,
+        });
+        features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = services });
+        return new DefaultHttpContext(features);
+    }
+
+    /// <summary>
+    /// Sends the refusal the checks wrote, as Kestrel would have. A refusal that keeps the connection (403,
+    /// 401) hands it to Kestrel's HTTP pipeline for any further request; one that says <c>Connection: close</c> closes it.
+    /// </summary>
+    private static async Task RefuseAsync(ConnectionContext connection, Socket socket, UpgradeRequest request, HttpContext context, MemoryStream body, ConnectionDelegate next)
+    {
+        var response = context.Response;
+        var head = new StringBuilder()
+            .Append("HTTP/1.1 ").Append(response.StatusCode).Append(' ').Append(ReasonPhrases.GetReasonPhrase(response.StatusCode)).Append("\r\n")
+            .Append("Content-Length: ").Append(body.Length).Append("\r\n")
+            .Append("Date: ").Append(DateTimeOffset.UtcNow.ToString("r", System.Globalization.CultureInfo.InvariantCulture)).Append("\r\n")
+            .Append("Server: Kestrel\r\n");
+        foreach (var (name, values) in response.Headers)
+        {
+            foreach (var value in values)
+            {
+                head.Append(name).Append(": ").Append(value).Append("\r\n");
+            }
+        }
+
+        head.Append("\r\n");
+        var input = connection.Transport.Input;
+        var read = await input.ReadAsync();
+        input.AdvanceTo(read.Buffer.GetPosition(request.Length));
+        await RawWebSocketTransport.SendAsync(socket, Encoding.Latin1.GetBytes(head.ToString()).Concat(body.ToArray()).ToArray());
+        if (!string.Equals(response.Headers.Connection, "close", StringComparison.OrdinalIgnoreCase))
+        {
+            await next(connection);
+        }
+    }
+}
