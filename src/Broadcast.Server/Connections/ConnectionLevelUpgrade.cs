@@ -25,8 +25,12 @@ internal sealed class ConnectionLevelUpgrade(
     RawWebSocketTransport transport,
     SessionRunner runner,
     IServiceProvider services,
-    IOptions<LimitsOptions> limits)
+    IOptions<LimitsOptions> limits,
+    IOptions<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions> hostFiltering,
+    ILogger<ConnectionLevelUpgrade> logger)
 {
+    private readonly string[] _allowedHosts = [.. hostFiltering.Value.AllowedHosts ?? []];
+
     private readonly TimeSpan _handshakeTimeout = limits.Value.HandshakeTimeout;
 
     /// <summary>The middleware, for <c>ListenOptions.Use</c>.</summary>
@@ -53,12 +57,14 @@ internal sealed class ConnectionLevelUpgrade(
             return;
         }
 
-        if (request is null)
+        if (request is null || !PassesHostFiltering(request))
         {
             await next(connection);
             return;
         }
 
+        // The path only: the query may carry a token (access_token), which is never logged.
+        ConnectionLog.UpgradeRead(logger, connection.ConnectionId, request.Path);
         var remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
         var context = RequestContext(connection, request, remoteAddress, out var body);
         if (!await admission.TryAdmitAsync(context, remoteAddress))
@@ -86,6 +92,23 @@ internal sealed class ConnectionLevelUpgrade(
         {
             admission.Release(remoteAddress);
         }
+    }
+
+    /// <summary>
+    /// ASP.NET Core's top-level <c>AllowedHosts</c> (host filtering middleware) filters every request on
+    /// Kestrel's path; an upgrade by a name it would refuse goes there, to get its 400.
+    /// </summary>
+    private bool PassesHostFiltering(UpgradeRequest request)
+    {
+        if (_allowedHosts.Length == 0 || _allowedHosts.Contains("*"))
+        {
+            return true;
+        }
+
+        var host = HostString.FromUriComponent(request.Header("Host")).Host;
+        return _allowedHosts.Any(allowed => allowed.StartsWith("*.", StringComparison.Ordinal)
+            ? host.EndsWith(allowed[1..], StringComparison.OrdinalIgnoreCase)
+            : string.Equals(host, allowed, StringComparison.OrdinalIgnoreCase));
     }
 
     /// <summary>The request as the upgrade checks read it: headers, target, the client's address; a response that collects the refusal.</summary>

@@ -96,6 +96,17 @@ public sealed class ConnectionLevelTransportTests
         Assert.Equal(answers[0], answers[1]);
     }
 
+    [Theory]
+    [InlineData("Kestrel")]
+    [InlineData("Connection")]
+    public async Task ASP_NET_Cores_AllowedHosts_still_filters_upgrades(string transport)
+    {
+        await using var server = await RunningServer.StartAsync(On(transport, new() { ["AllowedHosts"] = "allowed.example;*.wild.example" }));
+        Assert.StartsWith("HTTP/1.1 400", await RawWebSocket.UpgradeResponseAsync(server.BaseAddress), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 101", await RawWebSocket.UpgradeResponseAsync(server.BaseAddress, host: "allowed.example"), StringComparison.Ordinal);
+        Assert.StartsWith("HTTP/1.1 101", await RawWebSocket.UpgradeResponseAsync(server.BaseAddress, host: "a.wild.example:80"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task The_access_token_is_accepted_from_the_query()
     {

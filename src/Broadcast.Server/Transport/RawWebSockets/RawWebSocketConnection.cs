@@ -90,7 +90,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             if (outcome is { } result)
             {
                 _input.AdvanceTo(buffer.Start);
-                return result;
+                return result with { BytesReceived = bytes };
             }
 
             if (read.IsCompleted || read.IsCanceled)
