@@ -47,10 +47,10 @@ public sealed class TransportOptions
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
-    /// Which transport serves WebSocket upgrades of HTTP/1.1: <c>Kestrel</c> (the upgrade goes through
-    /// Kestrel's HTTP pipeline and the runtime's WebSocket) or <c>Connection</c> (experimental: the server
-    /// reads the upgrade at the connection level, answers 101 and owns the socket). WebSockets over HTTP/2
-    /// and TLS endpoints always take Kestrel's path.
+    /// Which transport serves WebSocket upgrades of HTTP/1.1: <c>Connection</c> (the server reads the
+    /// upgrade at the connection level, answers 101 and owns the socket: no HTTP request stays alive under a
+    /// WebSocket) or <c>Kestrel</c> (the upgrade goes through Kestrel's HTTP pipeline and the runtime's
+    /// WebSocket; kept for safety). WebSockets over HTTP/2 and TLS endpoints always take Kestrel's path.
     /// </summary>
-    public WebSocketStack WebSocketStack { get; set; } = WebSocketStack.Kestrel;
+    public WebSocketStack WebSocketStack { get; set; } = WebSocketStack.Connection;
 }

@@ -6,6 +6,6 @@ public enum WebSocketStack
     /// <summary>Through Kestrel's HTTP pipeline: ASP.NET Core accepts the upgrade, the runtime's WebSocket reads.</summary>
     Kestrel,
 
-    /// <summary>At the connection level: the server reads the upgrade, answers 101 and parses frames itself (experimental).</summary>
+    /// <summary>At the connection level (the default): the server reads the upgrade, answers 101 and parses frames itself.</summary>
     Connection,
 }

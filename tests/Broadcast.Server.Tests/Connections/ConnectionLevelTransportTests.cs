@@ -9,8 +9,8 @@ using Broadcast.Testing;
 namespace Broadcast.Server.Tests.Connections;
 
 /// <summary>
-/// The connection-level WebSocket transport (<c>Broadcast:WebSocketStack</c> = <c>Connection</c>): it
-/// serves the upgrades, plain HTTP stays on Kestrel on the same port, and every refusal reads as it does on
+/// The connection-level WebSocket transport (<c>Broadcast:WebSocketStack</c> = <c>Connection</c>, the
+/// default): it serves the upgrades, plain HTTP stays on Kestrel on the same port, and every refusal reads as it does on
 /// Kestrel's path (status, headers that matter, body).
 /// </summary>
 public sealed class ConnectionLevelTransportTests
@@ -22,11 +22,12 @@ public sealed class ConnectionLevelTransportTests
     }
 
     [Theory]
+    [InlineData(null, typeof(RawWebSocketConnection))]
     [InlineData("Connection", typeof(RawWebSocketConnection))]
     [InlineData("Kestrel", typeof(WebSocketWriter))]
-    public async Task The_setting_chooses_the_transport_and_the_original_protocol_works_on_it(string transport, Type expected)
+    public async Task The_setting_chooses_the_transport_and_the_original_protocol_works_on_it(string? transport, Type expected)
     {
-        await using var server = await RunningServer.StartAsync(On(transport));
+        await using var server = await RunningServer.StartAsync(transport is null ? null : On(transport));
         await using var publisher = await server.ConnectAsync();
         await using var watcher = await server.ConnectAsync();
         await server.WaitForConnectionCountAsync(2);

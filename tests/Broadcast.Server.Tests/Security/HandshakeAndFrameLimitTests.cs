@@ -7,8 +7,8 @@ namespace Broadcast.Server.Tests.Security;
 /// <summary>Abuse of the handshake and of fragmentation is cut off; normal clients never notice.</summary>
 public class HandshakeAndFrameLimitTests
 {
-    /// <summary>The transport under test (<c>Broadcast:WebSocketStack</c>); null keeps the server's default.</summary>
-    protected virtual string? Transport => null;
+    /// <summary>The transport under test (<c>Broadcast:WebSocketStack</c>): here Kestrel's, kept behind the setting; the subclass runs the default one.</summary>
+    protected virtual string? Transport => "Kestrel";
 
     private Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null)
     {
