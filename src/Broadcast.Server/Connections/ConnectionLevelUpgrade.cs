@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Broadcast.Server.Security;
+using Broadcast.Server.Transport;
 using Broadcast.Server.Transport.RawWebSockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
@@ -45,6 +46,31 @@ internal sealed class ConnectionLevelUpgrade(
             return;
         }
 
+        // Only what the session needs outlives the handshake: the request, its headers and the context the
+        // checks read are dropped before the connection settles in (they were kilobytes per idle client).
+        var remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        var accepted = await HandshakeAsync(connection, socket, remoteAddress, next);
+        if (accepted is not { } session)
+        {
+            return;
+        }
+
+        try
+        {
+            await runner.RunAsync(session.Client, session.Dialect, session.Principal);
+        }
+        finally
+        {
+            admission.Release(remoteAddress);
+        }
+    }
+
+    /// <summary>
+    /// Reads and answers the handshake: the accepted connection (admitted: its place is released by the
+    /// caller), or null when it was refused, handed on to Kestrel, or never completed.
+    /// </summary>
+    private async Task<(IClientConnection Client, IClientDialect Dialect, ClientPrincipal? Principal)?> HandshakeAsync(ConnectionContext connection, Socket socket, IPAddress? remoteAddress, ConnectionDelegate next)
+    {
         UpgradeRequest? request;
         try
         {
@@ -54,43 +80,45 @@ internal sealed class ConnectionLevelUpgrade(
         catch (OperationCanceledException)
         {
             // The head did not arrive within Broadcast:Limits:HandshakeTimeout: closed, as Kestrel does.
-            return;
+            return null;
         }
 
         if (request is null || !PassesHostFiltering(request))
         {
             await next(connection);
-            return;
+            return null;
         }
 
         // The path only: the query may carry a token (access_token), which is never logged.
         ConnectionLog.UpgradeRead(logger, connection.ConnectionId, request.Path);
-        var remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
         var context = RequestContext(connection, request, remoteAddress, out var body);
         if (!await admission.TryAdmitAsync(context, remoteAddress))
         {
             await RefuseAsync(connection, socket, request, context, body, next);
-            return;
+            return null;
+        }
+
+        // Before the upgrade, so a client without a valid token gets a plain 401 and no WebSocket.
+        var auth = authenticator.Authenticate(context);
+        if (auth.RefusalCode is { } refusal)
+        {
+            // Its place is freed before the answer: the connection may go on to Kestrel for more requests.
+            admission.Release(remoteAddress);
+            await UpgradeAuthenticator.RefuseAsync(context, refusal);
+            await RefuseAsync(connection, socket, request, context, body, next);
+            return null;
         }
 
         try
         {
-            // Before the upgrade, so a client without a valid token gets a plain 401 and no WebSocket.
-            var auth = authenticator.Authenticate(context);
-            if (auth.RefusalCode is { } refusal)
-            {
-                await UpgradeAuthenticator.RefuseAsync(context, refusal);
-                await RefuseAsync(connection, socket, request, context, body, next);
-                return;
-            }
-
             var dialect = dialects.Choose(request.Subprotocols);
             var client = await transport.AcceptAsync(connection, socket, request, runner.NextId(), remoteAddress, dialect.Subprotocol, runner.MessageLimits);
-            await runner.RunAsync(client, dialect, auth.Principal);
+            return (client, dialect, auth.Principal);
         }
-        finally
+        catch
         {
             admission.Release(remoteAddress);
+            throw;
         }
     }
 
