@@ -57,7 +57,7 @@ internal sealed class ConnectionLevelUpgrade(
 
         try
         {
-            await runner.RunAsync(session.Client, session.Dialect, session.Principal);
+            await runner.RunAsync(session.Client, session.Dialect, session.Auth);
         }
         finally
         {
@@ -69,7 +69,7 @@ internal sealed class ConnectionLevelUpgrade(
     /// Reads and answers the handshake: the accepted connection (admitted: its place is released by the
     /// caller), or null when it was refused, handed on to Kestrel, or never completed.
     /// </summary>
-    private async Task<(IClientConnection Client, IClientDialect Dialect, ClientPrincipal? Principal)?> HandshakeAsync(ConnectionContext connection, Socket socket, IPAddress? remoteAddress, ConnectionDelegate next)
+    private async Task<(IClientConnection Client, IClientDialect Dialect, UpgradeAuthentication Auth)?> HandshakeAsync(ConnectionContext connection, Socket socket, IPAddress? remoteAddress, ConnectionDelegate next)
     {
         UpgradeRequest? request;
         try
@@ -113,7 +113,7 @@ internal sealed class ConnectionLevelUpgrade(
         {
             var dialect = dialects.Choose(request.Subprotocols);
             var client = await transport.AcceptAsync(connection, socket, request, runner.NextId(), remoteAddress, dialect.Subprotocol, runner.MessageLimits);
-            return (client, dialect, auth.Principal);
+            return (client, dialect, auth);
         }
         catch
         {

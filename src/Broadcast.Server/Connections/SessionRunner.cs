@@ -22,9 +22,10 @@ internal sealed class SessionRunner(
 
     public long NextId() => sessions.NextId();
 
-    public async Task RunAsync(IClientConnection connection, IClientDialect dialect, ClientPrincipal? principal)
+    /// <summary>Runs the session of an accepted connection, whoever accepted it, with what its upgrade's authentication found.</summary>
+    public async Task RunAsync(IClientConnection connection, IClientDialect dialect, UpgradeAuthentication auth)
     {
-        var session = sessions.Create(connection.Id, connection.Frames, connection.RemoteAddress, dialect, principal);
+        var session = sessions.Create(connection.Id, connection.Frames, connection.RemoteAddress, dialect, auth.Principal);
         ConnectionLog.Opened(logger, session.Id, connection.RemoteAddress);
 
         var reason = "aborted";

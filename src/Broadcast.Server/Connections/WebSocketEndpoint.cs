@@ -53,6 +53,6 @@ internal sealed class WebSocketEndpoint(
         // The dialect is the one whose subprotocol the client offered; a client offering none speaks the original protocol.
         var dialect = dialects.Choose(context.WebSockets.WebSocketRequestedProtocols);
         var connection = await transport.AcceptAsync(context, runner.NextId(), remoteAddress, dialect.Subprotocol, runner.MessageLimits);
-        await runner.RunAsync(connection, dialect, auth.Principal);
+        await runner.RunAsync(connection, dialect, auth);
     }
 }
