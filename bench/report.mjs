@@ -36,10 +36,12 @@ function delivery(r) {
   if (!r) return 'not run';
   const lost = r.lost > 0 ? `, **${fmt.int(r.lost)} lost** (${((100 * r.lost) / Math.max(1, r.expected)).toFixed(1)} %)` : '';
   const closed = r.connections.closedDuringRun > 0 ? `, ${fmt.int(r.connections.closedDuringRun)} closed` : '';
-  return `${fmt.rate(r.deliveredPerSecond)}, p99 ${fmt.ms(r.latency.p99Ms)}${lost}${closed}`;
+  // A sender must never get its own message back (the original protocol): any echo fails the run.
+  const echoes = r.ownEchoes > 0 ? `, **FAILED: ${fmt.int(r.ownEchoes)} echoed to their sender**` : '';
+  return `${fmt.rate(r.deliveredPerSecond)}, p99 ${fmt.ms(r.latency.p99Ms)}${lost}${closed}${echoes}`;
 }
 const cpu = (r) => (r ? fmt.us(r.server?.cpuMicrosecondsPerDelivery) : 'not run');
-const passes = (r) => r && r.lost === 0 && r.connections.closedDuringRun === 0 && r.latency.p99Ms <= 100;
+const passes = (r) => r && r.lost === 0 && !(r.ownEchoes > 0) && r.connections.closedDuringRun === 0 && r.latency.p99Ms <= 100;
 
 function maxSustained(server) {
   const steps = Object.entries(runs[server] ?? {}).filter(([id]) => id.startsWith('max-1000x'));
@@ -69,7 +71,7 @@ lines.push('## Method', '');
 lines.push('- Messages have a 100-byte text unless stated. Publishing is open-loop: message *j* of a publisher is due at a fixed time and ' +
   'latency is measured from that scheduled time to its arrival, so a server that makes publishers wait is charged for it.');
 lines.push('- Every message carries its publisher, sequence number and scheduled time; each subscriber counts unique, lost, duplicated and reordered messages per publisher. ' +
-  'Messages still missing after the drain period (10 s in a full run) count as lost.');
+  'Messages still missing after the drain period (10 s in a full run) count as lost. A client that receives its own message back fails the run (exit 1, `ownEchoes` in its JSON): the sender is excluded.');
 lines.push('- **Server CPU per delivery** = the server process\'s CPU time (utime+stime from /proc) over the measured window / messages delivered in it. ' +
   'The warm-up is excluded; the drain is included, since delivering a backlog is work too.');
 lines.push('- The Broadcast server runs with `Broadcast__OutboundQueueCapacity=100000` and `Broadcast__OutboundQueueBytes=1073741824` so that overload shows up as latency (as it does for the baselines, which have no bound) rather than as slow-consumer closes (1008) at the defaults of 1,024 frames and 16 MiB.');

@@ -36,7 +36,7 @@ public sealed class Coordinator(BenchOptions options, IReadOnlyList<string> args
             Complete(merged, figures);
             SummaryTable.Write(console, merged);
             await WriteJsonAsync(merged);
-            return 0;
+            return Verdict(merged);
         }
         finally
         {
@@ -79,6 +79,21 @@ public sealed class Coordinator(BenchOptions options, IReadOnlyList<string> args
         }
 
         return [.. workers.Select((w, i) => w.Result ?? throw new InvalidOperationException($"Load process {i} reported no result."))];
+    }
+
+    /// <summary>
+    /// The exit code: 1 when a client got its own message back. Every other client must receive a message,
+    /// never its sender, so one echo means the server broke the protocol, whatever the figures say.
+    /// </summary>
+    private static int Verdict(RunResult merged)
+    {
+        if (merged.OwnEchoes == 0)
+        {
+            return 0;
+        }
+
+        Console.Error.WriteLine($"FAILED: {merged.OwnEchoes} messages were echoed to the client that sent them (the sender must be excluded).");
+        return 1;
     }
 
     private static void Complete(RunResult merged, ServerFigures? figures)

@@ -74,6 +74,8 @@ public static class ResultMerger
             SubscribersWithLoss = withLoss,
             MaxLostBySubscriber = maxLost,
             ErrorFrames = workers.Sum(w => w.ErrorFrames),
+            Foreign = workers.Sum(w => w.Foreign),
+            OwnEchoes = workers.Sum(w => w.OwnEchoes),
             PublisherFellBehind = workers.Any(w => w.PublisherFellBehind),
             DeliveredPerSecond = window > 0 ? Math.Round(delivered / window) : 0,
             Latency = LatencySummary.From(latency),

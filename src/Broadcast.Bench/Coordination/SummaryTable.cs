@@ -25,9 +25,14 @@ public static class SummaryTable
             Add(table, "latency p50 / p90 / p99 / p99.9 / max", $"{l.P50Ms:N2} / {l.P90Ms:N2} / {l.P99Ms:N2} / {l.P999Ms:N2} / {l.MaxMs:N2} ms");
         }
 
-        if (c.ClosedDuringRun > 0 || r.ErrorFrames > 0 || r.PublisherFellBehind)
+        if (c.ClosedDuringRun > 0 || r.ErrorFrames > 0 || r.Foreign > 0 || r.PublisherFellBehind)
         {
-            Add(table, "[yellow]problems[/]", $"{c.ClosedDuringRun:N0} connections closed early, {r.ErrorFrames:N0} error frames{(r.PublisherFellBehind ? ", publishing cut off (far behind schedule)" : "")}", escape: false);
+            Add(table, "[yellow]problems[/]", $"{c.ClosedDuringRun:N0} connections closed early, {r.ErrorFrames:N0} error frames, {r.Foreign:N0} foreign messages{(r.PublisherFellBehind ? ", publishing cut off (far behind schedule)" : "")}", escape: false);
+        }
+
+        if (r.OwnEchoes > 0)
+        {
+            Add(table, "[red]FAILED: own messages echoed[/]", $"{r.OwnEchoes:N0} messages came back to the client that sent them (the sender must be excluded)", escape: false);
         }
 
         if (r.Server is { } s)

@@ -40,8 +40,11 @@ public sealed class SubscriberTracker : IFrameSink
 
     public long Reordered { get; private set; }
 
-    /// <summary>Messages not published by this run (another client's, or our own echoed back).</summary>
+    /// <summary>Messages not published by this run (another client's, or not our text at all).</summary>
     public long Foreign { get; private set; }
+
+    /// <summary>This client's own messages sent back to it: the server broke "every other client" (exclude-sender).</summary>
+    public long OwnEchoes { get; private set; }
 
     public long ErrorFrames { get; private set; }
 
@@ -60,9 +63,15 @@ public sealed class SubscriberTracker : IFrameSink
             found = true;
             payload = payload[(index + Marker.Length)..];
             if (!MessageText.TryRead(payload, out var publisher, out var sequence, out var scheduled)
-                || (uint)publisher >= (uint)_seen.Length || publisher == OwnPublisher)
+                || (uint)publisher >= (uint)_seen.Length)
             {
                 Foreign++;
+                continue;
+            }
+
+            if (publisher == OwnPublisher)
+            {
+                OwnEchoes++;
                 continue;
             }
 

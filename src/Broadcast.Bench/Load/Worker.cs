@@ -154,6 +154,7 @@ public sealed class Worker(BenchOptions options)
             Duplicates = trackers.Sum(t => t.Duplicates),
             Reordered = trackers.Sum(t => t.Reordered),
             Foreign = trackers.Sum(t => t.Foreign),
+            OwnEchoes = trackers.Sum(t => t.OwnEchoes),
             ErrorFrames = trackers.Sum(t => t.ErrorFrames),
             ClosedDuringRun = connections.Count(c => c.Socket is { IsClosed: true }),
             LastMeasuredTicks = trackers.Length == 0 ? 0 : trackers.Max(t => t.LastMeasuredTicks),

@@ -50,6 +50,12 @@ public sealed class RunResult
 
     public long ErrorFrames { get; set; }
 
+    /// <summary>Messages received that this run did not publish (or that are not its text).</summary>
+    public long Foreign { get; set; }
+
+    /// <summary>Messages sent back to the client that published them: any is a failed run (the original protocol excludes the sender).</summary>
+    public long OwnEchoes { get; set; }
+
     public bool PublisherFellBehind { get; set; }
 
     /// <summary>Deliveries per second over the window from its start to the last measured delivery.</summary>

@@ -44,6 +44,9 @@ public sealed class WorkerResult
 
     public long Foreign { get; set; }
 
+    /// <summary>Messages a client received that it had published itself (the server must exclude the sender).</summary>
+    public long OwnEchoes { get; set; }
+
     public long ErrorFrames { get; set; }
 
     /// <summary>Connections the server closed (or that broke) before the run ended.</summary>

@@ -27,6 +27,9 @@ internal static partial class ConnectionLog
     [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "Broadcast:Limits:AllowedOrigins contains '*': any web page, on any site, may open WebSockets to this server (cross-site WebSocket hijacking). List the origins instead.")]
     public static partial void AnyOriginAllowed(ILogger logger);
 
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Trace, Message = "Connection {TransportConnectionId}: a WebSocket upgrade of {Path} read at the connection level")]
+    public static partial void UpgradeRead(ILogger logger, string transportConnectionId, string path);
+
     [LoggerMessage(EventId = 1010, Level = LogLevel.Error, Message = "Connection {ConnectionId} hit a server fault; closing it with 1011")]
     public static partial void ServerFault(ILogger logger, Exception exception, long connectionId);
 }

@@ -15,7 +15,9 @@ public static class ConnectionsSetup
         services.AddSingleton<SessionFactory>();
         services.AddSingleton<ReceiveLoop>();
         services.AddSingleton<SessionTeardown>();
+        services.AddSingleton<SessionRunner>();
         services.AddSingleton<WebSocketEndpoint>();
+        services.AddSingleton<ConnectionLevelUpgrade>();
         return services;
     }
 }

@@ -1,6 +1,6 @@
 using System.Net.WebSockets;
 using Broadcast.Server.Channels;
-using Broadcast.Server.Transport.WebSockets;
+using Broadcast.Server.Transport;
 
 namespace Broadcast.Server.Connections;
 
@@ -10,20 +10,20 @@ namespace Broadcast.Server.Connections;
 /// </summary>
 internal sealed class SessionTeardown(ConnectionRegistry registry, ChannelService channels, IConnectionObserver metrics, ILogger<SessionTeardown> logger)
 {
-    public async Task EndAsync(ClientSession session, WebSocketWriter writer, Task writing, string reason)
+    public async Task EndAsync(ClientSession session, IClientConnection connection, string reason)
     {
         registry.Remove(session);
         await FinishPublishesAsync(session);
         await channels.UnsubscribeAllAsync(session);
-        writer.Close(WebSocketCloseStatus.NormalClosure, "", drainFirst: false);
-        await writing;
+        connection.Frames.Close(WebSocketCloseStatus.NormalClosure, "", drainFirst: false);
+        await connection.WhenWrittenAsync();
         // No Abort here: the writer has finished, and aborting would reset the TCP connection,
         // which can destroy a close frame (1007, 1002, 1009) the client has not read yet.
         session.DisposeResources();
-        writer.DisposeResources();
-        writer.Socket.Dispose();
-        metrics.ConnectionClosed(session.Dialect.Name, reason, (int?)writer.Socket.CloseStatus, DateTimeOffset.UtcNow - session.ConnectedAt);
-        ConnectionLog.Closed(logger, session.Id, reason, (int?)writer.Socket.CloseStatus);
+        var peerStatus = connection.PeerCloseStatus;
+        connection.Dispose();
+        metrics.ConnectionClosed(session.Dialect.Name, reason, peerStatus, DateTimeOffset.UtcNow - session.ConnectedAt);
+        ConnectionLog.Closed(logger, session.Id, reason, peerStatus);
     }
 
     /// <summary>Lets a client's publishes still in flight finish (or fail) before it goes.</summary>

@@ -1,22 +1,19 @@
-using System.Net.WebSockets;
 using Broadcast.Server.Transport.WebSockets;
 
 namespace Broadcast.Server.Connections;
 
 /// <summary>
 /// Serves <c>/ws/events</c>: admits the upgrade, authenticates it, accepts the WebSocket with the dialect the
-/// client offered, registers the session, runs its receive loop and its writer, and always tears it down,
-/// however the connection ends.
+/// client offered and hands it to the <see cref="SessionRunner"/>. This is the path through Kestrel's HTTP
+/// pipeline (<c>Broadcast:WebSocketStack</c> = <c>Kestrel</c>, and every upgrade the connection-level
+/// transport passes on).
 /// </summary>
 internal sealed class WebSocketEndpoint(
     UpgradeAdmission admission,
     UpgradeAuthenticator authenticator,
     ClientDialects dialects,
     WebSocketTransport transport,
-    SessionFactory sessions,
-    ReceiveLoop receiveLoop,
-    SessionTeardown teardown,
-    ILogger<WebSocketEndpoint> logger)
+    SessionRunner runner)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -55,35 +52,7 @@ internal sealed class WebSocketEndpoint(
 
         // The dialect is the one whose subprotocol the client offered; a client offering none speaks the original protocol.
         var dialect = dialects.Choose(context.WebSockets.WebSocketRequestedProtocols);
-        var writer = await transport.AcceptAsync(context, sessions.NextId(), remoteAddress, dialect.Subprotocol);
-        var session = sessions.Create(writer.Id, writer, remoteAddress, dialect, auth);
-        ConnectionLog.Opened(logger, session.Id, remoteAddress);
-
-        var writing = writer.RunWriterAsync();
-        var reason = "aborted";
-        try
-        {
-            await dialect.OpenAsync(session);
-            sessions.Register(session);
-
-            reason = await receiveLoop.RunAsync(session, writer);
-        }
-        catch (Exception ex) when (ex is WebSocketException or IOException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The peer vanished, the keep-alive timed out, or the socket was aborted: not an error of ours.
-            reason = writer.CloseRequest?.Label ?? "connection_lost";
-        }
-        catch (Exception ex)
-        {
-            // A fault of the server, not of the client: this connection alone closes with 1011. The
-            // details go to the log only; the close reason stays empty so nothing internal leaks.
-            ConnectionLog.ServerFault(logger, ex, session.Id);
-            reason = "server_error";
-            writer.Close(WebSocketCloseStatus.InternalServerError, "", drainFirst: false);
-        }
-        finally
-        {
-            await teardown.EndAsync(session, writer, writing, reason);
-        }
+        var connection = await transport.AcceptAsync(context, runner.NextId(), remoteAddress, dialect.Subprotocol, runner.MessageLimits);
+        await runner.RunAsync(connection, dialect, auth);
     }
 }

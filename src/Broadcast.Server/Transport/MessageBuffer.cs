@@ -17,6 +17,9 @@ internal sealed class MessageBuffer(int limit) : IDisposable
 
     public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
 
+    /// <summary>The message so far, as memory (valid until <see cref="Reset"/>).</summary>
+    public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
+
     /// <summary>Room for the next read. One byte past the limit is allowed so an overflow is detectable.</summary>
     public Memory<byte> GetFreeSpace()
     {

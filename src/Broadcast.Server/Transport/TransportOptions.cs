@@ -45,4 +45,12 @@ public sealed class TransportOptions
     /// <summary>How long a close handshake the server started may take before the socket is aborted.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Broadcast:CloseTimeout must be between {1} and {2}.")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Which transport serves WebSocket upgrades of HTTP/1.1: <c>Connection</c> (the server reads the
+    /// upgrade at the connection level, answers 101 and owns the socket: no HTTP request stays alive under a
+    /// WebSocket) or <c>Kestrel</c> (the upgrade goes through Kestrel's HTTP pipeline and the runtime's
+    /// WebSocket; kept for safety). WebSockets over HTTP/2 and TLS endpoints always take Kestrel's path.
+    /// </summary>
+    public WebSocketStack WebSocketStack { get; set; } = WebSocketStack.Connection;
 }

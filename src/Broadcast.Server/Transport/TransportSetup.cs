@@ -10,6 +10,7 @@ public static class TransportSetup
         services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<FlushScheduler>();
         services.AddSingleton<WebSocketTransport>();
+        services.AddSingleton<Broadcast.Server.Transport.RawWebSockets.RawWebSocketTransport>();
         return services;
     }
 }

@@ -7,16 +7,25 @@ namespace Broadcast.Server.Tests.Protocol;
 /// RFC 6455 conformance, after the Autobahn|Testsuite cases 1-7, 9 and 10 (Autobahn itself cannot run
 /// here): each violation gets the close code the RFC asks for, and everyone else keeps being served.
 /// </summary>
-public sealed class FrameConformanceTests : IAsyncLifetime
+public class FrameConformanceTests : IAsyncLifetime
 {
     private const int Limit = 4096;
     private RunningServer _server = null!;
     private TestClient _publisher = null!;
     private TestClient _watcher = null!;
 
+    /// <summary>The transport under test (<c>Broadcast:WebSocketStack</c>): here Kestrel's, kept behind the setting; the subclass runs the default one.</summary>
+    protected virtual string? Transport => "Kestrel";
+
     public async Task InitializeAsync()
     {
-        _server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:MaxMessageBytes"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        var settings = new Dictionary<string, string?> { ["Broadcast:MaxMessageBytes"] = Limit.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        if (Transport is not null)
+        {
+            settings["Broadcast:WebSocketStack"] = Transport;
+        }
+
+        _server = await RunningServer.StartAsync(settings);
         _publisher = await _server.ConnectAsync();
         _watcher = await _server.ConnectAsync();
         await _server.WaitForConnectionCountAsync(2);
@@ -230,4 +239,10 @@ public sealed class FrameConformanceTests : IAsyncLifetime
         await raw.SendTextAsync("{\"message\":\"text after binary\"}");
         Assert.Equal("text after binary", (await _watcher.ReceiveJsonAsync()).GetProperty("message").GetString());
     }
+}
+
+/// <summary>The same conformance cases on the connection-level transport (the default), whose frame parser is the server's own.</summary>
+public sealed class ConnectionLevelFrameConformanceTests : FrameConformanceTests
+{
+    protected override string? Transport => "Connection";
 }

@@ -5,12 +5,26 @@ using Broadcast.Testing;
 namespace Broadcast.Server.Tests.Security;
 
 /// <summary>Abuse of the handshake and of fragmentation is cut off; normal clients never notice.</summary>
-public sealed class HandshakeAndFrameLimitTests
+public class HandshakeAndFrameLimitTests
 {
+    /// <summary>The transport under test (<c>Broadcast:WebSocketStack</c>): here Kestrel's, kept behind the setting; the subclass runs the default one.</summary>
+    protected virtual string? Transport => "Kestrel";
+
+    private Task<RunningServer> StartAsync(Dictionary<string, string?>? settings = null)
+    {
+        var merged = new Dictionary<string, string?>(settings ?? []);
+        if (Transport is not null)
+        {
+            merged["Broadcast:WebSocketStack"] = Transport;
+        }
+
+        return RunningServer.StartAsync(merged);
+    }
+
     [Fact]
     public async Task Many_empty_fragments_close_the_connection_with_1008_and_others_keep_receiving()
     {
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:Limits:MaxFragmentsPerMessage"] = "100" });
+        await using var server = await StartAsync(new Dictionary<string, string?> { ["Broadcast:Limits:MaxFragmentsPerMessage"] = "100" });
         await using var publisher = await server.ConnectAsync();
         await using var watcher = await server.ConnectAsync();
         await server.WaitForConnectionCountAsync(2);
@@ -42,7 +56,7 @@ public sealed class HandshakeAndFrameLimitTests
     [Fact]
     public async Task Compression_offered_by_a_client_is_not_negotiated()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await StartAsync();
         var response = await RawWebSocket.UpgradeResponseAsync(server.BaseAddress, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
         Assert.StartsWith("HTTP/1.1 101", response, StringComparison.Ordinal);
         Assert.DoesNotContain("Sec-WebSocket-Extensions", response, StringComparison.OrdinalIgnoreCase);
@@ -51,7 +65,7 @@ public sealed class HandshakeAndFrameLimitTests
     [Fact]
     public async Task An_upgrade_request_with_thousands_of_headers_gets_a_4xx_and_the_server_keeps_serving()
     {
-        await using var server = await RunningServer.StartAsync();
+        await using var server = await StartAsync();
         var headers = new StringBuilder();
         for (var i = 0; i < 3000; i++)
         {
@@ -66,7 +80,7 @@ public sealed class HandshakeAndFrameLimitTests
     [Fact]
     public async Task A_client_dripping_its_headers_is_cut_off_while_normal_handshakes_go_through()
     {
-        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?> { ["Broadcast:Limits:HandshakeTimeout"] = "00:00:02" });
+        await using var server = await StartAsync(new Dictionary<string, string?> { ["Broadcast:Limits:HandshakeTimeout"] = "00:00:02" });
         using var dripper = new TcpClient();
         await dripper.ConnectAsync(server.BaseAddress.Host, server.BaseAddress.Port);
         var stream = dripper.GetStream();
@@ -101,4 +115,10 @@ public sealed class HandshakeAndFrameLimitTests
 
         Assert.True(closed, "the server kept a dripping handshake open for 30 s");
     }
+}
+
+/// <summary>The same abuse cases on the connection-level transport, which reads the handshake itself.</summary>
+public sealed class ConnectionLevelHandshakeAndFrameLimitTests : HandshakeAndFrameLimitTests
+{
+    protected override string? Transport => "Connection";
 }

@@ -11,15 +11,15 @@ internal sealed class WebSocketTransport(FlushScheduler flusher, ITransportObser
 {
     private readonly TransportOptions _options = options.Value;
 
-    /// <summary>Completes the upgrade (with <paramref name="subProtocol"/>, if any) and returns the connection's writer.</summary>
-    public async Task<WebSocketWriter> AcceptAsync(HttpContext context, long id, IPAddress? remoteAddress, string? subProtocol)
+    /// <summary>Completes the upgrade (with <paramref name="subProtocol"/>, if any) and returns the connection, read within <paramref name="limits"/>.</summary>
+    public async Task<IClientConnection> AcceptAsync(HttpContext context, long id, IPAddress? remoteAddress, string? subProtocol, MessageLimits limits)
     {
         var (socket, output) = await WebSocketUpgrade.AcceptAsync(
             context,
             subProtocol,
             _options.KeepAliveInterval,
             _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan);
-        return CreateWriter(id, socket, output, remoteAddress);
+        return new WebSocketConnection(CreateWriter(id, socket, output, remoteAddress), limits);
     }
 
     /// <summary>A writer for a socket accepted elsewhere (tests, benchmarks); <paramref name="output"/> null sends frame by frame.</summary>

@@ -1,0 +1,525 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Unicode;
+using Broadcast.Server.Transport.WebSockets;
+
+namespace Broadcast.Server.Transport.RawWebSockets;
+
+/// <summary>
+/// A WebSocket the server upgraded itself, at the connection level (<c>Broadcast:WebSocketStack</c> =
+/// <c>Connection</c>): no HTTP request stays alive under it. Frames are read from Kestrel's input pipe (its
+/// socket transport waits for data with zero-byte reads, so an idle connection holds no buffer) and parsed
+/// here; each flush round's batch, pongs, pings and the close frame are written by the one writer straight to
+/// the socket, never through Kestrel's output pipe.
+/// </summary>
+internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnection
+{
+    private readonly Socket _socket;
+    private readonly PipeReader _input;
+    private readonly Action _abortConnection;
+    private readonly MessageLimits _limits;
+    private readonly MessageBuffer _message;
+    private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _abort = new();
+    private readonly Timer? _keepAlive;
+    private readonly long _keepAliveIntervalTicks;
+    private readonly long _keepAliveTimeoutTicks;
+
+    // Receive state: touched by the receive loop only.
+    private int _messageOpcode;
+    private int _fragments;
+    private bool _inPayload;
+    private FrameHeader _frame;
+    private long _frameRead;
+    private bool _discardFrame;
+    private bool _broken;
+
+    // Control frames of the writer's own, outside the queue (replaced, never queued up).
+    private byte[]? _pendingPong;
+    private int _pingDue;
+    private long _lastPingTicks;
+    private long _pongDeadlineTicks;
+    private int _peerCloseStatus = -1;
+
+    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, Action abortConnection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
+        : base(id, remoteAddress, options, flusher, observer, logger)
+    {
+        _socket = socket;
+        _input = input;
+        _abortConnection = abortConnection;
+        _limits = limits;
+        _message = new MessageBuffer(limits.MaxBytes);
+        _abort.Token.Register(static state => ((RawWebSocketConnection)state!).AbortNow(), this);
+        if (options.KeepAliveInterval > TimeSpan.Zero)
+        {
+            _keepAliveIntervalTicks = options.KeepAliveInterval.Ticks;
+            _keepAliveTimeoutTicks = options.KeepAliveTimeout.Ticks;
+            _lastPingTicks = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
+            var period = options.KeepAliveInterval < options.KeepAliveTimeout ? options.KeepAliveInterval : options.KeepAliveTimeout;
+            _keepAlive = new Timer(static state => ((RawWebSocketConnection)state!).KeepAliveTick(), this, period, period);
+        }
+    }
+
+    public IFrameSink Frames => this;
+
+    CloseRequest? IClientConnection.CloseRequest => CloseRequest;
+
+    public int? PeerCloseStatus => _peerCloseStatus >= 0 ? _peerCloseStatus : null;
+
+    public Task WhenWrittenAsync() => _written.Task;
+
+    protected override bool HasPendingControl => Volatile.Read(ref _pendingPong) is not null || Volatile.Read(ref _pingDue) != 0;
+
+    // ---- receiving ----
+
+    public async ValueTask<ReceivedMessage> ReceiveAsync()
+    {
+        // The previous message was read by its handler: its memory may go.
+        _message.Reset();
+        var bytes = 0;
+        while (true)
+        {
+            var read = await _input.ReadAsync().ConfigureAwait(false);
+            var buffer = read.Buffer;
+            var outcome = Parse(ref buffer, ref bytes);
+            if (outcome is { } result)
+            {
+                _input.AdvanceTo(buffer.Start);
+                return result with { BytesReceived = bytes };
+            }
+
+            if (read.IsCompleted || read.IsCanceled)
+            {
+                // The peer closed TCP without a close frame, or the connection was aborted.
+                _input.AdvanceTo(buffer.End);
+                return ReceivedMessage.Ended(CloseRequest?.Label ?? "connection_lost", bytes);
+            }
+
+            _input.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    /// <summary>Consumes whole frames (and payload as it arrives) from <paramref name="buffer"/>; a result once there is one.</summary>
+    private ReceivedMessage? Parse(ref ReadOnlySequence<byte> buffer, ref int bytes)
+    {
+        Span<byte> control = stackalloc byte[125];
+        while (true)
+        {
+            if (_broken)
+            {
+                // After a protocol violation the framing cannot be trusted: discard until the peer goes or the close deadline aborts.
+                buffer = buffer.Slice(buffer.End);
+                return null;
+            }
+
+            if (_inPayload)
+            {
+                var take = (int)Math.Min(buffer.Length, _frame.PayloadLength - _frameRead);
+                if (take == 0 && _frame.PayloadLength > _frameRead)
+                {
+                    return null;
+                }
+
+                if (!_discardFrame)
+                {
+                    CopyPayload(buffer.Slice(0, take));
+                }
+
+                _frameRead += take;
+                bytes += take;
+                buffer = buffer.Slice(take);
+                if (_frameRead < _frame.PayloadLength)
+                {
+                    return null;
+                }
+
+                _inPayload = false;
+                if (_discardFrame || !_frame.Fin)
+                {
+                    continue;
+                }
+
+                if (EndOfMessage() is { } message)
+                {
+                    return message;
+                }
+
+                continue;
+            }
+
+            if (!FrameHeader.TryRead(buffer, out var header))
+            {
+                return null;
+            }
+
+            if (header.Violation() is { } violation)
+            {
+                return Fail(WebSocketCloseStatus.ProtocolError, violation, bytes);
+            }
+
+            if (header.IsControl)
+            {
+                if (buffer.Length < header.HeaderLength + header.PayloadLength)
+                {
+                    return null;
+                }
+
+                var payload = control[..(int)header.PayloadLength];
+                buffer.Slice(header.HeaderLength, header.PayloadLength).CopyTo(payload);
+                FrameHeader.Unmask(payload, header.MaskKey, 0);
+                buffer = buffer.Slice(header.HeaderLength + header.PayloadLength);
+                bytes += payload.Length;
+                if (Control(header.Opcode, payload, bytes) is { } ended)
+                {
+                    return ended;
+                }
+
+                continue;
+            }
+
+            if (header.Opcode == FrameHeader.Continuation ? _messageOpcode == 0 : _messageOpcode != 0)
+            {
+                return Fail(WebSocketCloseStatus.ProtocolError, header.Opcode == FrameHeader.Continuation ? "continuation without a message" : "new message inside a fragmented one", bytes);
+            }
+
+            buffer = buffer.Slice(header.HeaderLength);
+            if (header.Opcode != FrameHeader.Continuation)
+            {
+                _messageOpcode = header.Opcode;
+            }
+
+            _frame = header;
+            _frameRead = 0;
+            _inPayload = true;
+            _discardFrame = IsClosing;
+            if (_discardFrame)
+            {
+                // Closing: discard whatever still arrives until the client answers the close.
+                _message.Reset();
+                EndFrameIfDone();
+                continue;
+            }
+
+            if (_message.Length + header.PayloadLength > _limits.MaxBytes)
+            {
+                // Refused from the header alone: nothing of the payload is buffered.
+                _discardFrame = true;
+                _message.Reset();
+                Close(WebSocketCloseStatus.MessageTooBig, $"message exceeds {_limits.MaxBytes} bytes", drainFirst: false);
+                EndFrameIfDone();
+                return new ReceivedMessage(ReceiveOutcome.TooBig, BytesReceived: bytes);
+            }
+
+            if (!header.Fin && ++_fragments > _limits.MaxFragments)
+            {
+                // Empty fragments never reach the byte limit; bound their number instead.
+                _discardFrame = true;
+                _message.Reset();
+                Close(WebSocketCloseStatus.PolicyViolation, "too many fragments in one message", drainFirst: false);
+                EndFrameIfDone();
+                return new ReceivedMessage(ReceiveOutcome.TooManyFragments, BytesReceived: bytes);
+            }
+
+            if (header.PayloadLength == 0 && header.Fin && EndOfMessage() is { } empty)
+            {
+                _inPayload = false;
+                return empty;
+            }
+        }
+    }
+
+    /// <summary>A frame whose payload is all discarded ends its message state once its last byte passed (or at once, if empty).</summary>
+    private void EndFrameIfDone()
+    {
+        if (_frame.Fin)
+        {
+            _messageOpcode = 0;
+            _fragments = 0;
+        }
+    }
+
+    private void CopyPayload(ReadOnlySequence<byte> payload)
+    {
+        foreach (var segment in payload)
+        {
+            var source = segment.Span;
+            while (!source.IsEmpty)
+            {
+                var space = _message.GetFreeSpace().Span;
+                var count = Math.Min(space.Length, source.Length);
+                source[..count].CopyTo(space);
+                FrameHeader.Unmask(space[..count], _frame.MaskKey, _frameRead);
+                _frameRead += count;
+                _message.Advance(count);
+                source = source[count..];
+            }
+        }
+
+        // CopyPayload advanced the position for unmasking; the caller counts the frame's bytes itself.
+        _frameRead -= payload.Length;
+    }
+
+    /// <summary>The last frame of a message arrived: text must be UTF-8 (else 1007).</summary>
+    private ReceivedMessage? EndOfMessage()
+    {
+        var opcode = _messageOpcode;
+        _messageOpcode = 0;
+        _fragments = 0;
+        if (opcode == FrameHeader.Text && !Utf8.IsValid(_message.Written))
+        {
+            return Fail(WebSocketCloseStatus.InvalidPayloadData, "invalid UTF-8 in a text message", 0);
+        }
+
+        return new ReceivedMessage(ReceiveOutcome.Message, _message.WrittenMemory, opcode == FrameHeader.Binary);
+    }
+
+    private ReceivedMessage? Control(int opcode, ReadOnlySpan<byte> payload, int bytes)
+    {
+        switch (opcode)
+        {
+            case FrameHeader.Ping:
+                if (!IsClosing)
+                {
+                    // Only the latest ping needs an answer (section 5.5.3).
+                    Volatile.Write(ref _pendingPong, payload.ToArray());
+                    ScheduleFlush();
+                }
+
+                return null;
+            case FrameHeader.Pong:
+                // Any pong proves the peer alive; an unsolicited one is otherwise ignored.
+                Volatile.Write(ref _pongDeadlineTicks, 0);
+                return null;
+            default:
+                return PeerClosed(payload, bytes);
+        }
+    }
+
+    private ReceivedMessage? PeerClosed(ReadOnlySpan<byte> payload, int bytes)
+    {
+        var status = WebSocketCloseStatus.NormalClosure;
+        if (payload.Length == 1)
+        {
+            return Fail(WebSocketCloseStatus.ProtocolError, "invalid close frame", bytes);
+        }
+
+        if (payload.Length >= 2)
+        {
+            var code = BinaryPrimitives.ReadUInt16BigEndian(payload);
+            if (!ControlFrames.IsValidPeerCode(code))
+            {
+                return Fail(WebSocketCloseStatus.ProtocolError, "invalid close code", bytes);
+            }
+
+            if (!Utf8.IsValid(payload[2..]))
+            {
+                return Fail(WebSocketCloseStatus.InvalidPayloadData, "invalid UTF-8 in the close reason", bytes);
+            }
+
+            status = (WebSocketCloseStatus)code;
+            _peerCloseStatus = code;
+        }
+
+        // The client answered our close, or started its own: then echo its code, as RFC 6455 asks.
+        var serverClose = CloseRequest;
+        Close(status, "", drainFirst: false);
+        _message.Reset();
+        return ReceivedMessage.Ended(serverClose?.Label ?? "client_closed", bytes);
+    }
+
+    /// <summary>A protocol violation: close with <paramref name="status"/>, then read nothing more of it.</summary>
+    private ReceivedMessage? Fail(WebSocketCloseStatus status, string reason, int bytes)
+    {
+        _message.Reset();
+        _broken = true;
+        Close(status, reason, drainFirst: false);
+        return null;
+    }
+
+    // ---- writing ----
+
+    public override void Flush(ref byte[] buffer)
+    {
+        ContinueReplays();
+        var batch = new FrameBatch(buffer);
+        Queue.TakeInto(ref batch, FlushScheduler.BatchBytes);
+        buffer = batch.Buffer;
+        var length = batch.Length;
+        if (HasPendingControl)
+        {
+            // After the data already taken: a pong or ping is never held behind more than one batch.
+            if (length + (2 * ControlFrames.MaxBytes) > buffer.Length)
+            {
+                var larger = ArrayPool<byte>.Shared.Rent(length + (2 * ControlFrames.MaxBytes));
+                buffer.AsSpan(0, length).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(buffer);
+                buffer = larger;
+            }
+
+            length += WriteControls(buffer.AsSpan(length));
+        }
+
+        if (length == 0)
+        {
+            FinishFlush();
+            return;
+        }
+
+        ValueTask<int> send;
+        try
+        {
+            send = _socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            AbortNow();
+            FinishFlush();
+            return;
+        }
+
+        if (!send.IsCompleted)
+        {
+            // The client is not keeping up: finish this write on its own, with the buffer it holds.
+            var pending = buffer;
+            buffer = ArrayPool<byte>.Shared.Rent(FlushScheduler.BatchBytes);
+            _ = CompleteSendAsync(send, pending, batch.Publications, batch.Length, batch.OldestLiveTicks);
+            return;
+        }
+
+        try
+        {
+            send.GetAwaiter().GetResult();
+            Written(batch.Publications, batch.Length, batch.OldestLiveTicks);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            AbortNow();
+        }
+
+        FinishFlush();
+    }
+
+    private int WriteControls(Span<byte> destination)
+    {
+        var length = 0;
+        if (Interlocked.Exchange(ref _pendingPong, null) is { } pong)
+        {
+            length += ControlFrames.Write(FrameHeader.Pong, pong, destination);
+        }
+
+        if (Interlocked.Exchange(ref _pingDue, 0) != 0)
+        {
+            length += ControlFrames.Write(FrameHeader.Ping, [], destination[length..]);
+        }
+
+        return length;
+    }
+
+    private async Task CompleteSendAsync(ValueTask<int> send, byte[] buffer, int publications, int bytes, long oldestLiveTicks)
+    {
+        try
+        {
+            await send.ConfigureAwait(false);
+            Written(publications, bytes, oldestLiveTicks);
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            AbortNow();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        FinishFlush();
+    }
+
+    /// <summary>Everything before the close was written: the close frame follows, the last thing sent.</summary>
+    protected override void OnQueueFinished() => _ = SendCloseAsync();
+
+    private async Task SendCloseAsync()
+    {
+        try
+        {
+            if (CloseRequest is { } close)
+            {
+                await _socket.SendAsync(ControlFrames.Close((int)close.Status, close.Reason), SocketFlags.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            // The peer is gone; the receive loop sees it too.
+            AbortNow();
+        }
+
+        _written.TrySetResult();
+    }
+
+    protected override void AbortAfter(TimeSpan timeout)
+    {
+        try
+        {
+            _abort.CancelAfter(timeout);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection already finished; nothing left to abort.
+        }
+    }
+
+    private void AbortNow()
+    {
+        try
+        {
+            _abortConnection();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already gone.
+        }
+    }
+
+    // ---- keep-alive ----
+
+    private void KeepAliveTick()
+    {
+        if (IsClosing)
+        {
+            return;
+        }
+
+        var now = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
+        var deadline = Volatile.Read(ref _pongDeadlineTicks);
+        if (deadline != 0 && now >= deadline)
+        {
+            // No pong in time: the peer is gone (the same as the runtime's KeepAliveTimeout).
+            AbortNow();
+            return;
+        }
+
+        if (now - _lastPingTicks >= _keepAliveIntervalTicks - TimeSpan.TicksPerMillisecond * 10)
+        {
+            _lastPingTicks = now;
+            if (deadline == 0)
+            {
+                Volatile.Write(ref _pongDeadlineTicks, now + _keepAliveTimeoutTicks);
+            }
+
+            Volatile.Write(ref _pingDue, 1);
+            ScheduleFlush();
+        }
+    }
+
+    public void Dispose()
+    {
+        _keepAlive?.Dispose();
+        _message.Dispose();
+        _abort.Dispose();
+        _written.TrySetResult();
+    }
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.Extensions.Options;
+
+namespace Broadcast.Server.Transport.RawWebSockets;
+
+/// <summary>
+/// The connection-level WebSocket transport's shared parts (the flush scheduler, the observer, the settings):
+/// answers an upgrade on the socket itself and gives each connection its <see cref="RawWebSocketConnection"/>.
+/// </summary>
+internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportObserver observer, IOptions<TransportOptions> options, ILogger<RawWebSocketConnection> logger)
+{
+    private readonly TransportOptions _options = options.Value;
+
+    /// <summary>True when the setting chose this transport (<c>Broadcast:WebSocketStack</c> = <c>Connection</c>).</summary>
+    public bool Enabled => _options.WebSocketStack == WebSocketStack.Connection;
+
+    /// <summary>Writes <paramref name="response"/> (a whole HTTP response head and body) straight to the socket.</summary>
+    public static async Task SendAsync(Socket socket, ReadOnlyMemory<byte> response)
+    {
+        await socket.SendAsync(response, SocketFlags.None).ConfigureAwait(false);
+    }
+
+    /// <summary>Answers <paramref name="request"/> with 101 (and <paramref name="subProtocol"/>, if any) and returns the connection, read within <paramref name="limits"/>.</summary>
+    public async Task<IClientConnection> AcceptAsync(ConnectionContext connection, Socket socket, UpgradeRequest request, long id, IPAddress? remoteAddress, string? subProtocol, MessageLimits limits)
+    {
+        // The handshake of RFC 6455 section 4.2.2; no extension is ever negotiated (no compression).
+        var head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ")
+            .Append(AcceptKey(request.Header("Sec-WebSocket-Key")))
+            .Append("\r\n");
+        if (subProtocol is not null)
+        {
+            head.Append("Sec-WebSocket-Protocol: ").Append(subProtocol).Append("\r\n");
+        }
+
+        head.Append("\r\n");
+
+        // The request is answered: its bytes leave the pipe, and what follows them is the first frame.
+        var input = connection.Transport.Input;
+        var read = await input.ReadAsync().ConfigureAwait(false);
+        input.AdvanceTo(read.Buffer.GetPosition(request.Length));
+        await SendAsync(socket, Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
+        return new RawWebSocketConnection(id, socket, input, connection.Abort, remoteAddress, limits, _options, flusher, observer, logger);
+    }
+
+    private static string AcceptKey(string key)
+    {
+        Span<byte> hash = stackalloc byte[SHA1.HashSizeInBytes];
+        SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"), hash);
+        return Convert.ToBase64String(hash);
+    }
+}
