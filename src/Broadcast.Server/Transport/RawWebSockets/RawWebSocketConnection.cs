@@ -25,8 +25,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     private readonly MessageLimits _limits;
     private readonly MessageBuffer _message;
     private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _abort = new();
-    private readonly Timer? _keepAlive;
+    private readonly KeepAliveClock _keepAlive;
     private readonly long _keepAliveIntervalTicks;
     private readonly long _keepAliveTimeoutTicks;
 
@@ -46,7 +45,11 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     private long _pongDeadlineTicks;
     private int _peerCloseStatus = -1;
 
-    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, Action abortConnection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
+    // The close handshake's deadline: made only once the server closes, so an idle connection holds none.
+    private CancellationTokenSource? _abort;
+    private int _disposed;
+
+    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, Action abortConnection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, KeepAliveClock keepAlive, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
         : base(id, remoteAddress, options, flusher, observer, logger)
     {
         _socket = socket;
@@ -54,14 +57,13 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         _abortConnection = abortConnection;
         _limits = limits;
         _message = new MessageBuffer(limits.MaxBytes);
-        _abort.Token.Register(static state => ((RawWebSocketConnection)state!).AbortNow(), this);
-        if (options.KeepAliveInterval > TimeSpan.Zero)
+        _keepAlive = keepAlive;
+        if (keepAlive.Enabled)
         {
             _keepAliveIntervalTicks = options.KeepAliveInterval.Ticks;
             _keepAliveTimeoutTicks = options.KeepAliveTimeout.Ticks;
             _lastPingTicks = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
-            var period = options.KeepAliveInterval < options.KeepAliveTimeout ? options.KeepAliveInterval : options.KeepAliveTimeout;
-            _keepAlive = new Timer(static state => ((RawWebSocketConnection)state!).KeepAliveTick(), this, period, period);
+            keepAlive.Add(this);
         }
     }
 
@@ -462,9 +464,32 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     protected override void AbortAfter(TimeSpan timeout)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        var abort = Volatile.Read(ref _abort);
+        if (abort is null)
+        {
+            var created = new CancellationTokenSource();
+            created.Token.Register(static state => ((RawWebSocketConnection)state!).AbortNow(), this);
+            abort = Interlocked.CompareExchange(ref _abort, created, null) ?? created;
+            if (!ReferenceEquals(abort, created))
+            {
+                created.Dispose();
+            }
+            else if (Volatile.Read(ref _disposed) != 0)
+            {
+                // Disposed while this was made: nothing left to abort.
+                Interlocked.Exchange(ref _abort, null)?.Dispose();
+                return;
+            }
+        }
+
         try
         {
-            _abort.CancelAfter(timeout);
+            abort.CancelAfter(timeout);
         }
         catch (ObjectDisposedException)
         {
@@ -486,7 +511,8 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     // ---- keep-alive ----
 
-    private void KeepAliveTick()
+    /// <summary>Called by the <see cref="KeepAliveClock"/> on each of its ticks.</summary>
+    internal void KeepAliveTick()
     {
         if (IsClosing)
         {
@@ -517,9 +543,10 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     public void Dispose()
     {
-        _keepAlive?.Dispose();
+        Volatile.Write(ref _disposed, 1);
+        _keepAlive.Remove(this);
         _message.Dispose();
-        _abort.Dispose();
+        Interlocked.Exchange(ref _abort, null)?.Dispose();
         _written.TrySetResult();
     }
 }
