@@ -7,6 +7,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Unicode;
 using Broadcast.Server.Transport.WebSockets;
+using Microsoft.AspNetCore.Connections;
 
 namespace Broadcast.Server.Transport.RawWebSockets;
 
@@ -21,10 +22,12 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 {
     private readonly Socket _socket;
     private readonly PipeReader _input;
-    private readonly Action _abortConnection;
+    private readonly ConnectionContext _connection;
     private readonly MessageLimits _limits;
     private readonly MessageBuffer _message;
-    private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    // Made when the teardown first waits for it or the close is written, whichever comes first: an idle connection holds none.
+    private TaskCompletionSource? _written;
     private readonly KeepAliveClock _keepAlive;
     private readonly long _keepAliveIntervalTicks;
     private readonly long _keepAliveTimeoutTicks;
@@ -49,12 +52,12 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     private CancellationTokenSource? _abort;
     private int _disposed;
 
-    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, Action abortConnection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, KeepAliveClock keepAlive, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
+    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, ConnectionContext connection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, KeepAliveClock keepAlive, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
         : base(id, remoteAddress, options, flusher, observer, logger)
     {
         _socket = socket;
         _input = input;
-        _abortConnection = abortConnection;
+        _connection = connection;
         _limits = limits;
         _message = new MessageBuffer(limits.MaxBytes);
         _keepAlive = keepAlive;
@@ -73,7 +76,18 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     public int? PeerCloseStatus => _peerCloseStatus >= 0 ? _peerCloseStatus : null;
 
-    public Task WhenWrittenAsync() => _written.Task;
+    public Task WhenWrittenAsync() => Written().Task;
+
+    private TaskCompletionSource Written()
+    {
+        if (Volatile.Read(ref _written) is { } written)
+        {
+            return written;
+        }
+
+        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Interlocked.CompareExchange(ref _written, created, null) ?? created;
+    }
 
     protected override bool HasPendingControl => Volatile.Read(ref _pendingPong) is not null || Volatile.Read(ref _pingDue) != 0;
 
@@ -459,7 +473,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             AbortNow();
         }
 
-        _written.TrySetResult();
+        Written().TrySetResult();
     }
 
     protected override void AbortAfter(TimeSpan timeout)
@@ -501,7 +515,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     {
         try
         {
-            _abortConnection();
+            _connection.Abort();
         }
         catch (ObjectDisposedException)
         {
@@ -547,6 +561,6 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         _keepAlive.Remove(this);
         _message.Dispose();
         Interlocked.Exchange(ref _abort, null)?.Dispose();
-        _written.TrySetResult();
+        Written().TrySetResult();
     }
 }

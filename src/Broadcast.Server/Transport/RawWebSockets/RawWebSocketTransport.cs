@@ -45,7 +45,7 @@ internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportOb
         var read = await input.ReadAsync().ConfigureAwait(false);
         input.AdvanceTo(read.Buffer.GetPosition(request.Length));
         await SendAsync(socket, Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
-        return new RawWebSocketConnection(id, socket, input, connection.Abort, remoteAddress, limits, _options, _keepAlive, flusher, observer, logger);
+        return new RawWebSocketConnection(id, socket, input, connection, remoteAddress, limits, _options, _keepAlive, flusher, observer, logger);
     }
 
     public void Dispose() => _keepAlive.Dispose();
