@@ -173,7 +173,7 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
                 var frame = slot;
                 slot = default;
                 _count--;
-                if (++_headIndex == FrameSegment.Size || _count == 0)
+                if (++_headIndex == _head.Slots.Length || _count == 0)
                 {
                     ReleaseHead();
                 }
@@ -286,12 +286,12 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
     {
         if (_tail is null)
         {
-            _head = _tail = FrameSegment.Rent();
+            _head = _tail = FrameSegment.Rent(first: true);
             _headIndex = _tailIndex = 0;
         }
-        else if (_tailIndex == FrameSegment.Size)
+        else if (_tailIndex == _tail.Slots.Length)
         {
-            var next = FrameSegment.Rent();
+            var next = FrameSegment.Rent(first: false);
             _tail.Next = next;
             _tail = next;
             _tailIndex = 0;
@@ -324,7 +324,7 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
         var remaining = _count;
         for (var segment = _head; segment is not null && remaining > 0; segment = segment.Next, index = 0)
         {
-            for (; index < FrameSegment.Size && remaining > 0; index++, remaining--)
+            for (; index < segment.Slots.Length && remaining > 0; index++, remaining--)
             {
                 yield return (segment, index);
             }

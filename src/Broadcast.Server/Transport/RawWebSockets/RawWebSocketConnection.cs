@@ -7,6 +7,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Unicode;
 using Broadcast.Server.Transport.WebSockets;
+using Microsoft.AspNetCore.Connections;
 
 namespace Broadcast.Server.Transport.RawWebSockets;
 
@@ -21,12 +22,13 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 {
     private readonly Socket _socket;
     private readonly PipeReader _input;
-    private readonly Action _abortConnection;
+    private readonly ConnectionContext _connection;
     private readonly MessageLimits _limits;
     private readonly MessageBuffer _message;
-    private readonly TaskCompletionSource _written = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly CancellationTokenSource _abort = new();
-    private readonly Timer? _keepAlive;
+
+    // Made when the teardown first waits for it or the close is written, whichever comes first: an idle connection holds none.
+    private TaskCompletionSource? _written;
+    private readonly KeepAliveClock _keepAlive;
     private readonly long _keepAliveIntervalTicks;
     private readonly long _keepAliveTimeoutTicks;
 
@@ -46,22 +48,25 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     private long _pongDeadlineTicks;
     private int _peerCloseStatus = -1;
 
-    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, Action abortConnection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
+    // The close handshake's deadline: made only once the server closes, so an idle connection holds none.
+    private CancellationTokenSource? _abort;
+    private int _disposed;
+
+    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, ConnectionContext connection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, KeepAliveClock keepAlive, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
         : base(id, remoteAddress, options, flusher, observer, logger)
     {
         _socket = socket;
         _input = input;
-        _abortConnection = abortConnection;
+        _connection = connection;
         _limits = limits;
         _message = new MessageBuffer(limits.MaxBytes);
-        _abort.Token.Register(static state => ((RawWebSocketConnection)state!).AbortNow(), this);
-        if (options.KeepAliveInterval > TimeSpan.Zero)
+        _keepAlive = keepAlive;
+        if (keepAlive.Enabled)
         {
             _keepAliveIntervalTicks = options.KeepAliveInterval.Ticks;
             _keepAliveTimeoutTicks = options.KeepAliveTimeout.Ticks;
             _lastPingTicks = Environment.TickCount64 * TimeSpan.TicksPerMillisecond;
-            var period = options.KeepAliveInterval < options.KeepAliveTimeout ? options.KeepAliveInterval : options.KeepAliveTimeout;
-            _keepAlive = new Timer(static state => ((RawWebSocketConnection)state!).KeepAliveTick(), this, period, period);
+            keepAlive.Add(this);
         }
     }
 
@@ -71,7 +76,18 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     public int? PeerCloseStatus => _peerCloseStatus >= 0 ? _peerCloseStatus : null;
 
-    public Task WhenWrittenAsync() => _written.Task;
+    public Task WhenWrittenAsync() => Written().Task;
+
+    private TaskCompletionSource Written()
+    {
+        if (Volatile.Read(ref _written) is { } written)
+        {
+            return written;
+        }
+
+        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Interlocked.CompareExchange(ref _written, created, null) ?? created;
+    }
 
     protected override bool HasPendingControl => Volatile.Read(ref _pendingPong) is not null || Volatile.Read(ref _pingDue) != 0;
 
@@ -457,14 +473,37 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             AbortNow();
         }
 
-        _written.TrySetResult();
+        Written().TrySetResult();
     }
 
     protected override void AbortAfter(TimeSpan timeout)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        var abort = Volatile.Read(ref _abort);
+        if (abort is null)
+        {
+            var created = new CancellationTokenSource();
+            created.Token.Register(static state => ((RawWebSocketConnection)state!).AbortNow(), this);
+            abort = Interlocked.CompareExchange(ref _abort, created, null) ?? created;
+            if (!ReferenceEquals(abort, created))
+            {
+                created.Dispose();
+            }
+            else if (Volatile.Read(ref _disposed) != 0)
+            {
+                // Disposed while this was made: nothing left to abort.
+                Interlocked.Exchange(ref _abort, null)?.Dispose();
+                return;
+            }
+        }
+
         try
         {
-            _abort.CancelAfter(timeout);
+            abort.CancelAfter(timeout);
         }
         catch (ObjectDisposedException)
         {
@@ -476,7 +515,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     {
         try
         {
-            _abortConnection();
+            _connection.Abort();
         }
         catch (ObjectDisposedException)
         {
@@ -486,7 +525,8 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     // ---- keep-alive ----
 
-    private void KeepAliveTick()
+    /// <summary>Called by the <see cref="KeepAliveClock"/> on each of its ticks.</summary>
+    internal void KeepAliveTick()
     {
         if (IsClosing)
         {
@@ -517,9 +557,10 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     public void Dispose()
     {
-        _keepAlive?.Dispose();
+        Volatile.Write(ref _disposed, 1);
+        _keepAlive.Remove(this);
         _message.Dispose();
-        _abort.Dispose();
-        _written.TrySetResult();
+        Interlocked.Exchange(ref _abort, null)?.Dispose();
+        Written().TrySetResult();
     }
 }

@@ -11,9 +11,11 @@ namespace Broadcast.Server.Transport.RawWebSockets;
 /// The connection-level WebSocket transport's shared parts (the flush scheduler, the observer, the settings):
 /// answers an upgrade on the socket itself and gives each connection its <see cref="RawWebSocketConnection"/>.
 /// </summary>
-internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportObserver observer, IOptions<TransportOptions> options, ILogger<RawWebSocketConnection> logger)
+internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportObserver observer, IOptions<TransportOptions> options, ILogger<RawWebSocketConnection> logger) : IDisposable
 {
     private readonly TransportOptions _options = options.Value;
+
+    private readonly KeepAliveClock _keepAlive = new(options.Value);
 
     /// <summary>True when the setting chose this transport (<c>Broadcast:WebSocketStack</c> = <c>Connection</c>).</summary>
     public bool Enabled => _options.WebSocketStack == WebSocketStack.Connection;
@@ -43,8 +45,10 @@ internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportOb
         var read = await input.ReadAsync().ConfigureAwait(false);
         input.AdvanceTo(read.Buffer.GetPosition(request.Length));
         await SendAsync(socket, Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
-        return new RawWebSocketConnection(id, socket, input, connection.Abort, remoteAddress, limits, _options, flusher, observer, logger);
+        return new RawWebSocketConnection(id, socket, input, connection, remoteAddress, limits, _options, _keepAlive, flusher, observer, logger);
     }
+
+    public void Dispose() => _keepAlive.Dispose();
 
     private static string AcceptKey(string key)
     {
