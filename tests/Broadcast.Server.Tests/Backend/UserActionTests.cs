@@ -14,11 +14,13 @@ namespace Broadcast.Server.Tests.Backend;
 public abstract class UserActionTests(EngineUnderTest engine)
 {
     private const string ApiKey = "test-api-key-0123456789";
+    private const string AdminKey = "test-admin-key-0123456789";
 
     private static Dictionary<string, string?> Settings() => new Dictionary<string, string?>
     {
         ["Broadcast:Auth:HmacSecret"] = TestTokens.Secret,
         ["Broadcast:Api:Key"] = ApiKey,
+        ["Broadcast:Admin:Key"] = AdminKey,
     }.With(RunningServer.DefaultAnonymousAccess);
 
     private static string Token(string user) => TestTokens.Hs256(TestTokens.Claims(user, subscribe: ["*"], publish: ["*"]));
@@ -157,6 +159,48 @@ public abstract class UserActionTests(EngineUnderTest engine)
         // Alice is still connected and subscribed.
         await PublishAsync(nodes.A, "room:1", "nothing happened");
         Assert.Equal(("room:1", "nothing happened"), Read(await alice.ReceiveAsync("pub")));
+    }
+
+    [Fact]
+    public async Task The_admin_api_has_the_same_actions_behind_the_admin_key_only()
+    {
+        await using var nodes = await ProxyNodes.StartAsync(engine, Settings());
+        await using var alice = await ConnectV2Async(nodes.A, "alice");
+        await alice.SubscribeAsync("room:1");
+        await using var bob = await ConnectV2Async(nodes.B, "bob");
+        await bob.SubscribeAsync("room:1");
+
+        // The API key is not the admin key, and a wrong admin key is refused: nothing is done.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAdminAsync(nodes.A, "/api/admin/users/alice/disconnect", null, ApiKey)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await PostAdminAsync(nodes.A, "/api/admin/users/alice/unsubscribe", new { channel = "room:1" }, null)).Status);
+
+        var (status, _) = await PostAdminAsync(nodes.B, "/api/admin/users/alice/unsubscribe", new { channel = "room:1" }, AdminKey);
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("unsubscribed_by_server", (await alice.ReceiveAsync("unsubscribed")).GetProperty("code").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await PostAdminAsync(nodes.B, "/api/admin/users/alice/disconnect", new { code = 4010, reason = "by the operator" }, AdminKey)).Status);
+        var (close, _) = await alice.Client.ReceiveUntilCloseAsync();
+        Assert.Equal(((WebSocketCloseStatus)4010, "by the operator"), (close.CloseStatus, close.CloseDescription));
+
+        // The connections list names each connection's user, so the page can act on it; bob is still subscribed.
+        using var list = new HttpRequestMessage(HttpMethod.Get, "/api/admin/connections");
+        list.Headers.Add("X-Admin-Key", AdminKey);
+        using var listed = await nodes.B.Http.SendAsync(list);
+        Assert.Contains("\"user\":\"bob\"", await listed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await PublishAsync(nodes.A, "room:1", "bob only");
+        Assert.Equal(("room:1", "bob only"), Read(await bob.ReceiveAsync("pub")));
+    }
+
+    private static async Task<(HttpStatusCode Status, string Body)> PostAdminAsync(RunningServer server, string path, object? body, string? key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = body is null ? null : JsonContent.Create(body) };
+        if (key is not null)
+        {
+            request.Headers.Add("X-Admin-Key", key);
+        }
+
+        using var response = await server.Http.SendAsync(request);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
     }
 
     private static (string?, string?) Read(System.Text.Json.JsonElement pub) =>
