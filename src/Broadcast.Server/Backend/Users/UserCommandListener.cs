@@ -32,8 +32,10 @@ internal sealed partial class UserCommandListener(ConnectionRegistry registry, C
                 Disconnect(command.User, code, reason);
                 break;
             case UserCommand.Unsubscribe when ChannelName.IsValid(command.Channel):
-                // Off the engine's delivery, which may hold a lock: each connection waits for its own turn.
-                _ = UnsubscribeAsync(command.User, command.Channel!);
+                // Off the engine's delivery (the memory engine holds the channel's lock there), on the thread pool:
+                // each connection waits for its own turn, and ending a subscription takes other channels' locks.
+                var (user, channel) = (command.User, command.Channel!);
+                _ = Task.Run(() => UnsubscribeAsync(user, channel));
                 break;
             default:
                 LogUnreadable(logger, publication.Offset);
