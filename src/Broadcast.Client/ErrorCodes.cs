@@ -76,6 +76,12 @@ public static class ErrorCodes
     /// </summary>
     public const string Forbidden = "forbidden";
 
+    /// <summary>
+    /// The code of <see cref="BroadcastClient.SubscriptionEnded"/> when the application ended the subscription
+    /// (the server's HTTP API or admin page unsubscribed the user).
+    /// </summary>
+    public const string UnsubscribedByServer = "unsubscribed_by_server";
+
     /// <summary>The token sent with an <c>auth</c> request is not valid.</summary>
     public const string TokenInvalid = "token_invalid";
 

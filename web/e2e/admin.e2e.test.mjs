@@ -2,7 +2,8 @@
 // numbers that follow what two chat pages do.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ServerProcess, checkPrerequisites, freePort, joinChannel, launchBrowser, openApp, sendMessage, waitForItem } from './harness.mjs';
+import { createHmac } from 'node:crypto';
+import { ServerProcess, checkPrerequisites, freePort, joinChannel, launchBrowser, openApp, sendMessage, waitForAttr, waitForItem } from './harness.mjs';
 
 const ADMIN_KEY = 'e2e-admin-key-0123456789';
 const byId = (id) => `[data-testid="${id}"]`;
@@ -142,5 +143,102 @@ describe('admin view (e2e)', { timeout: 300_000 }, () => {
     await b.context.close();
     await waitForTextMatching(admin.page, 'stat-connections', /^1$/);
     assert.deepEqual(admin.errors, []);
+  });
+});
+
+// The admin page's actions on a user, against a server whose clients sign in with tokens: what the admin does
+// reaches every connection of that user, and nobody else's.
+describe('admin actions on a user (e2e)', { timeout: 300_000 }, () => {
+  const SECRET = 'e2e-hmac-secret-0123456789-abcdefghijkl';
+  let actionServer;
+  let actionBrowser;
+  const opened = [];
+
+  /** An HS256 JWT for `sub`, allowed every channel. */
+  const token = (sub) => {
+    const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const head = part({ alg: 'HS256', typ: 'JWT' });
+    const body = part({ sub, exp: Math.floor(Date.now() / 1000) + 3600, subscribe: ['*'], publish: ['*'] });
+    return `${head}.${body}.${createHmac('sha256', SECRET).update(`${head}.${body}`).digest('base64url')}`;
+  };
+
+  /** The app, signed in as `sub` (the token as the sign-in form keeps it for the tab). */
+  const openAs = async (sub) => {
+    const app = await openApp(actionBrowser, actionServer.baseUrl, { initScript: `sessionStorage.setItem('broadcast.token', ${JSON.stringify(token(sub))});` });
+    opened.push(app.context);
+    return app;
+  };
+
+  /** The admin list's connection ids of one user. */
+  const connectionsOf = (page, user) =>
+    page.$$eval(
+      '[data-testid="connection-row"]',
+      (rows, u) => rows.filter((r) => r.querySelector('[data-testid="connection-user"]')?.textContent === u).map((r) => r.getAttribute('data-connection')),
+      user,
+    );
+
+  before(async () => {
+    actionServer = new ServerProcess(await freePort(), { Broadcast__Admin__Key: ADMIN_KEY, Broadcast__Auth__HmacSecret: SECRET });
+    await actionServer.start();
+    actionBrowser = await launchBrowser();
+  });
+
+  after(async () => {
+    for (const context of opened.splice(0)) await context.close().catch(() => {});
+    await actionBrowser?.close();
+    await actionServer?.stop();
+  });
+
+  it('unsubscribes a user from a channel, then disconnects the user, leaving another user alone', { timeout: 180_000 }, async () => {
+    const alice = await openAs('alice');
+    const bob = await openAs('bob');
+    const carol = await openAs('carol');
+    for (const app of [alice, bob, carol]) await joinChannel(app.page, 'ops-room');
+
+    const context = await actionBrowser.newContext();
+    opened.push(context);
+    const admin = await context.newPage();
+    const adminErrors = [];
+    admin.on('pageerror', (err) => adminErrors.push(String(err)));
+    await admin.goto(`${actionServer.baseUrl}/admin`);
+    await admin.getByTestId('admin-key-input').fill(ADMIN_KEY);
+    await admin.getByTestId('admin-key-input').press('Enter');
+    await admin.waitForFunction(() => [...document.querySelectorAll('[data-testid="connection-user"]')].filter((td) => td.textContent !== '—').length === 3, undefined, { timeout: 30_000 });
+    const [aliceBefore] = await connectionsOf(admin, 'alice');
+    const [bobBefore] = await connectionsOf(admin, 'bob');
+    assert.ok(aliceBefore && bobBefore, 'both users are listed with their connection');
+
+    // Unsubscribe: alice's page leaves the channel (the server ended it); bob's keeps it and still gets carol's messages.
+    await admin.getByTestId('user-action-user').fill('alice');
+    await admin.getByTestId('user-action-channel').fill('ops-room');
+    await admin.getByTestId('user-action-unsubscribe').click();
+    await waitForAttr(admin, 'user-action-result', 'data-outcome', 'done');
+    await alice.page.waitForFunction(
+      () => ![...document.querySelectorAll('[data-testid="channel-item"]')].some((li) => li.getAttribute('data-channel') === 'ops-room'),
+      undefined,
+      { timeout: 30_000 },
+    );
+    await sendMessage(carol.page, 'still subscribed');
+    await waitForItem(bob.page, 'broadcast-item', 'still subscribed');
+
+    // Disconnect: alice's connection is closed (her page may connect again: a new connection); bob's is the same one.
+    await admin.getByTestId('user-action-disconnect').click();
+    await admin.waitForFunction(
+      (id) => ![...document.querySelectorAll('[data-testid="connection-row"]')].some((r) => r.getAttribute('data-connection') === id),
+      aliceBefore,
+      { timeout: 30_000 },
+    );
+    assert.deepEqual(await connectionsOf(admin, 'bob'), [bobBefore]);
+    await sendMessage(carol.page, 'bob is still here');
+    await waitForItem(bob.page, 'broadcast-item', 'bob is still here');
+
+    // A refused action says why, and changes nothing.
+    await admin.getByTestId('user-action-channel').fill('not a channel');
+    await admin.getByTestId('user-action-unsubscribe').click();
+    await waitForAttr(admin, 'user-action-result', 'data-outcome', 'failed');
+    assert.match(await admin.getByTestId('user-action-result').textContent(), /channel_invalid/);
+    assert.deepEqual(await connectionsOf(admin, 'bob'), [bobBefore]);
+    assert.deepEqual(adminErrors, []);
+    assert.deepEqual(bob.errors, []);
   });
 });

@@ -34,6 +34,8 @@ export const V2ErrorCode = {
   EngineUnavailable: 'engine_unavailable',
   RateLimited: 'rate_limited',
   Forbidden: 'forbidden',
+  /** The application ended a subscription (the server's HTTP API or admin page unsubscribed the user). */
+  UnsubscribedByServer: 'unsubscribed_by_server',
   TokenInvalid: 'token_invalid',
   UserMismatch: 'user_mismatch',
   /** A publish while the server shuts down: nothing was published; the client sends it again after reconnecting. */

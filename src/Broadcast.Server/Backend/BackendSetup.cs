@@ -1,4 +1,5 @@
 using Broadcast.Server.Backend.Proxies;
+using Broadcast.Server.Backend.Users;
 using Broadcast.Server.Protocol;
 using Broadcast.Server.Security;
 using Microsoft.Extensions.Options;
@@ -7,7 +8,7 @@ namespace Broadcast.Server.Backend;
 
 public static class BackendSetup
 {
-    /// <summary>The application's backend: the proxies (connect, subscribe, publish, refresh, rpc) and their settings.</summary>
+    /// <summary>The application's backend: the proxies (connect, subscribe, publish, refresh, rpc) and their settings; its actions on users.</summary>
     public static IServiceCollection AddBackend(this IServiceCollection services)
     {
         services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -29,6 +30,11 @@ public static class BackendSetup
         services.AddSingleton<BackendHooks>();
         services.AddSingleton<IBackendHooks>(sp => sp.GetRequiredService<BackendHooks>());
         services.AddSingleton<IRpcBackend>(sp => sp.GetRequiredService<BackendHooks>());
+
+        // The application's actions on users (disconnect, unsubscribe), sent to every node through the engine.
+        services.AddSingleton<UserActions>();
+        services.AddSingleton<UserCommandListener>();
+        services.AddHostedService<UserCommandSubscription>();
         return services;
     }
 

@@ -11,6 +11,13 @@ namespace Broadcast.Server.Channels;
 public sealed class ChannelHub : IEngineListener
 {
     private readonly ConcurrentDictionary<string, LocalChannel> _channels = new(StringComparer.Ordinal);
+    private volatile INodeCommandListener? _commands;
+
+    /// <summary>
+    /// Hands the publications of <see cref="INodeCommandListener.Channel"/> to <paramref name="listener"/> instead of
+    /// subscriptions (no client can subscribe to that channel), and keeps this node subscribed to it in the engine.
+    /// </summary>
+    internal void Attach(INodeCommandListener listener) => _commands = listener;
 
     /// <summary>Adds a subscription. Returns true if it is the channel's first on this node.</summary>
     internal bool Add(ChannelSubscription subscription)
@@ -54,7 +61,8 @@ public sealed class ChannelHub : IEngineListener
 
     public bool HasSubscribers(string channel) => _channels.TryGetValue(channel, out var local) && local.Count > 0;
 
-    bool IEngineListener.HasLocalSubscribers(string channel) => HasSubscribers(channel);
+    bool IEngineListener.HasLocalSubscribers(string channel) =>
+        HasSubscribers(channel) || (_commands is { } commands && string.Equals(channel, commands.Channel, StringComparison.Ordinal));
 
     void IEngineListener.DeliverPublication(Publication publication) => Deliver(publication);
 
@@ -75,6 +83,11 @@ public sealed class ChannelHub : IEngineListener
                     subscription.Deliver(publication);
                 }
             }
+        }
+        else if (_commands is { } commands && string.Equals(publication.Channel, commands.Channel, StringComparison.Ordinal))
+        {
+            // Only when no subscription has the channel, so the fan-out of every other channel pays nothing for it.
+            commands.Deliver(publication);
         }
     }
 

@@ -13,6 +13,7 @@ namespace Broadcast.Server.Connections;
 public sealed class ClientSession : ISubscriber
 {
     private ClientPrincipal? _principal;
+    private SemaphoreSlim? _turn;
 
     internal ClientSession(long id, string nodeId, IFrameSink frames, IPAddress? remoteAddress, IClientDialect dialect)
     {
@@ -81,7 +82,14 @@ public sealed class ClientSession : ISubscriber
     /// <summary>Publishes waiting on the engine (Redis); created on the first one that has to wait. Used by the receive loop only.</summary>
     public PublishPipeline? Publishes { get; set; }
 
-    /// <summary>This connection's subscriptions, by channel. Touched only by the connection's receive loop.</summary>
+    /// <summary>
+    /// Held while the client's requests are handled, while the connection is torn down, and by the server's own
+    /// actions on the connection's subscriptions (the application unsubscribing its user): one at a time. Made on
+    /// first use, so a connection that never sends anything (a legacy listener) carries none.
+    /// </summary>
+    internal SemaphoreSlim Turn => Volatile.Read(ref _turn) ?? Interlocked.CompareExchange(ref _turn, new SemaphoreSlim(1, 1), null) ?? _turn!;
+
+    /// <summary>This connection's subscriptions, by channel. Touched only while <see cref="Turn"/> is held.</summary>
     public Dictionary<string, ChannelSubscription> Subscriptions { get; } = new(StringComparer.Ordinal);
 
     /// <summary>

@@ -50,8 +50,22 @@ internal sealed class ReceiveLoop(IConnectionObserver metrics, ILogger<ReceiveLo
                     continue;
             }
 
-            // Read by the dialect before the buffer is reused; answered possibly later (engine calls).
-            await session.Dialect.HandleAsync(session, received.Payload.Span, received.IsBinary);
+            // Read by the dialect before the buffer is reused; answered possibly later (engine calls). In the
+            // session's turn, which an action of the server on its subscriptions may hold (rarely: no wait then).
+            var turn = session.Turn;
+            if (!turn.Wait(0))
+            {
+                await turn.WaitAsync();
+            }
+
+            try
+            {
+                await session.Dialect.HandleAsync(session, received.Payload.Span, received.IsBinary);
+            }
+            finally
+            {
+                turn.Release();
+            }
         }
     }
 }

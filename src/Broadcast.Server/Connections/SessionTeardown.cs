@@ -14,7 +14,17 @@ internal sealed class SessionTeardown(ConnectionRegistry registry, ChannelServic
     {
         registry.Remove(session);
         await FinishPublishesAsync(session);
-        await channels.UnsubscribeAllAsync(session);
+        // In the session's turn: a server action on its subscriptions may be under way.
+        await session.Turn.WaitAsync();
+        try
+        {
+            await channels.UnsubscribeAllAsync(session);
+        }
+        finally
+        {
+            session.Turn.Release();
+        }
+
         connection.Frames.Close(WebSocketCloseStatus.NormalClosure, "", drainFirst: false);
         await connection.WhenWrittenAsync();
         // No Abort here: the writer has finished, and aborting would reset the TCP connection,

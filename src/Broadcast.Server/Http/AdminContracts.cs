@@ -32,6 +32,7 @@ public sealed record AdminConnection(
     [property: JsonPropertyName("protocol")] string Protocol,
     [property: JsonPropertyName("remoteAddress")] string? RemoteAddress,
     [property: JsonPropertyName("name")] string? Name,
+    [property: JsonPropertyName("user")] string? User,
     [property: JsonPropertyName("subscriptions")] int Subscriptions,
     [property: JsonPropertyName("queuedFrames")] int QueuedFrames,
     [property: JsonPropertyName("connectedAt")] DateTimeOffset ConnectedAt);

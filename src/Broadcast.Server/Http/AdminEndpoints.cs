@@ -63,6 +63,8 @@ internal static class AdminEndpoints
             .WithDescription("Totals are since the node started; the admin view turns successive answers into rates. Requires `X-Admin-Key`; without `Broadcast:Admin:Key` the admin API is off (404 `admin_disabled`) unless `Broadcast:Admin:AllowAnonymous` opens it.");
         api.MapGet("/connections", Connections)
             .WithSummary("Open connections on this node, fullest outbound queue first");
+        // The same actions as the API's /api/users, for the admin page: behind the admin key.
+        api.MapGroup("/users").MapUserActions();
         return app;
     }
 
@@ -154,6 +156,7 @@ internal static class AdminEndpoints
                 c.Dialect.Name,
                 c.RemoteAddress?.ToString(),
                 c.Name,
+                c.UserId,
                 c.Subscriptions.Count,
                 c.Frames.QueuedFrames,
                 c.ConnectedAt));

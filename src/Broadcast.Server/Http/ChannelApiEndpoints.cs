@@ -45,11 +45,12 @@ internal static class ChannelApiEndpoints
             .Produces<HistoryResponse>(StatusCodes.Status200OK, "application/json");
 
         // A user's channel (@user:{user}) is reached through the same publish: every connection of that user, on every node.
-        app.MapGroup("/api/users")
+        var users = app.MapGroup("/api/users")
             .AddEndpointFilter(KeyFilter.ForApi(app.ServiceProvider.GetRequiredService<IOptions<ApiOptions>>().Value))
             .WithTags("Channels API")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .MapPost("/{user}/publish", (string user, HttpRequest request, ChannelService channels, ShutdownDrain drain, IOptions<ConnectionOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        users.MapUserActions();
+        users.MapPost("/{user}/publish", (string user, HttpRequest request, ChannelService channels, ShutdownDrain drain, IOptions<ConnectionOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
                 PublishAsync(UserChannels.For(user), request, channels, drain, options, json, cancellationToken))
             .Accepts<PublishRequest>("application/json")
             .WithSummary("Publish to every connection of one user")

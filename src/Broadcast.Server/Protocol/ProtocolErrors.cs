@@ -110,13 +110,16 @@ public static class ProtocolErrors
     public static readonly ProtocolError RpcNotConfigured = ProtocolError.Define(
         "rpc_not_configured", "This server has no RPC backend (Broadcast:Proxy:Rpc:Url is not set).");
 
+    public static readonly ProtocolError UnsubscribedByServer = ProtocolError.Define(
+        "unsubscribed_by_server", "The application ended this subscription (the HTTP API or the admin page).");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
         HelloRequired, HelloRepeated, TypeUnknown, IdInvalid, SessionInvalid, SessionForbidden, NameInvalid, ChannelInvalid,
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
         Forbidden, TokenInvalid, UserMismatch, MessagesDropped, ShuttingDown, PublishUnknown,
-        BackendUnavailable, BackendRefused, MethodInvalid, RpcNotConfigured,
+        BackendUnavailable, BackendRefused, MethodInvalid, RpcNotConfigured, UnsubscribedByServer,
     ];
 
     /// <summary>

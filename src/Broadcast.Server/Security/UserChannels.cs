@@ -9,6 +9,12 @@ public static class UserChannels
 {
     public const string Prefix = "@user:";
 
+    /// <summary>
+    /// The internal channel of the actions on users (disconnect, unsubscribe) that every node carries out: the user
+    /// channel of nobody (a user id has 1 to 256 characters), so no client may subscribe to it or publish to it.
+    /// </summary>
+    public const string Commands = Prefix;
+
     /// <summary>The user channel of <paramref name="user"/> (it may not be a valid channel name: see the caller).</summary>
     public static string For(string user) => Prefix + user;
 

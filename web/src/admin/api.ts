@@ -53,6 +53,8 @@ export interface AdminConnection {
   protocol: 'legacy' | 'v2';
   remoteAddress: string | null;
   name: string | null;
+  /** The user its token (or the connect proxy) named; null for an anonymous client. */
+  user: string | null;
   subscriptions: number;
   queuedFrames: number;
   connectedAt: string;
@@ -61,6 +63,12 @@ export interface AdminConnection {
 export interface ConnectionList {
   total: number;
   connections: AdminConnection[];
+}
+
+/** An action on a user was handed to every node. */
+export interface UserActionResult {
+  user: string;
+  action: 'disconnect' | 'unsubscribe';
 }
 
 /** The server answered 401: no key, or a wrong one. */
@@ -91,12 +99,39 @@ export class AdminApi {
     return this.get<ConnectionList>(`/api/admin/connections?limit=${limit}`);
   }
 
-  private async get<T>(path: string): Promise<T> {
+  /** Closes every connection of the user, on every node (the server's default close: 4001). */
+  disconnectUser(user: string): Promise<UserActionResult> {
+    return this.post<UserActionResult>(`/api/admin/users/${encodeURIComponent(user)}/disconnect`, undefined);
+  }
+
+  /** Ends the subscription to the channel of every v2 connection of the user, on every node. */
+  unsubscribeUser(user: string, channel: string): Promise<UserActionResult> {
+    return this.post<UserActionResult>(`/api/admin/users/${encodeURIComponent(user)}/unsubscribe`, { channel });
+  }
+
+  private headers(): Record<string, string> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.key) headers['X-Admin-Key'] = this.key;
-    const response = await this.fetchImpl(path, { headers, cache: 'no-store' });
+    return headers;
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    const response = await this.fetchImpl(path, { headers: this.headers(), cache: 'no-store' });
     if (response.status === 401) throw new UnauthorizedError();
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return (await response.json()) as T;
+  }
+
+  private async post<T>(path: string, body: unknown): Promise<T> {
+    const headers = this.headers();
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await this.fetchImpl(path, { method: 'POST', headers, body: body === undefined ? null : JSON.stringify(body), cache: 'no-store' });
+    if (response.status === 401) throw new UnauthorizedError();
+    if (!response.ok) {
+      // The server's refusals are {"error", "code"}: show its words.
+      const refusal = (await response.json().catch(() => undefined)) as { error?: string; code?: string } | undefined;
+      throw new Error(refusal?.error ? `${refusal.error} (${refusal.code ?? response.status})` : `${path}: HTTP ${response.status}`);
+    }
     return (await response.json()) as T;
   }
 }

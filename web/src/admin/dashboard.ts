@@ -143,6 +143,7 @@ export class Dashboard {
           h('td', {}, c.protocol),
           h('td', {}, c.remoteAddress ?? '—'),
           h('td', {}, c.name ?? '—'),
+          h('td', { 'data-testid': 'connection-user' }, c.user ?? '—'),
           h('td', {}, String(c.subscriptions)),
           h('td', {}, String(c.queuedFrames)),
           h('td', {}, formatDuration(now - Date.parse(c.connectedAt))),

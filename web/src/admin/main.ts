@@ -3,6 +3,7 @@ import './admin.css';
 import { byTestId } from '../ui/dom';
 import { AdminApi, UnauthorizedError } from './api';
 import { Dashboard } from './dashboard';
+import { wireUserActions } from './userActions';
 
 /** How often the dashboard polls the admin API. */
 const POLL_MS = 1000;
@@ -71,4 +72,5 @@ keyForm.addEventListener('submit', (event) => {
   void poll();
 });
 
+wireUserActions(document.body, api);
 void poll();
