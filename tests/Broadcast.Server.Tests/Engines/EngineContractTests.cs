@@ -225,8 +225,11 @@ public abstract class EngineContractTests : IAsyncLifetime
             },
             Wait,
             "a publish to be refused as not sent");
-        await Assert.ThrowsAsync<EngineUnavailableException>(() => node.Stream.ReadHistoryAsync(Channel(), 0, 10, CancellationToken.None).AsTask().WaitAsync(Wait));
-        await Assert.ThrowsAsync<EngineUnavailableException>(() => node.Presence.GetPresenceAsync(Channel(), CancellationToken.None).AsTask().WaitAsync(Wait));
+        // A read has no outcome to be unsure of; with shards, a new channel may live on a shard whose connection
+        // has not yet noticed the cut (its failure then says "unknown"), and either way the client is told
+        // engine_unavailable.
+        await Assert.ThrowsAnyAsync<EngineUnavailableException>(() => node.Stream.ReadHistoryAsync(Channel(), 0, 10, CancellationToken.None).AsTask().WaitAsync(Wait));
+        await Assert.ThrowsAnyAsync<EngineUnavailableException>(() => node.Presence.GetPresenceAsync(Channel(), CancellationToken.None).AsTask().WaitAsync(Wait));
         Assert.False(await node.Stream.IsAvailableAsync(CancellationToken.None).AsTask().WaitAsync(Wait));
     }
 
