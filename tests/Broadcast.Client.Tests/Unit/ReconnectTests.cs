@@ -195,7 +195,9 @@ public sealed class ReconnectTests
             Uri = new Uri("ws://fake/ws/events"),
             ReconnectBaseDelay = TimeSpan.FromMilliseconds(1),
             ReconnectMaxDelay = TimeSpan.FromMilliseconds(5),
-            AckTimeout = TimeSpan.FromMilliseconds(300),
+            // The hello of each connection waits for its welcome under this timeout too: 300 ms was too short for
+            // the fake server on a loaded machine (the reconnect's welcome came late and the test failed).
+            AckTimeout = TimeSpan.FromSeconds(2),
         });
         var connecting = client.ConnectAsync();
         var first = await server.AcceptAsync("session-one");
