@@ -51,13 +51,13 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
             Buffer = larger;
         }
 
-        Length += WriteTextFrame(frame.Bytes.Span, Buffer.AsSpan(Length));
+        Length += WriteTextFrame(frame.Bytes.Span, frame.Compressed, Buffer.AsSpan(Length));
     }
 
-    /// <summary>Writes an unmasked, final text frame (RFC 6455 section 5.2) and returns its length.</summary>
-    private static int WriteTextFrame(ReadOnlySpan<byte> payload, Span<byte> destination)
+    /// <summary>Writes an unmasked, final text frame (RFC 6455 section 5.2; RSV1 for a compressed message, RFC 7692) and returns its length.</summary>
+    private static int WriteTextFrame(ReadOnlySpan<byte> payload, bool compressed, Span<byte> destination)
     {
-        destination[0] = 0x81; // FIN + text
+        destination[0] = (byte)(compressed ? 0xC1 : 0x81); // FIN (+ RSV1) + text
         int header;
         if (payload.Length < 126)
         {

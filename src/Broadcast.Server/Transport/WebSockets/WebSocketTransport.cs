@@ -1,4 +1,6 @@
 using System.Net;
+using Broadcast.Server.Transport.Compression;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Transport.WebSockets;
@@ -7,19 +9,28 @@ namespace Broadcast.Server.Transport.WebSockets;
 /// Accepts WebSocket upgrades and gives each connection its writer, with the transport's shared parts: the
 /// flush scheduler (the writer threads), the observer and the settings.
 /// </summary>
-internal sealed class WebSocketTransport(FlushScheduler flusher, ITransportObserver observer, IOptions<TransportOptions> options, ILogger<WebSocketWriter> logger)
+internal sealed class WebSocketTransport(FlushScheduler flusher, ITransportObserver observer, IOptions<TransportOptions> options, PerMessageDeflate deflate, ILogger<WebSocketWriter> logger)
 {
     private readonly TransportOptions _options = options.Value;
 
     /// <summary>Completes the upgrade (with <paramref name="subProtocol"/>, if any) and returns the connection, read within <paramref name="limits"/>.</summary>
     public async Task<IClientConnection> AcceptAsync(HttpContext context, long id, IPAddress? remoteAddress, string? subProtocol, MessageLimits limits)
     {
+        // Only an HTTP/1.1 upgrade, whose stream the writer owns, may compress (see WebSocketUpgrade).
+        var extension = context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
+            ? deflate.Negotiate(context.Request.Headers.SecWebSocketExtensions)
+            : null;
         var (socket, output) = await WebSocketUpgrade.AcceptAsync(
             context,
             subProtocol,
             _options.KeepAliveInterval,
-            _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan);
-        return new WebSocketConnection(CreateWriter(id, socket, output, remoteAddress), limits);
+            _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
+            extension);
+        var writer = new WebSocketWriter(id, socket, output, remoteAddress, _options, flusher, observer, logger)
+        {
+            Compression = extension is null ? null : deflate.Compression,
+        };
+        return new WebSocketConnection(writer, limits);
     }
 
     /// <summary>A writer for a socket accepted elsewhere (tests, benchmarks); <paramref name="output"/> null sends frame by frame.</summary>
