@@ -51,13 +51,19 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
             Buffer = larger;
         }
 
-        Length += WriteTextFrame(frame.Bytes.Span, frame.Compressed, Buffer.AsSpan(Length));
+        var start = Length;
+        Length += WriteTextFrame(frame.Bytes.Span, Buffer.AsSpan(Length));
+        if (frame.Compressed)
+        {
+            // RSV1: the payload is a permessage-deflate message (RFC 7692 section 6).
+            Buffer[start] |= 0x40;
+        }
     }
 
-    /// <summary>Writes an unmasked, final text frame (RFC 6455 section 5.2; RSV1 for a compressed message, RFC 7692) and returns its length.</summary>
-    private static int WriteTextFrame(ReadOnlySpan<byte> payload, bool compressed, Span<byte> destination)
+    /// <summary>Writes an unmasked, final text frame (RFC 6455 section 5.2) and returns its length.</summary>
+    private static int WriteTextFrame(ReadOnlySpan<byte> payload, Span<byte> destination)
     {
-        destination[0] = (byte)(compressed ? 0xC1 : 0x81); // FIN (+ RSV1) + text
+        destination[0] = 0x81; // FIN + text
         int header;
         if (payload.Length < 126)
         {

@@ -26,18 +26,20 @@ internal sealed class WebSocketTransport(FlushScheduler flusher, ITransportObser
             _options.KeepAliveInterval,
             _options.KeepAliveInterval > TimeSpan.Zero ? _options.KeepAliveTimeout : Timeout.InfiniteTimeSpan,
             extension);
-        var writer = new WebSocketWriter(id, socket, output, remoteAddress, _options, flusher, observer, logger)
-        {
-            Compression = extension is null ? null : deflate.Compression,
-        };
-        return new WebSocketConnection(writer, limits);
+        return new WebSocketConnection(CreateWriter(id, socket, output, remoteAddress, compressed: extension is not null), limits);
     }
 
-    /// <summary>A writer for a socket accepted elsewhere (tests, benchmarks); <paramref name="output"/> null sends frame by frame.</summary>
-    public WebSocketWriter CreateWriter(long id, System.Net.WebSockets.WebSocket socket, SharedWriteStream? output, IPAddress? remoteAddress, int? queueCapacity = null)
+    /// <summary>
+    /// A writer for a socket accepted elsewhere (tests, benchmarks); <paramref name="output"/> null sends frame by
+    /// frame. <paramref name="compressed"/>: as if the connection negotiated permessage-deflate.
+    /// </summary>
+    public WebSocketWriter CreateWriter(long id, System.Net.WebSockets.WebSocket socket, SharedWriteStream? output, IPAddress? remoteAddress, int? queueCapacity = null, bool compressed = false)
     {
         var options = queueCapacity is { } capacity ? Copy(capacity) : _options;
-        return new WebSocketWriter(id, socket, output, remoteAddress, options, flusher, observer, logger);
+        return new WebSocketWriter(id, socket, output, remoteAddress, options, flusher, observer, logger)
+        {
+            Compression = compressed ? deflate.Compression : null,
+        };
     }
 
     private TransportOptions Copy(int queueCapacity) => new()
