@@ -43,6 +43,21 @@ public sealed class SharedCompressionTests
     }
 
     [Fact]
+    public void A_replay_on_resume_is_compressed_like_live_delivery()
+    {
+        var sink = new RecordingSink(Compression);
+        var subscription = new ChannelSubscription(new Subscriber(sink), "chat", wantsPresence: false);
+        var replayed = PublicationOf(string.Concat(Enumerable.Repeat("missed while away, ", 40)));
+        subscription.GoLive(ReadOnlyMemory<byte>.Empty, new StreamPosition("e", 1), [replayed]);
+        var frame = Assert.Single(sink.Frames);
+        Assert.Equal(OutboundFrameKind.Replay, frame.Kind);
+        Assert.True(frame.Compressed);
+        Assert.Equal(FrameOf(replayed), Broadcast.Testing.ClientDeflate.Inflate(frame.Bytes.ToArray()));
+
+        static byte[] FrameOf(Publication publication) => publication.EncodedBy(new LegacyEncoding()).ToArray();
+    }
+
+    [Fact]
     public void A_frame_shorter_than_the_threshold_goes_uncompressed_to_a_compressing_subscriber()
     {
         var sink = new RecordingSink(Compression);
