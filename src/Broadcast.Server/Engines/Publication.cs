@@ -12,10 +12,10 @@ public sealed class Publication
     /// <summary>Encodings a publication can cache at once; a new encoding takes a free slot (see its <see cref="IPublicationEncoder.Slot"/>).</summary>
     public const int MaxEncodings = 4;
 
-    private EncodedFrames _frames;
-
     // Beside each encoding's frame: its permessage-deflate form, made only if a compressing client receives it.
     private EncodedFrames _compressed;
+
+    private EncodedFrames _frames;
 
     public Publication(string channel, string epoch, long offset, string origin, DateTime timestampUtc, byte[] escapedMessage)
     {
