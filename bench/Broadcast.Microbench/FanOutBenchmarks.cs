@@ -27,6 +27,7 @@ public class FanOutBenchmarks
     private WebApplication? _app;
     private ChannelHub _hub = new();
     private LegacyEncoding _encoding = new();
+    private Broadcast.Server.Transport.FrameCompression? _compression;
     private Publication[] _publications = [];
     private long _offset;
     private int _next;
@@ -36,6 +37,10 @@ public class FanOutBenchmarks
 
     [Params(100, 1024)]
     public int MessageBytes { get; set; }
+
+    /// <summary>Every subscriber negotiated permessage-deflate: frames of 256 bytes or more go out compressed (the shared compressed bytes, built in setup like the encoded frame).</summary>
+    [Params(false, true)]
+    public bool Compressed { get; set; }
 
     /// <summary>Matches the invocation count; the paced allocation trace prepares more at a time.</summary>
     public int PublicationsPerIteration { get; set; } = 128;
@@ -52,7 +57,8 @@ public class FanOutBenchmarks
         {
             var sink = new DiscardingStream();
             var socket = WebSocket.CreateFromStream(sink, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
-            var writer = transport.CreateWriter(i, socket, new SharedWriteStream(sink), remoteAddress: null, queueCapacity: 1_000_000);
+            var writer = transport.CreateWriter(i, socket, new SharedWriteStream(sink), remoteAddress: null, queueCapacity: 1_000_000, compressed: Compressed);
+            _compression ??= writer.Compression;
             var subscription = new ChannelSubscription(new ClientSession(i, "node", writer, null, legacy), "events", wantsPresence: false);
             _hub.Add(subscription);
             subscription.GoLive(ReadOnlyMemory<byte>.Empty, new StreamPosition("epoch", 0), []);
@@ -70,6 +76,11 @@ public class FanOutBenchmarks
         {
             _publications[i] = new Publication("events", "epoch", ++_offset, "http", _timestamp, message);
             _ = _publications[i].EncodedBy(_encoding);
+            if (_compression is { } compression)
+            {
+                // Once per publication, as its first compressing recipient would: not part of the per-delivery cost.
+                _ = _publications[i].CompressedBy(_encoding, compression.Compress);
+            }
         }
 
         _next = 0;

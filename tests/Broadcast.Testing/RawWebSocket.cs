@@ -22,15 +22,20 @@ public sealed class RawWebSocket : IAsyncDisposable
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;
 
+    /// <summary>The server's answer to the upgrade (status line and headers).</summary>
+    public string ResponseHead { get; private set; } = "";
+
     private RawWebSocket(TcpClient tcp)
     {
         _tcp = tcp;
         _stream = tcp.GetStream();
     }
 
-    /// <summary>One frame from the server.</summary>
-    public sealed record Frame(bool Fin, byte Opcode, byte[] Payload)
+    /// <summary>One frame from the server; <paramref name="Rsv"/> holds its reserved bits (RSV1 = 0b100: compressed, RFC 7692).</summary>
+    public sealed record Frame(bool Fin, byte Opcode, byte[] Payload, byte Rsv = 0)
     {
+        public bool Compressed => (Rsv & 0b100) != 0;
+
         public int? CloseCode => Opcode == Close && Payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(Payload) : null;
 
         public string Text => Encoding.UTF8.GetString(Opcode == Close ? Payload.AsSpan(Math.Min(2, Payload.Length)) : Payload);
@@ -69,7 +74,8 @@ public sealed class RawWebSocket : IAsyncDisposable
         var request = $"GET {path} HTTP/1.1\r\nHost: {host ?? httpBase.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
                       $"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{extraHeaders}\r\n";
         await socket._stream.WriteAsync(Encoding.ASCII.GetBytes(request));
-        return (socket, await socket.ReadHttpHeadAsync());
+        socket.ResponseHead = await socket.ReadHttpHeadAsync();
+        return (socket, socket.ResponseHead);
     }
 
     /// <summary>Sends one frame exactly as described. Clients must mask; <paramref name="masked"/> = false breaks that rule.</summary>
@@ -184,7 +190,7 @@ public sealed class RawWebSocket : IAsyncDisposable
 
             var payload = new byte[length];
             await ReadExactlyAsync(payload, cts.Token);
-            return new Frame((head[0] & 0x80) != 0, (byte)(head[0] & 0x0F), payload);
+            return new Frame((head[0] & 0x80) != 0, (byte)(head[0] & 0x0F), payload, (byte)((head[0] >> 4) & 0x7));
         }
         catch (IOException)
         {

@@ -54,6 +54,9 @@ public sealed class BenchOptions
 
     public bool NoLive { get; set; }
 
+    /// <summary>Offer permessage-deflate in the upgrade (the server may then send compressed frames, which the tool inflates).</summary>
+    public bool Deflate { get; set; }
+
     // Set only on the processes the coordinator starts.
     public int WorkerIndex { get; set; } = -1;
 

@@ -29,7 +29,7 @@ public static class OptionsParser
             }
 
             var name = arg[2..];
-            if (name is "json" or "no-live")
+            if (name is "json" or "no-live" or "deflate")
             {
                 flags.Add(name);
             }
@@ -57,6 +57,7 @@ public static class OptionsParser
 
         options.Json = flags.Contains("json");
         options.NoLive = flags.Contains("no-live");
+        options.Deflate = flags.Contains("deflate");
         Validate(options);
         return options;
     }

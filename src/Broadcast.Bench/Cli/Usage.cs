@@ -23,6 +23,7 @@ public static class Usage
           --json | --out FILE                   machine-readable result to stdout | to a file
           --label TEXT                          carried into the JSON
           --no-live                             no live display, one progress line a second on stderr
+          --deflate                             offer permessage-deflate; compressed frames are inflated (costs the tool CPU)
 
         Scenario defaults: fanout 500 subscribers x 2000 msg/s; chat 200 clients x 5 msg/s;
         idle 5000 connections held 5 s with a 1 msg/s probe; storm 5000 connections.

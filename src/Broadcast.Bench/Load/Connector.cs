@@ -10,7 +10,7 @@ public sealed class Connector(BenchOptions options, ProtocolDialect dialect)
 {
     private static readonly TimeSpan HandshakeTimeout = TimeSpan.FromSeconds(15);
 
-    private readonly WebSocketEndpoint _endpoint = new(options.Url, dialect.SubProtocol);
+    private readonly WebSocketEndpoint _endpoint = new(options.Url, dialect.SubProtocol, options.Deflate);
     private readonly Lock _lock = new();
 
     public LongHistogram LatencyMicros { get; } = LatencyHistograms.Create();

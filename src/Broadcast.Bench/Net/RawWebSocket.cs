@@ -24,6 +24,7 @@ public sealed partial class RawWebSocket : IDisposable
     private int _end;
     private int _closed;
     private System.Buffers.ArrayBufferWriter<byte>? _fragments;
+    private System.Buffers.ArrayBufferWriter<byte>? _inflated;
 
     private RawWebSocket(Socket socket, ReadOnlySpan<byte> leftover)
     {
@@ -180,6 +181,13 @@ public sealed partial class RawWebSocket : IDisposable
             var payload = buffer.AsSpan(_start + headerLength, (int)length);
             var final = (header[0] & 0x80) != 0;
             _start += frameLength;
+            if ((header[0] & 0x40) != 0 && opcode == 0x1 && final)
+            {
+                // RSV1: a permessage-deflate message (only after --deflate offered it).
+                sink.OnText(Inflate(payload), receivedTicks);
+                continue;
+            }
+
             switch (opcode)
             {
                 case 0x1 when final:
@@ -207,6 +215,25 @@ public sealed partial class RawWebSocket : IDisposable
         }
 
         Compact();
+    }
+
+    /// <summary>A compressed message without context takeover (RFC 7692 section 7.2.2): the removed 00 00 ff ff appended, then inflated.</summary>
+    private ReadOnlySpan<byte> Inflate(ReadOnlySpan<byte> compressed)
+    {
+        var input = new byte[compressed.Length + 4];
+        compressed.CopyTo(input);
+        input[^2] = 0xFF;
+        input[^1] = 0xFF;
+        using var inflate = new System.IO.Compression.DeflateStream(new MemoryStream(input), System.IO.Compression.CompressionMode.Decompress);
+        var inflated = _inflated ??= new System.Buffers.ArrayBufferWriter<byte>();
+        inflated.ResetWrittenCount();
+        int read;
+        while ((read = inflate.Read(inflated.GetSpan(4096))) > 0)
+        {
+            inflated.Advance(read);
+        }
+
+        return inflated.WrittenSpan;
     }
 
     private void Compact()

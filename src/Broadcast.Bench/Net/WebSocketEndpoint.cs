@@ -6,7 +6,7 @@ namespace Broadcast.Bench.Net;
 /// <summary>Where to connect and the upgrade request to send, prepared once for every connection.</summary>
 public sealed class WebSocketEndpoint
 {
-    public WebSocketEndpoint(Uri url, string? subProtocol)
+    public WebSocketEndpoint(Uri url, string? subProtocol, bool deflate = false)
     {
         if (url.Scheme != "ws")
         {
@@ -25,6 +25,12 @@ public sealed class WebSocketEndpoint
         if (subProtocol is not null)
         {
             request.Append("Sec-WebSocket-Protocol: ").Append(subProtocol).Append("\r\n");
+        }
+
+        if (deflate)
+        {
+            // What browsers offer: the server answers without context takeover, so each frame inflates on its own.
+            request.Append("Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
         }
 
         UpgradeRequest = Encoding.ASCII.GetBytes(request.Append("\r\n").ToString());

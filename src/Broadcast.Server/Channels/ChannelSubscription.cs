@@ -20,6 +20,7 @@ namespace Broadcast.Server.Channels;
 public sealed class ChannelSubscription : IFrameSource
 {
     private readonly IFrameSink _connection;
+    private readonly FrameCompression? _compression;
     private readonly IChannelEncoding _encoding;
     private readonly string _origin;
     private readonly object _gate = new();
@@ -41,6 +42,7 @@ public sealed class ChannelSubscription : IFrameSource
     internal ChannelSubscription(ISubscriber subscriber, string channel, bool wantsPresence, SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.Disconnect)
     {
         _connection = subscriber.Frames;
+        _compression = subscriber.Frames.Compression;
         _encoding = subscriber.Encoding;
         Channel = channel;
         WantsPresence = wantsPresence;
@@ -129,7 +131,7 @@ public sealed class ChannelSubscription : IFrameSource
             return;
         }
 
-        var bytes = FrameFor(publication).Length;
+        var bytes = FrameFor(publication, out _).Length;
         _pending!.Add(new HeldItem(publication, default));
         _heldPublications++;
         _heldBytes += bytes;
@@ -168,7 +170,7 @@ public sealed class ChannelSubscription : IFrameSource
             {
                 pending[_oldestHeld] = default;
                 _heldPublications--;
-                _heldBytes -= FrameFor(publication).Length;
+                _heldBytes -= FrameFor(publication, out _).Length;
                 dropped++;
             }
         }
@@ -314,7 +316,27 @@ public sealed class ChannelSubscription : IFrameSource
         _oldestHeld = 0;
     }
 
-    private ReadOnlyMemory<byte> FrameFor(Publication publication) => publication.EncodedBy(_encoding);
+    /// <summary>
+    /// The publication's frame for this subscriber: shared by every recipient of the encoding, compressed (once
+    /// per publication, beside the encoded frame) if the connection negotiated permessage-deflate and the frame
+    /// is long enough to be worth it.
+    /// </summary>
+    private ReadOnlyMemory<byte> FrameFor(Publication publication, out bool compressed)
+    {
+        var frame = publication.EncodedBy(_encoding);
+        compressed = false;
+        if (_compression is { } compression && frame.Length >= compression.MinBytes)
+        {
+            var packed = publication.CompressedBy(_encoding, compression.Compress);
+            if (!packed.IsEmpty)
+            {
+                compressed = true;
+                return packed;
+            }
+        }
+
+        return frame;
+    }
 
     /// <summary>Queues a publication unless it is one already sent or the client's own. Returns true if queued.</summary>
     /// <param name="catchingUp">Replayed: paced by the replay, so not counted as live backlog.</param>
@@ -332,9 +354,9 @@ public sealed class ChannelSubscription : IFrameSource
             return false;
         }
 
-        var frame = FrameFor(publication);
+        var frame = FrameFor(publication, out var compressed);
         var published = publication.TimestampUtc.Ticks;
-        return catchingUp ? _connection.EnqueueReplay(frame, published, this) : _connection.EnqueueLive(frame, published, this);
+        return catchingUp ? _connection.EnqueueReplay(frame, published, this, compressed) : _connection.EnqueueLive(frame, published, this, compressed);
     }
 
     /// <summary>Something held while catching up: a live publication, or (Publication null) an <c>unrecovered</c> notice; both empty once dropped.</summary>

@@ -12,6 +12,9 @@ public sealed class Publication
     /// <summary>Encodings a publication can cache at once; a new encoding takes a free slot (see its <see cref="IPublicationEncoder.Slot"/>).</summary>
     public const int MaxEncodings = 4;
 
+    // Beside each encoding's frame: its permessage-deflate form, made only if a compressing client receives it.
+    private EncodedFrames _compressed;
+
     private EncodedFrames _frames;
 
     public Publication(string channel, string epoch, long offset, string origin, DateTime timestampUtc, byte[] escapedMessage)
@@ -43,6 +46,24 @@ public sealed class Publication
     {
         var slot = encoder.Slot;
         return Volatile.Read(ref _frames[slot]) ?? Interlocked.CompareExchange(ref _frames[slot], encoder.Encode(this), null) ?? _frames[slot]!;
+    }
+
+    /// <summary>
+    /// This publication's frame in <paramref name="encoder"/>'s encoding, compressed by <paramref name="compress"/>
+    /// (the transport's permessage-deflate): built by the first compressing recipient, shared after, so a
+    /// publication is compressed once per encoding whoever receives it. Empty when compressing did not pay.
+    /// </summary>
+    /// <remarks>One compression per server: the cache does not tell two <paramref name="compress"/> functions apart.</remarks>
+    public ReadOnlyMemory<byte> CompressedBy(IPublicationEncoder encoder, Func<byte[], byte[]> compress)
+    {
+        var slot = encoder.Slot;
+        if (Volatile.Read(ref _compressed[slot]) is { } cached)
+        {
+            return cached;
+        }
+
+        EncodedBy(encoder);
+        return Interlocked.CompareExchange(ref _compressed[slot], compress(_frames[slot]!), null) ?? _compressed[slot]!;
     }
 
     /// <summary>One cached frame per encoding slot, inline (no array per publication).</summary>

@@ -10,6 +10,12 @@ public interface IFrameSink
     /// <summary>Set once the server decided to close the connection; nothing queued after it is written.</summary>
     bool IsClosing { get; }
 
+    /// <summary>
+    /// Set when the connection negotiated permessage-deflate: publications of at least its
+    /// <see cref="FrameCompression.MinBytes"/> may be queued compressed (<c>compressed: true</c>). Null otherwise.
+    /// </summary>
+    FrameCompression? Compression { get; }
+
     /// <summary>Live frames waiting to be written (a gauge: read without the queue's lock).</summary>
     int QueuedFrames { get; }
 
@@ -36,10 +42,11 @@ public interface IFrameSink
 
     /// <summary>Queues a live frame of <paramref name="source"/>, whose slow-consumer policy applies when the queue is full.</summary>
     /// <param name="publishedUtcTicks">When the publication was accepted, for the delivery latency metric.</param>
-    bool EnqueueLive(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source);
+    /// <param name="compressed">The bytes were compressed with <see cref="Compression"/> (their frame gets RSV1).</param>
+    bool EnqueueLive(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false);
 
     /// <summary>Queues a replayed frame: never refused for room, since its sender queues only while <see cref="HasReplayRoom"/> holds.</summary>
-    bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source);
+    bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false);
 
     /// <summary>Has <paramref name="source"/>'s paused replay continued (<see cref="IFrameSource.ContinueReplay"/>) once the queue has room.</summary>
     void AwaitReplayRoom(IFrameSource source);

@@ -47,6 +47,9 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
 
     public bool IsClosing => CloseRequest is not null;
 
+    /// <summary>Set by the transport when the connection negotiated permessage-deflate; null otherwise.</summary>
+    public FrameCompression? Compression { get; init; }
+
     /// <summary>Live frames waiting to be written: the number bounded by the queue capacity (a replay is not counted).</summary>
     public int QueuedFrames => Queue.LiveCount;
 
@@ -107,11 +110,11 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
     /// </summary>
     public bool TryEnqueue(ReadOnlyMemory<byte> frame) => Add(new OutboundFrame(frame, OutboundFrameKind.Control));
 
-    public bool EnqueueLive(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source) =>
-        Add(new OutboundFrame(frame, OutboundFrameKind.Live, publishedUtcTicks, source));
+    public bool EnqueueLive(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false) =>
+        Add(new OutboundFrame(frame, OutboundFrameKind.Live, publishedUtcTicks, source, compressed));
 
-    public bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source) =>
-        Add(new OutboundFrame(frame, OutboundFrameKind.Replay, publishedUtcTicks, source));
+    public bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false) =>
+        Add(new OutboundFrame(frame, OutboundFrameKind.Replay, publishedUtcTicks, source, compressed));
 
     private bool Add(in OutboundFrame frame)
     {

@@ -8,6 +8,8 @@ public static class TransportSetup
     public static IServiceCollection AddTransport(this IServiceCollection services)
     {
         services.AddOptions<TransportOptions>().BindConfiguration(TransportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<Compression.CompressionOptions>().BindConfiguration(Compression.CompressionOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<Compression.PerMessageDeflate>();
         services.AddSingleton<FlushScheduler>();
         services.AddSingleton<WebSocketTransport>();
         services.AddSingleton<Broadcast.Server.Transport.RawWebSockets.RawWebSocketTransport>();

@@ -54,7 +54,7 @@ public class HandshakeAndFrameLimitTests
     }
 
     [Fact]
-    public async Task Compression_offered_by_a_client_is_not_negotiated()
+    public async Task Compression_offered_by_a_client_is_not_negotiated_by_default()
     {
         await using var server = await StartAsync();
         var response = await RawWebSocket.UpgradeResponseAsync(server.BaseAddress, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");

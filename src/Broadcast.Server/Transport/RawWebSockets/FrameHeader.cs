@@ -72,12 +72,18 @@ internal readonly record struct FrameHeader(bool Fin, int Rsv, int Opcode, bool 
         return true;
     }
 
+    /// <summary>RSV1: the message this frame starts is compressed (permessage-deflate, RFC 7692 section 6).</summary>
+    public bool Compressed => (Rsv & 0x4) != 0;
+
     /// <summary>Why the header breaks the protocol (close 1002), or null when it is a valid client frame.</summary>
-    public string? Violation()
+    /// <param name="deflate">The connection negotiated permessage-deflate: RSV1 may then mark the first frame of a data message.</param>
+    public string? Violation(bool deflate = false)
     {
-        if (Rsv != 0)
+        // RSV1 is permessage-deflate's, and only on the first frame of a message (never a continuation or a
+        // control frame); without an extension, or for RSV2 and RSV3, no reserved bit may be set.
+        var allowed = deflate && Opcode is Text or Binary ? 0x4 : 0;
+        if ((Rsv & ~allowed) != 0)
         {
-            // No extension was negotiated, so no reserved bit may be set.
             return "reserved bits set";
         }
 

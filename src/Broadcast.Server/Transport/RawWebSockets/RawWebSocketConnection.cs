@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Unicode;
+using Broadcast.Server.Transport.Compression;
 using Broadcast.Server.Transport.WebSockets;
 using Microsoft.AspNetCore.Connections;
 
@@ -26,6 +27,9 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     private readonly MessageLimits _limits;
     private readonly MessageBuffer _message;
 
+    // Only for a connection that negotiated permessage-deflate: a compressed message inflates into it (within the same limit).
+    private readonly MessageBuffer? _inflated;
+
     // Made when the teardown first waits for it or the close is written, whichever comes first: an idle connection holds none.
     private TaskCompletionSource? _written;
     private readonly KeepAliveClock _keepAlive;
@@ -34,6 +38,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     // Receive state: touched by the receive loop only.
     private int _messageOpcode;
+    private bool _messageCompressed;
     private int _fragments;
     private bool _inPayload;
     private FrameHeader _frame;
@@ -52,9 +57,11 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     private CancellationTokenSource? _abort;
     private int _disposed;
 
-    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, ConnectionContext connection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, KeepAliveClock keepAlive, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
+    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, ConnectionContext connection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, KeepAliveClock keepAlive, FlushScheduler flusher, ITransportObserver observer, ILogger logger, FrameCompression? compression = null)
         : base(id, remoteAddress, options, flusher, observer, logger)
     {
+        Compression = compression;
+        _inflated = compression is null ? null : new MessageBuffer(limits.MaxBytes);
         _socket = socket;
         _input = input;
         _connection = connection;
@@ -97,6 +104,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     {
         // The previous message was read by its handler: its memory may go.
         _message.Reset();
+        _inflated?.Reset();
         var bytes = 0;
         while (true)
         {
@@ -173,7 +181,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
                 return null;
             }
 
-            if (header.Violation() is { } violation)
+            if (header.Violation(deflate: _inflated is not null) is { } violation)
             {
                 return Fail(WebSocketCloseStatus.ProtocolError, violation, bytes);
             }
@@ -207,6 +215,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             if (header.Opcode != FrameHeader.Continuation)
             {
                 _messageOpcode = header.Opcode;
+                _messageCompressed = header.Compressed;
             }
 
             _frame = header;
@@ -280,18 +289,40 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         _frameRead -= payload.Length;
     }
 
-    /// <summary>The last frame of a message arrived: text must be UTF-8 (else 1007).</summary>
+    /// <summary>The last frame of a message arrived: a compressed one is inflated (within the limit, else 1009); text must be UTF-8 (else 1007).</summary>
     private ReceivedMessage? EndOfMessage()
     {
         var opcode = _messageOpcode;
         _messageOpcode = 0;
         _fragments = 0;
-        if (opcode == FrameHeader.Text && !Utf8.IsValid(_message.Written))
+        var message = _message;
+        if (_messageCompressed && _inflated is not null)
+        {
+            _messageCompressed = false;
+            switch (MessageInflater.Inflate(_message.Written, _inflated))
+            {
+                case InflateOutcome.TooBig:
+                    // A few bytes on the wire may inflate to any size: the limit is on what they inflate to.
+                    _message.Reset();
+                    _inflated.Reset();
+                    Close(WebSocketCloseStatus.MessageTooBig, $"message exceeds {_limits.MaxBytes} bytes", drainFirst: false);
+                    return new ReceivedMessage(ReceiveOutcome.TooBig);
+                case InflateOutcome.Invalid:
+                    _inflated.Reset();
+                    return Fail(WebSocketCloseStatus.InvalidPayloadData, "invalid compressed data", 0);
+            }
+
+            // The compressed bytes are no longer needed: only the inflated message stays until it is handled.
+            _message.Reset();
+            message = _inflated;
+        }
+
+        if (opcode == FrameHeader.Text && !Utf8.IsValid(message.Written))
         {
             return Fail(WebSocketCloseStatus.InvalidPayloadData, "invalid UTF-8 in a text message", 0);
         }
 
-        return new ReceivedMessage(ReceiveOutcome.Message, _message.WrittenMemory, opcode == FrameHeader.Binary);
+        return new ReceivedMessage(ReceiveOutcome.Message, message.WrittenMemory, opcode == FrameHeader.Binary);
     }
 
     private ReceivedMessage? Control(int opcode, ReadOnlySpan<byte> payload, int bytes)
@@ -560,6 +591,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         Volatile.Write(ref _disposed, 1);
         _keepAlive.Remove(this);
         _message.Dispose();
+        _inflated?.Dispose();
         Interlocked.Exchange(ref _abort, null)?.Dispose();
         Written().TrySetResult();
     }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Broadcast.Server.Transport.Compression;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +12,7 @@ namespace Broadcast.Server.Transport.RawWebSockets;
 /// The connection-level WebSocket transport's shared parts (the flush scheduler, the observer, the settings):
 /// answers an upgrade on the socket itself and gives each connection its <see cref="RawWebSocketConnection"/>.
 /// </summary>
-internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportObserver observer, IOptions<TransportOptions> options, ILogger<RawWebSocketConnection> logger) : IDisposable
+internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportObserver observer, IOptions<TransportOptions> options, PerMessageDeflate deflate, ILogger<RawWebSocketConnection> logger) : IDisposable
 {
     private readonly TransportOptions _options = options.Value;
 
@@ -29,13 +30,19 @@ internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportOb
     /// <summary>Answers <paramref name="request"/> with 101 (and <paramref name="subProtocol"/>, if any) and returns the connection, read within <paramref name="limits"/>.</summary>
     public async Task<IClientConnection> AcceptAsync(ConnectionContext connection, Socket socket, UpgradeRequest request, long id, IPAddress? remoteAddress, string? subProtocol, MessageLimits limits)
     {
-        // The handshake of RFC 6455 section 4.2.2; no extension is ever negotiated (no compression).
+        // The handshake of RFC 6455 section 4.2.2; the only extension is permessage-deflate, when enabled and offered.
         var head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ")
             .Append(AcceptKey(request.Header("Sec-WebSocket-Key")))
             .Append("\r\n");
         if (subProtocol is not null)
         {
             head.Append("Sec-WebSocket-Protocol: ").Append(subProtocol).Append("\r\n");
+        }
+
+        var extension = deflate.Negotiate(request.Headers.TryGetValue("Sec-WebSocket-Extensions", out var offers) ? offers : default);
+        if (extension is not null)
+        {
+            head.Append("Sec-WebSocket-Extensions: ").Append(extension).Append("\r\n");
         }
 
         head.Append("\r\n");
@@ -45,7 +52,7 @@ internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportOb
         var read = await input.ReadAsync().ConfigureAwait(false);
         input.AdvanceTo(read.Buffer.GetPosition(request.Length));
         await SendAsync(socket, Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
-        return new RawWebSocketConnection(id, socket, input, connection, remoteAddress, limits, _options, _keepAlive, flusher, observer, logger);
+        return new RawWebSocketConnection(id, socket, input, connection, remoteAddress, limits, _options, _keepAlive, flusher, observer, logger, extension is null ? null : deflate.Compression);
     }
 
     public void Dispose() => _keepAlive.Dispose();

@@ -51,7 +51,13 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
             Buffer = larger;
         }
 
+        var start = Length;
         Length += WriteTextFrame(frame.Bytes.Span, Buffer.AsSpan(Length));
+        if (frame.Compressed)
+        {
+            // RSV1: the payload is a permessage-deflate message (RFC 7692 section 6).
+            Buffer[start] |= 0x40;
+        }
     }
 
     /// <summary>Writes an unmasked, final text frame (RFC 6455 section 5.2) and returns its length.</summary>

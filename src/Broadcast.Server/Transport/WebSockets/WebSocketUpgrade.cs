@@ -14,12 +14,13 @@ namespace Broadcast.Server.Transport.WebSockets;
 internal static class WebSocketUpgrade
 {
     public static async Task<(WebSocket Socket, SharedWriteStream? Output)> AcceptAsync(
-        HttpContext context, string? subProtocol, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout)
+        HttpContext context, string? subProtocol, TimeSpan keepAliveInterval, TimeSpan keepAliveTimeout, string? extension = null)
     {
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         if (upgrade is not { IsUpgradableRequest: true })
         {
-            // WebSockets over HTTP/2 (extended CONNECT): let ASP.NET Core accept; frames then go one by one.
+            // WebSockets over HTTP/2 (extended CONNECT): let ASP.NET Core accept; frames then go one by one,
+            // never compressed (the writer's frames bypass the runtime's deflate there).
             var accepted = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 SubProtocol = subProtocol,
@@ -40,6 +41,11 @@ internal static class WebSocketUpgrade
             headers.SecWebSocketProtocol = subProtocol;
         }
 
+        if (extension is not null)
+        {
+            headers.SecWebSocketExtensions = extension;
+        }
+
         var output = new SharedWriteStream(await upgrade.UpgradeAsync());
         var socket = WebSocket.CreateFromStream(output, new WebSocketCreationOptions
         {
@@ -47,6 +53,14 @@ internal static class WebSocketUpgrade
             SubProtocol = subProtocol,
             KeepAliveInterval = keepAliveInterval,
             KeepAliveTimeout = keepAliveTimeout,
+
+            // permessage-deflate as negotiated (no context takeover either way): the runtime inflates what the
+            // client compressed; the writer frames the shared compressed publications itself (RSV1).
+            DangerousDeflateOptions = extension is null ? null : new WebSocketDeflateOptions
+            {
+                ClientContextTakeover = false,
+                ServerContextTakeover = false,
+            },
         });
         output.OnAborted = () =>
         {
