@@ -259,14 +259,34 @@ public static class ServerFrames
         Span<byte> timestamp = stackalloc byte[WireTimestamp.Length];
         WireTimestamp.Write(publication.TimestampUtc, timestamp);
         writer.WriteString("timestamp"u8, timestamp);
-        writer.WritePropertyName("message"u8);
-        // The message is stored as the escaped JSON string content the client sent; wrap it in quotes
-        // and write it as it is rather than decoding and encoding it again.
-        var quoted = new byte[publication.EscapedMessage.Length + 2];
-        quoted[0] = (byte)'"';
-        publication.EscapedMessage.CopyTo(quoted, 1);
-        quoted[^1] = (byte)'"';
-        writer.WriteRawValue(quoted, skipInputValidation: true);
+        WritePayload(writer, publication.Payload);
+    }
+
+    /// <summary>
+    /// <c>"message": "…"</c>, <c>"data": &lt;JSON&gt;</c> or <c>"bytes": "&lt;base64&gt;"</c>: the payload written as it
+    /// is stored, never decoded and encoded again.
+    /// </summary>
+    public static void WritePayload(Utf8JsonWriter writer, PublicationPayload payload)
+    {
+        switch (payload.Kind)
+        {
+            case PayloadKind.Data:
+                writer.WritePropertyName("data"u8);
+                writer.WriteRawValue(payload.Bytes, skipInputValidation: true);
+                break;
+            case PayloadKind.Bytes:
+                writer.WriteBase64String("bytes"u8, payload.Bytes);
+                break;
+            default:
+                // Stored as the escaped JSON string content the client sent: wrap it in quotes as it is.
+                writer.WritePropertyName("message"u8);
+                var quoted = new byte[payload.Bytes.Length + 2];
+                quoted[0] = (byte)'"';
+                payload.Bytes.CopyTo(quoted, 1);
+                quoted[^1] = (byte)'"';
+                writer.WriteRawValue(quoted, skipInputValidation: true);
+                break;
+        }
     }
 
     /// <summary><c>"permissions": {"subscribe": [...], "publish": [...]}</c>: the same shape in every frame and answer that has it.</summary>
