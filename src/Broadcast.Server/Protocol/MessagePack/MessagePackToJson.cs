@@ -46,7 +46,8 @@ public static class MessagePackToJson
 
             return reader.End ? buffer.WrittenSpan.ToArray() : null;
         }
-        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or NotAFrameException or InvalidOperationException or FormatException)
+        // The reader's answers to lies: lengths past the end, lengths of 2 GiB or more (negative as an int), codes of the wrong type.
+        catch (Exception ex) when (ex is MessagePackSerializationException or EndOfStreamException or NotAFrameException or InvalidOperationException or FormatException or ArgumentException or OverflowException)
         {
             return null;
         }
