@@ -91,7 +91,7 @@ public static class ServerFrames
         }
     });
 
-    public static byte[] Publication(Publication publication) => Write(writer =>
+    public static byte[] Publication(Publication publication) => Write(publication.Payload.JsonLength + 224, writer =>
     {
         writer.WriteString("type"u8, "pub"u8);
         writer.WriteString("channel"u8, publication.Channel);
@@ -240,9 +240,12 @@ public static class ServerFrames
     }
 
     /// <summary>Writes one JSON object with <paramref name="body"/> as its content.</summary>
-    public static byte[] Write(Action<Utf8JsonWriter> body)
+    public static byte[] Write(Action<Utf8JsonWriter> body) => Write(256, body);
+
+    /// <summary>Writes one JSON object into a buffer sized for it (<paramref name="capacity"/> bytes: a publication's frame is built once, without regrowing).</summary>
+    public static byte[] Write(long capacity, Action<Utf8JsonWriter> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(capacity, int.MaxValue));
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
