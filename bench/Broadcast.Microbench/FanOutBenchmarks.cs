@@ -5,6 +5,7 @@ using Broadcast.Server.Channels;
 using Broadcast.Server.Connections;
 using Broadcast.Server.Engines;
 using Broadcast.Server.Protocol.Legacy;
+using Broadcast.Server.Transport;
 using Broadcast.Server.Transport.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,7 +27,7 @@ public class FanOutBenchmarks
     private readonly DateTime _timestamp = new(2026, 11, 26, 10, 15, 30, DateTimeKind.Utc);
     private WebApplication? _app;
     private ChannelHub _hub = new();
-    private LegacyEncoding _encoding = new();
+    private IChannelEncoding _encoding = new LegacyEncoding();
     private Broadcast.Server.Transport.FrameCompression? _compression;
     private Publication[] _publications = [];
     private long _offset;
@@ -45,13 +46,25 @@ public class FanOutBenchmarks
     /// <summary>Matches the invocation count; the paced allocation trace prepares more at a time.</summary>
     public int PublicationsPerIteration { get; set; } = 128;
 
+    /// <summary>The subscribers' subprotocol: none (the original protocol), <c>broadcast.v2</c> or <c>broadcast.v2.msgpack</c>.</summary>
+    public string? Subprotocol { get; set; }
+
+    /// <summary>What each publication carries: a message of <see cref="MessageBytes"/>, or a JSON object of about that size as <c>data</c>.</summary>
+    public PayloadKind Payload { get; set; } = PayloadKind.Message;
+
+    /// <summary>
+    /// Build each publication's frame before it is delivered (the benchmark measures the fan-out alone), or leave it
+    /// to the first recipient, as the server does (the payload trace: the encoding's cost is then in the figures, once).
+    /// </summary>
+    public bool PreEncode { get; set; } = true;
+
     [GlobalSetup]
     public void Setup()
     {
         _app = BroadcastServer.Build(["--urls", "http://127.0.0.1:0"]);
         var transport = _app.Services.GetRequiredService<WebSocketTransport>();
-        var legacy = _app.Services.GetRequiredService<ClientDialects>().Choose([]);
-        _encoding = _app.Services.GetRequiredService<LegacyEncoding>();
+        var dialect = _app.Services.GetRequiredService<ClientDialects>().Choose(Subprotocol is null ? [] : [Subprotocol]);
+        _encoding = dialect.Encoding;
         _hub = _app.Services.GetRequiredService<ChannelHub>();
         for (var i = 0; i < Subscribers; i++)
         {
@@ -59,7 +72,8 @@ public class FanOutBenchmarks
             var socket = WebSocket.CreateFromStream(sink, new WebSocketCreationOptions { IsServer = true, KeepAliveInterval = TimeSpan.Zero });
             var writer = transport.CreateWriter(i, socket, new SharedWriteStream(sink), remoteAddress: null, queueCapacity: 1_000_000, compressed: Compressed);
             _compression ??= writer.Compression;
-            var subscription = new ChannelSubscription(new ClientSession(i, "node", writer, null, legacy), "events", wantsPresence: false);
+            IFrameSink frames = dialect.IsBinary ? new BinaryDialectFrameSink(writer, dialect) : writer;
+            var subscription = new ChannelSubscription(new ClientSession(i, "node", frames, null, dialect), "events", wantsPresence: false);
             _hub.Add(subscription);
             subscription.GoLive(ReadOnlyMemory<byte>.Empty, new StreamPosition("epoch", 0), []);
         }
@@ -69,13 +83,16 @@ public class FanOutBenchmarks
     [IterationSetup]
     public void PreparePublications()
     {
-        var message = new byte[MessageBytes];
-        message.AsSpan().Fill((byte)'x');
+        var payload = Payload == PayloadKind.Data ? PublicationPayload.Data(JsonObjectOf(MessageBytes)) : PublicationPayload.Message(Filled(MessageBytes));
         _publications = new Publication[PublicationsPerIteration];
         for (var i = 0; i < _publications.Length; i++)
         {
-            _publications[i] = new Publication("events", "epoch", ++_offset, "http", _timestamp, message);
-            _ = _publications[i].EncodedBy(_encoding);
+            _publications[i] = new Publication("events", "epoch", ++_offset, "http", _timestamp, payload);
+            if (PreEncode)
+            {
+                _ = _publications[i].EncodedBy(_encoding);
+            }
+
             if (_compression is { } compression)
             {
                 // Once per publication, as its first compressing recipient would: not part of the per-delivery cost.
@@ -89,6 +106,30 @@ public class FanOutBenchmarks
     /// <summary>One publication to every subscriber (time and bytes are per publication: divide by Subscribers per delivery).</summary>
     [Benchmark]
     public void DeliverToAll() => _hub.Deliver(_publications[_next++]);
+
+    /// <summary>The frame a subscriber receives for the first publication of the iteration.</summary>
+    public int FrameBytes => _publications.Length == 0 ? 0 : _publications[0].EncodedBy(_encoding).Length;
+
+    private static byte[] Filled(int bytes)
+    {
+        var message = new byte[bytes];
+        message.AsSpan().Fill((byte)'x');
+        return message;
+    }
+
+    /// <summary>An object like an application's (numbers, strings, an array, a nested object, a boolean, null) of about <paramref name="bytes"/> bytes of JSON.</summary>
+    public static byte[] JsonObjectOf(int bytes)
+    {
+        var items = new List<object>();
+        var json = Array.Empty<byte>();
+        for (var i = 0; json.Length < bytes; i++)
+        {
+            items.Add(new { sku = $"item-{i:D4}", qty = i % 7, price = 9.5 + i, tags = new[] { "a", "b" } });
+            json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { order = 1234, customer = new { id = 42, name = "Ana", vip = true }, note = (string?)null, items });
+        }
+
+        return json;
+    }
 
     [GlobalCleanup]
     public void Cleanup() => _app?.DisposeAsync().AsTask().GetAwaiter().GetResult();

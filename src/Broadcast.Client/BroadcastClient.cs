@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Broadcast.Client;
 
@@ -49,6 +50,7 @@ public sealed class BroadcastClient : IAsyncDisposable
         _options = options;
         _random = options.Random ?? Random.Shared;
         _accessToken = options.AccessToken;
+        TransportFactory = () => new WebSocketTransport(options.Encoding);
     }
 
     /// <summary>The connection state; <see cref="StateChanged"/> reports every change.</summary>
@@ -120,7 +122,7 @@ public sealed class BroadcastClient : IAsyncDisposable
     public event EventHandler<ChannelDrop>? PublicationsDropped;
 
     /// <summary>Replaces the WebSocket for unit tests.</summary>
-    internal Func<IClientTransport> TransportFactory { get; set; } = () => new WebSocketTransport();
+    internal Func<IClientTransport> TransportFactory { get; set; }
 
     /// <summary>Sees every inbound frame first; returning false drops it (tests simulate lost frames).</summary>
     internal Func<JsonElement, bool>? InboundFilter { get; set; }
@@ -262,6 +264,51 @@ public sealed class BroadcastClient : IAsyncDisposable
         ArgumentException.ThrowIfNullOrEmpty(message);
         var ack = await RequestAsync(RequestKind.Publish, id => Frames.Publish(id, channel, message), cancellationToken);
         return new PublishResult(ack.String("channel") ?? channel, ack.Int64("offset"), ack.String("epoch") ?? "", ack.Bool("duplicate"));
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="value"/> as <c>data</c> (any JSON value), serialized once with <paramref name="typeInfo"/>
+    /// (a source-generated context's, say); subscribers get exactly those bytes. Acknowledged and retried like
+    /// <see cref="PublishAsync(string, string, CancellationToken)"/>.
+    /// </summary>
+    /// <exception cref="BroadcastException">The server rejected the publication (see <see cref="BroadcastException.Code"/>).</exception>
+    public Task<PublishResult> PublishAsync<T>(string channel, T value, JsonTypeInfo<T> typeInfo, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return PublishPayloadAsync(channel, JsonSerializer.SerializeToUtf8Bytes(value, typeInfo), isBytes: false, cancellationToken);
+    }
+
+    /// <summary>
+    /// Publishes <paramref name="value"/> as <c>data</c> with reflection-based <paramref name="options"/> (<see cref="JsonSerializerOptions.Web"/>
+    /// when null). Required, so that <c>PublishAsync(channel, "text")</c> stays a message.
+    /// </summary>
+    /// <exception cref="BroadcastException">The server rejected the publication (see <see cref="BroadcastException.Code"/>).</exception>
+    public Task<PublishResult> PublishAsync<T>(string channel, T value, JsonSerializerOptions? options, CancellationToken cancellationToken = default) =>
+        PublishAsync(channel, value, (JsonTypeInfo<T>)(options ?? JsonSerializerOptions.Web).GetTypeInfo(typeof(T)), cancellationToken);
+
+    /// <summary>Publishes binary content as <c>bytes</c> (base64 in JSON frames).</summary>
+    /// <exception cref="BroadcastException">The server rejected the publication (see <see cref="BroadcastException.Code"/>).</exception>
+    public Task<PublishResult> PublishBytesAsync(string channel, ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken = default) =>
+        PublishPayloadAsync(channel, bytes, isBytes: true, cancellationToken);
+
+    private async Task<PublishResult> PublishPayloadAsync(string channel, ReadOnlyMemory<byte> payload, bool isBytes, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(channel);
+        var ack = await RequestAsync(
+            RequestKind.Publish,
+            id => isBytes ? Frames.PublishBytes(id, channel, payload) : Frames.PublishData(id, channel, payload),
+            cancellationToken);
+        return new PublishResult(ack.String("channel") ?? channel, ack.Int64("offset"), ack.String("epoch") ?? "", ack.Bool("duplicate"));
+    }
+
+    /// <summary>
+    /// Subscribes like <see cref="SubscribeAsync(string, bool, CancellationToken)"/>, reading each publication's payload as a
+    /// <typeparamref name="T"/> with <paramref name="typeInfo"/> (see <see cref="Publication.As{T}(JsonTypeInfo{T})"/>).
+    /// </summary>
+    public async Task<Subscription<T>> SubscribeAsync<T>(string channel, JsonTypeInfo<T> typeInfo, bool presence = false, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(typeInfo);
+        return new Subscription<T>(await SubscribeAsync(channel, presence, cancellationToken), typeInfo);
     }
 
     /// <summary>

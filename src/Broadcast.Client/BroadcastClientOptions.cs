@@ -18,6 +18,12 @@ public sealed class BroadcastClientOptions
     /// </summary>
     public string? AccessToken { get; init; }
 
+    /// <summary>
+    /// <see cref="ClientEncoding.Json"/> (the default): JSON text frames, subprotocol <c>broadcast.v2</c>.
+    /// <see cref="ClientEncoding.MessagePack"/>: every frame in MessagePack in binary frames (<c>broadcast.v2.msgpack</c>).
+    /// </summary>
+    public ClientEncoding Encoding { get; init; } = ClientEncoding.Json;
+
     /// <summary>The display name sent in <c>hello</c> and shown in presence (at most 64 characters).</summary>
     public string? Name { get; init; }
 

@@ -82,6 +82,24 @@ public static class ErrorCodes
     /// </summary>
     public const string UnsubscribedByServer = "unsubscribed_by_server";
 
+    /// <summary>A publish's <c>data</c> nests arrays and objects more than 32 levels deep; nothing was published.</summary>
+    public const string DataTooDeep = "data_too_deep";
+
+    /// <summary>A publish's <c>bytes</c> is not standard base64 (JSON) or binary (MessagePack); nothing was published.</summary>
+    public const string BytesInvalid = "bytes_invalid";
+
+    /// <summary>A publish carried more than one of <c>message</c>, <c>data</c> and <c>bytes</c>; nothing was published.</summary>
+    public const string PayloadConflict = "payload_conflict";
+
+    /// <summary>A publish of <c>data</c> or <c>bytes</c> on a channel whose publishes the application's backend decides (it takes only <c>message</c>).</summary>
+    public const string PayloadNotProxied = "payload_not_proxied";
+
+    /// <summary>On <c>broadcast.v2.msgpack</c>: a binary frame that is not one MessagePack map of the protocol.</summary>
+    public const string InvalidMessagePack = "invalid_msgpack";
+
+    /// <summary>On <c>broadcast.v2.msgpack</c>: a text frame (that subprotocol's frames are binary).</summary>
+    public const string TextNotSupported = "text_not_supported";
+
     /// <summary>The token sent with an <c>auth</c> request is not valid.</summary>
     public const string TokenInvalid = "token_invalid";
 

@@ -59,6 +59,24 @@ internal static class Frames
         w.WriteString("message", message);
     });
 
+    /// <summary>A publish of <c>data</c>: <paramref name="json"/> is one JSON value, written as it is.</summary>
+    public static byte[] PublishData(string id, string channel, ReadOnlyMemory<byte> json) => Write(w =>
+    {
+        w.WriteString("type", "publish");
+        w.WriteString("id", id);
+        w.WriteString("channel", channel);
+        w.WritePropertyName("data");
+        w.WriteRawValue(json.Span);
+    });
+
+    public static byte[] PublishBytes(string id, string channel, ReadOnlyMemory<byte> bytes) => Write(w =>
+    {
+        w.WriteString("type", "publish");
+        w.WriteString("id", id);
+        w.WriteString("channel", channel);
+        w.WriteBase64String("bytes", bytes.Span);
+    });
+
     public static byte[] History(string id, string channel, long since, int limit) => Write(w =>
     {
         w.WriteString("type", "history");

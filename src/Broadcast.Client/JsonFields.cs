@@ -21,6 +21,39 @@ internal static class JsonFields
     public static IEnumerable<JsonElement> Array(this JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Array ? value.EnumerateArray() : [];
 
-    public static Publication Publication(this JsonElement element, string channel, string epoch) =>
-        new(channel, element.Int64("offset"), epoch, element.String("origin") ?? "", element.Timestamp("timestamp"), element.String("message") ?? "");
+    /// <summary>A publication of a <c>pub</c> frame or a history page, with its <c>message</c>, <c>data</c> or <c>bytes</c>.</summary>
+    public static Publication Publication(this JsonElement element, string channel, string epoch)
+    {
+        string message;
+        var kind = PayloadKind.Message;
+        JsonElement? data = null;
+        byte[]? bytes = null;
+        if (element.String("message") is { } text)
+        {
+            message = text;
+        }
+        else if (element.TryGetProperty("data", out var value))
+        {
+            kind = PayloadKind.Data;
+            data = value.Clone();
+            message = value.GetRawText();
+        }
+        else if (element.TryGetProperty("bytes", out var encoded) && encoded.ValueKind == JsonValueKind.String && encoded.TryGetBytesFromBase64(out var decoded))
+        {
+            kind = PayloadKind.Bytes;
+            bytes = decoded;
+            message = encoded.GetString()!;
+        }
+        else
+        {
+            message = "";
+        }
+
+        return new(channel, element.Int64("offset"), epoch, element.String("origin") ?? "", element.Timestamp("timestamp"), message)
+        {
+            Kind = kind,
+            Data = data,
+            Bytes = bytes,
+        };
+    }
 }

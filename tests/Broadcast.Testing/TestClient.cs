@@ -6,8 +6,8 @@ using Xunit;
 
 namespace Broadcast.Testing;
 
-/// <summary>One frame as a client saw it.</summary>
-public sealed record ReceivedFrame(WebSocketMessageType Type, string Text, WebSocketCloseStatus? CloseStatus, string? CloseDescription)
+/// <summary>One frame as a client saw it (<paramref name="Bytes"/>: its payload as received, for binary frames).</summary>
+public sealed record ReceivedFrame(WebSocketMessageType Type, string Text, WebSocketCloseStatus? CloseStatus, string? CloseDescription, byte[]? Bytes = null)
 {
     public JsonElement Json => JsonDocument.Parse(Text).RootElement.Clone();
 }
@@ -135,7 +135,8 @@ public sealed class TestClient : IAsyncDisposable
                 message.Write(buffer, 0, result.Count);
                 if (result.EndOfMessage)
                 {
-                    _frames.Writer.TryWrite(new ReceivedFrame(result.MessageType, Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length), null, null));
+                    var bytes = result.MessageType == WebSocketMessageType.Binary ? message.ToArray() : null;
+                    _frames.Writer.TryWrite(new ReceivedFrame(result.MessageType, Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length), null, null, bytes));
                     message.SetLength(0);
                 }
             }

@@ -8,6 +8,8 @@
  * a gap), and one's own publications (shown locally when sent) are recognised in history by their ack's
  * offset.
  */
+import type { PayloadKind } from '@broadcast/client';
+import { displayText, type PayloadView } from './payloadText';
 import type { Latency } from './timing/clockOffset';
 
 export type EntryState = 'received' | 'pending' | 'sent' | 'failed';
@@ -16,6 +18,8 @@ export type EntrySource = 'sent' | 'live' | 'replay' | 'history';
 
 export interface ChatEntry {
   readonly text: string;
+  /** A publication's payload kind (`data` is shown as formatted JSON); absent for plain messages. */
+  readonly kind?: PayloadKind | undefined;
   readonly time: Date;
   /** Sent by this page's session (shown on the right in Chat). */
   readonly own: boolean;
@@ -55,6 +59,7 @@ export interface ChannelView {
 /** A publication that arrived live or was replayed. */
 export interface IncomingPublication {
   readonly text: string;
+  readonly kind?: PayloadKind | undefined;
   readonly time: Date;
   readonly origin: string | undefined;
   readonly epoch: string;
@@ -65,11 +70,10 @@ export interface IncomingPublication {
 }
 
 /** A publication read from history. */
-export interface HistoryPublication {
+export interface HistoryPublication extends PayloadView {
   readonly offset: number;
   readonly origin: string | undefined;
   readonly timestamp: string | undefined;
-  readonly message: string;
 }
 
 export const DEFAULT_CHANNEL = 'events';
@@ -146,6 +150,7 @@ export class ChannelStore {
     if (!view || !this.markSeen(view, pub.epoch, pub.offset)) return undefined;
     const entry: ChatEntry = {
       text: pub.text,
+      kind: pub.kind,
       time: pub.time,
       own: false,
       author: pub.origin === undefined ? undefined : view.names.get(pub.origin),
@@ -210,7 +215,8 @@ export class ChannelStore {
       }
       this.markSeen(view, epoch, pub.offset);
       const entry: ChatEntry = {
-        text: pub.message,
+        text: displayText(pub),
+        kind: pub.payload,
         time,
         own: false,
         author: pub.origin === undefined ? undefined : view.names.get(pub.origin),

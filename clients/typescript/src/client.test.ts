@@ -178,7 +178,7 @@ describe('subscriptions and resume', () => {
     expect(client.isSubscribed('room')).toBe(true);
     pub('room', 8, 'hi');
     expect(got).toEqual([
-      { channel: 'room', epoch: 'E1', offset: 8, origin: 'other', timestamp: '2026-11-26T10:15:30.123456+00:00', message: 'hi' },
+      { channel: 'room', epoch: 'E1', offset: 8, origin: 'other', timestamp: '2026-11-26T10:15:30.123456+00:00', message: 'hi', payload: 'message', data: undefined, bytes: undefined },
     ]);
     expect(client.position('room')).toEqual({ epoch: 'E1', offset: 8 });
   });
@@ -608,11 +608,11 @@ describe('history, presence and stray errors', () => {
     expect(req).toEqual({ type: 'history', id: expect.any(String), channel: 'room', since: 40, limit: 100 });
     latest().serverSend({
       type: 'history', id: req['id'], channel: 'room', epoch: 'E', offset: 57, truncated: false,
-      publications: [{ offset: 41, origin: 'o', timestamp: '2026-11-26T10:15:30.123456+00:00', message: 'm' }],
+      publications: [{ offset: 41, origin: 'o', timestamp: '2026-11-26T10:15:30.123456+00:00', message: 'm', payload: 'message', data: undefined, bytes: undefined }],
     });
     await expect(h).resolves.toEqual({
       channel: 'room', epoch: 'E', offset: 57, truncated: false,
-      publications: [{ offset: 41, origin: 'o', timestamp: '2026-11-26T10:15:30.123456+00:00', message: 'm' }],
+      publications: [{ offset: 41, origin: 'o', timestamp: '2026-11-26T10:15:30.123456+00:00', message: 'm', payload: 'message', data: undefined, bytes: undefined }],
     });
 
     const pr = client.presence('room');
@@ -625,7 +625,7 @@ describe('history, presence and stray errors', () => {
     make();
     client.connect();
     welcome();
-    const pub = (offset: number) => ({ offset, origin: 'o', timestamp: '2026-11-26T10:15:30.123456+00:00', message: `m${offset}` });
+    const pub = (offset: number) => ({ offset, origin: 'o', timestamp: '2026-11-26T10:15:30.123456+00:00', message: `m${offset}`, payload: 'message', data: undefined, bytes: undefined });
     const h = client.history('room', 10, 5);
     const first = lastOf('history');
     expect(first).toMatchObject({ since: 10, limit: 5 });

@@ -19,9 +19,12 @@ import { BroadcastError } from './errors.js';
 import { Outbox } from './outbox.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
-  SUBPROTOCOL,
-  byteLength,
   encodeFrame,
+  frameLength,
+  subprotocolOf,
+  type ClientFrame,
+  type EncodedFrame,
+  type Encoding,
   isValidChannel,
   isValidName,
   isValidSession,
@@ -85,6 +88,11 @@ export interface ClientOptions {
   readonly requestTimeoutMs?: number;
   /** Deadline for a publish's ack, re-sends included (ms). Default 60000. */
   readonly publishTimeoutMs?: number;
+  /**
+   * `json` (default): JSON text frames, subprotocol `broadcast.v2`. `msgpack`: every frame in MessagePack in binary
+   * frames (`broadcast.v2.msgpack`): smaller frames, and `bytes` travel as they are instead of as base64.
+   */
+  readonly encoding?: Encoding;
 }
 
 export interface ConnectedEvent {
@@ -199,11 +207,22 @@ export interface PresenceResult {
   readonly members: readonly PresenceMember[];
 }
 
-export interface SubscribeOptions {
+export interface SubscribeOptions<T = unknown> {
   /** Also deliver `join` / `leave` events for this channel. */
   readonly presence?: boolean;
   /** Resume from a known position (e.g. one saved earlier) instead of starting live. */
   readonly since?: StreamPosition;
+  /**
+   * Called with each publication of this channel (resumed ones included) until unsubscribe(): its value as `T`
+   * (the `data` of a data publication, the `Uint8Array` of a bytes one, the string of a message) and the
+   * whole event. The client does not check the value's shape: validate it if publishers are not trusted.
+   */
+  readonly onPublication?: (value: T, publication: PublicationEvent) => void;
+}
+
+/** A publication's value: its `data`, its `bytes`, or its message. */
+export function valueOf(publication: Publication): unknown {
+  return publication.payload === 'data' ? publication.data : publication.payload === 'bytes' ? publication.bytes : publication.message;
 }
 
 /** Counters for diagnostics (and tests of the server's guarantees). */
@@ -273,6 +292,9 @@ export class BroadcastClient {
   private readonly backoff: BackoffOptions;
   /** Publishes answered `publish_unknown`, by id: how many times (the retry's backoff grows with it). */
   private readonly unknownOutcomes = new Map<string, number>();
+  /** The typed handlers subscribe() was given, by channel. */
+  private readonly handlers = new Map<string, (publication: PublicationEvent) => void>();
+  private readonly encoding: Encoding;
   /** Publish ids are `<prefix>-<n>`: unique within a session even across page loads. */
   private readonly idPrefix: string;
   private nextId = 0;
@@ -301,11 +323,12 @@ export class BroadcastClient {
     this.idPrefix = `p${randomToken(options.random ?? Math.random, 8)}`;
     this.random = options.random ?? Math.random;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+    this.encoding = options.encoding ?? 'json';
     this.outbox = new Outbox(this.clock);
     const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
     this.transport = new ReconnectingSocket({
       url: options.url,
-      protocols: [SUBPROTOCOL],
+      protocols: [subprotocolOf(this.encoding)],
       // Every attempt presents the newest token (the one authenticate() last had accepted).
       createSocket: (url, protocols) => createSocket(withAccessToken(url, this.accessToken), protocols),
       clock: this.clock,
@@ -419,9 +442,11 @@ export class BroadcastClient {
    * refuses (the subscription is then dropped) or after `requestTimeoutMs`
    * (the subscription stays registered and is made when the connection is back).
    */
-  subscribe(channel: string, options: SubscribeOptions = {}): Promise<SubscribedInfo> {
+  subscribe<T = unknown>(channel: string, options: SubscribeOptions<T> = {}): Promise<SubscribedInfo> {
     this.assertOpen();
     if (!isValidChannel(channel)) return Promise.reject(badChannel(channel));
+    const handler = options.onPublication;
+    if (handler) this.handlers.set(channel, (publication) => handler(valueOf(publication) as T, publication));
     const presence = options.presence ?? false;
     const existing = this.subs.get(channel);
     if (existing && existing.presence === presence && options.since === undefined && existing.subscribed && existing.position) {
@@ -454,6 +479,7 @@ export class BroadcastClient {
   unsubscribe(channel: string): Promise<void> {
     this.assertOpen();
     const sub = this.subs.remove(channel);
+    this.handlers.delete(channel);
     this.rejectWaiters(channel, new BroadcastError(ClientErrorCode.Unsubscribed, `unsubscribe("${channel}") was called`, channel));
     this.round?.waiting.delete(channel);
     this.maybeFinishRound();
@@ -463,7 +489,7 @@ export class BroadcastClient {
       id,
       kind: 'unsubscribe',
       channel,
-      frame: encodeFrame({ type: 'unsubscribe', id, channel }),
+      frame: this.encode({ type: 'unsubscribe', id, channel }),
       timeoutMs: this.requestTimeoutMs,
       // A dropped connection ends every subscription it had.
       resend: false,
@@ -474,20 +500,23 @@ export class BroadcastClient {
   }
 
   /**
-   * Publishes a message. Resolves with the offset the server assigned. If the
-   * connection drops before the ack, the same frame (same id) is sent again
-   * after the reconnect until it is acknowledged or `publishTimeoutMs` passes.
+   * Publishes a value: a string as a `message`, a `Uint8Array` as `bytes`, anything else as `data` (any JSON
+   * value: object, array, number, boolean, null). Resolves with the offset the server assigned. If the
+   * connection drops before the ack, the same frame (same id) is sent again after the reconnect until it is
+   * acknowledged or `publishTimeoutMs` passes.
    */
-  publish(channel: string, message: string, options: { readonly timeoutMs?: number } = {}): Promise<PublishResult> {
+  publish<T = string>(channel: string, value: T, options: { readonly timeoutMs?: number } = {}): Promise<PublishResult> {
     this.assertOpen();
     if (!isValidChannel(channel)) return Promise.reject(badChannel(channel));
-    if (typeof message !== 'string' || message === '') {
-      return Promise.reject(new BroadcastError(LegacyErrorCode.MessageEmpty, 'message must be a non-empty string', channel));
+    if (value === '' || value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+      return Promise.reject(new BroadcastError(LegacyErrorCode.MessageEmpty, 'publish a non-empty string, a Uint8Array or a JSON value', channel));
     }
     const id = `${this.idPrefix}-${++this.nextId}`;
-    const frame = encodeFrame({ type: 'publish', id, channel, message });
+    const payload =
+      typeof value === 'string' ? { message: value } : value instanceof Uint8Array ? { bytes: value } : { data: value as unknown };
+    const frame = this.encode({ type: 'publish', id, channel, ...payload });
     const max = this.limits.maxMessageBytes;
-    if (byteLength(frame) > max) {
+    if (frameLength(frame) > max) {
       return Promise.reject(
         new BroadcastError(ClientErrorCode.MessageTooBig, `The message exceeds the server's limit of ${max} bytes`, channel),
       );
@@ -521,7 +550,7 @@ export class BroadcastClient {
       id,
       kind: 'auth',
       channel: '',
-      frame: encodeFrame({ type: 'auth', id, token }),
+      frame: this.encode({ type: 'auth', id, token }),
       timeoutMs: this.requestTimeoutMs,
       resend: true,
     });
@@ -572,7 +601,7 @@ export class BroadcastClient {
   private historyPage(channel: string, since: number | undefined, limit: number | undefined): Promise<HistoryReplyFrame> {
     this.assertOpen();
     const id = this.newRequestId();
-    const frame = encodeFrame({
+    const frame = this.encode({
       type: 'history',
       id,
       channel,
@@ -600,7 +629,7 @@ export class BroadcastClient {
       id,
       kind: 'presence',
       channel,
-      frame: encodeFrame({ type: 'presence', id, channel }),
+      frame: this.encode({ type: 'presence', id, channel }),
       timeoutMs: this.requestTimeoutMs,
       resend: true,
     });
@@ -613,17 +642,18 @@ export class BroadcastClient {
   private sendHello(): void {
     const socket = this.transport.socket;
     // A server that did not accept the subprotocol speaks the legacy protocol only.
-    if (socket?.protocol !== undefined && socket.protocol !== SUBPROTOCOL) {
+    const subprotocol = subprotocolOf(this.encoding);
+    if (socket?.protocol !== undefined && socket.protocol !== subprotocol) {
       this.events.emit(
         'error',
-        new BroadcastError(ClientErrorCode.ProtocolUnsupported, `The server did not accept the ${SUBPROTOCOL} subprotocol`),
+        new BroadcastError(ClientErrorCode.ProtocolUnsupported, `The server did not accept the ${subprotocol} subprotocol`),
       );
       this.transport.fail('subprotocol not accepted');
       return;
     }
     this.helloSent = true;
     this.transport.send(
-      encodeFrame({
+      this.encode({
         type: 'hello',
         ...(this.sessionId !== undefined ? { session: this.sessionId } : {}),
         ...(this.displayName !== undefined && this.displayName !== '' ? { name: this.displayName } : {}),
@@ -668,7 +698,12 @@ export class BroadcastClient {
 
   // ---- frames ------------------------------------------------------------
 
-  private handleFrame(raw: string): void {
+  /** A frame in this client's encoding. */
+  private encode(frame: ClientFrame): EncodedFrame {
+    return encodeFrame(frame, this.encoding);
+  }
+
+  private handleFrame(raw: string | ArrayBuffer | Uint8Array): void {
     const frame = parseServerFrame(raw);
     switch (frame.type) {
       case 'welcome':
@@ -729,14 +764,19 @@ export class BroadcastClient {
       this.counters.ownDropped += 1;
       return;
     }
-    this.events.emit('publication', {
+    const event: PublicationEvent = {
       channel: frame.channel,
       epoch: frame.epoch,
       offset: frame.offset,
       origin: frame.origin,
       timestamp: frame.timestamp,
       message: frame.message,
-    });
+      payload: frame.payload,
+      data: frame.data,
+      bytes: frame.bytes,
+    };
+    this.events.emit('publication', event);
+    this.handlers.get(frame.channel)?.(event);
   }
 
   private handleSubscribed(frame: SubscribedFrame): void {
@@ -865,7 +905,7 @@ export class BroadcastClient {
     const id = this.newRequestId();
     const since = this.subs.requested(sub, id);
     this.transport.send(
-      encodeFrame({
+      this.encode({
         type: 'subscribe',
         id,
         channel: sub.channel,

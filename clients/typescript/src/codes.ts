@@ -36,6 +36,18 @@ export const V2ErrorCode = {
   Forbidden: 'forbidden',
   /** The application ended a subscription (the server's HTTP API or admin page unsubscribed the user). */
   UnsubscribedByServer: 'unsubscribed_by_server',
+  /** A publish's `data` nests arrays and objects more than 32 levels deep: nothing was published. */
+  DataTooDeep: 'data_too_deep',
+  /** A publish's `bytes` is not standard base64 (JSON) or binary (MessagePack). */
+  BytesInvalid: 'bytes_invalid',
+  /** A publish carried more than one of `message`, `data` and `bytes`. */
+  PayloadConflict: 'payload_conflict',
+  /** `data` or `bytes` on a channel whose publishes the application's backend decides (it takes only `message`). */
+  PayloadNotProxied: 'payload_not_proxied',
+  /** On `broadcast.v2.msgpack`: a binary frame that is not one MessagePack map of the protocol. */
+  InvalidMessagePack: 'invalid_msgpack',
+  /** On `broadcast.v2.msgpack`: a text frame (that subprotocol's frames are binary). */
+  TextNotSupported: 'text_not_supported',
   TokenInvalid: 'token_invalid',
   UserMismatch: 'user_mismatch',
   /** A publish while the server shuts down: nothing was published; the client sends it again after reconnecting. */

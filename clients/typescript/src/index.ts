@@ -1,4 +1,4 @@
-export { BroadcastClient } from './client.js';
+export { BroadcastClient, valueOf } from './client.js';
 export type {
   AuthResult,
   ClientEvents,
@@ -27,6 +27,7 @@ export {
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_PATH,
   MAX_NAME_LENGTH,
+  MSGPACK_SUBPROTOCOL,
   SUBPROTOCOL,
   byteLength,
   isValidChannel,
@@ -35,7 +36,7 @@ export {
   parseServerFrame,
   socketUrl,
 } from './protocol.js';
-export type { PresenceMember, Publication, ServerFrame, ServerLimits, StreamPosition } from './protocol.js';
+export type { Encoding, PayloadKind, PresenceMember, Publication, ServerFrame, ServerLimits, StreamPosition } from './protocol.js';
 export { ReconnectingSocket, socketFactory } from './transport.js';
 export type {
   Clock,

@@ -10,6 +10,7 @@
  */
 import { ClientErrorCode } from './codes.js';
 import { BroadcastError } from './errors.js';
+import type { EncodedFrame } from './protocol.js';
 import type { Clock, TimerHandle } from './transport.js';
 
 export type RequestKind = 'publish' | 'history' | 'presence' | 'unsubscribe' | 'auth';
@@ -19,7 +20,7 @@ export interface PendingRequest {
   readonly kind: RequestKind;
   readonly channel: string;
   /** The encoded frame, re-sent as is. */
-  readonly frame: string;
+  readonly frame: EncodedFrame;
   /** Re-send after a reconnect (true), or settle with `onConnectionLost` (false). */
   readonly resend: boolean;
   /** How many times the frame was handed to a socket. */
@@ -37,7 +38,7 @@ export interface AddRequest {
   readonly id: string;
   readonly kind: RequestKind;
   readonly channel: string;
-  readonly frame: string;
+  readonly frame: EncodedFrame;
   readonly timeoutMs: number;
   readonly resend: boolean;
   /** For requests that are not re-sent: the value they resolve with when the connection drops. */

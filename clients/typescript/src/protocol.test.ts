@@ -36,6 +36,9 @@ describe('parseServerFrame', () => {
       origin: 'k3J9',
       timestamp: '2026-11-26T10:15:30.123456+00:00',
       message: 'text',
+      payload: 'message',
+      data: undefined,
+      bytes: undefined,
     });
   });
 
@@ -67,7 +70,7 @@ describe('parseServerFrame', () => {
       parseServerFrame('{"type":"history","id":"r3","channel":"room","epoch":"e","offset":57,"truncated":false,"more":true,"publications":[{"offset":41,"origin":"o","timestamp":"2026-01-01T00:00:00+00:00","message":"m"},{"bad":1}]}'),
     ).toEqual({
       type: 'history', id: 'r3', channel: 'room', epoch: 'e', offset: 57, truncated: false, more: true,
-      publications: [{ offset: 41, origin: 'o', timestamp: '2026-01-01T00:00:00+00:00', message: 'm' }],
+      publications: [{ offset: 41, origin: 'o', timestamp: '2026-01-01T00:00:00+00:00', message: 'm', payload: 'message', data: undefined, bytes: undefined }],
     });
     // A server from before pages: no `more`, so the page is all there is.
     expect(parseServerFrame('{"type":"history","id":"r3","channel":"room","epoch":"e","offset":0,"truncated":false,"publications":[]}')).toMatchObject({ more: false });

@@ -5,7 +5,21 @@
  * type come back as `{ type: 'unknown' }`.
  */
 
+import { decode as decodeMessagePack, encode as encodeMessagePack } from '@msgpack/msgpack';
+
 export const SUBPROTOCOL = 'broadcast.v2';
+/** The same protocol with every frame in MessagePack, in binary WebSocket frames. */
+export const MSGPACK_SUBPROTOCOL = 'broadcast.v2.msgpack';
+
+/** How frames travel: JSON text frames (`broadcast.v2`) or MessagePack binary frames (`broadcast.v2.msgpack`). */
+export type Encoding = 'json' | 'msgpack';
+
+export function subprotocolOf(encoding: Encoding): string {
+  return encoding === 'msgpack' ? MSGPACK_SUBPROTOCOL : SUBPROTOCOL;
+}
+
+/** One encoded frame: text for JSON, bytes for MessagePack. */
+export type EncodedFrame = string | Uint8Array;
 export const DEFAULT_PATH = '/ws/events';
 /** The server's default `Broadcast:MaxMessageBytes`; the welcome frame tells the real value. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 65_536;
@@ -35,11 +49,14 @@ export interface UnsubscribeFrame {
   readonly id: string;
   readonly channel: string;
 }
+/** Exactly one of `message` (a string), `data` (any JSON value) and `bytes` (binary). */
 export interface PublishFrame {
   readonly type: 'publish';
   readonly id: string;
   readonly channel: string;
-  readonly message: string;
+  readonly message?: string;
+  readonly data?: unknown;
+  readonly bytes?: Uint8Array;
 }
 export interface HistoryRequestFrame {
   readonly type: 'history';
@@ -113,12 +130,24 @@ export interface AuthenticatedFrame {
   /** ISO-8601 UTC, as the server wrote it. */
   readonly expires: string | undefined;
 }
+/** Which payload a publication carries (docs/protocol.md, "Payloads"). */
+export type PayloadKind = 'message' | 'data' | 'bytes';
+
 export interface Publication {
   readonly offset: number;
   readonly origin: string | undefined;
   /** ISO-8601 UTC, as the server wrote it; undefined if missing or not a date. */
   readonly timestamp: string | undefined;
+  /**
+   * The payload as text, always set: the message itself; for `data`, its JSON text; for `bytes`, their base64
+   * (what a legacy client would see), so code that shows text keeps working.
+   */
   readonly message: string;
+  readonly payload: PayloadKind;
+  /** The JSON value of a `data` publication (undefined for the other kinds). */
+  readonly data: unknown;
+  /** The bytes of a `bytes` publication (undefined for the other kinds). */
+  readonly bytes: Uint8Array | undefined;
 }
 export interface PubFrame extends Publication {
   readonly type: 'pub';
@@ -186,6 +215,7 @@ export interface DroppedFrame {
 }
 export interface UnknownFrame {
   readonly type: 'unknown';
+  /** The frame's text (a binary frame: its length). */
   readonly raw: string;
 }
 export type ServerFrame =
@@ -222,8 +252,34 @@ export function isValidName(name: unknown): name is string {
 
 // ---- encoding ------------------------------------------------------------
 
-export function encodeFrame(frame: ClientFrame): string {
-  return JSON.stringify(frame);
+/** A frame in the connection's encoding: JSON text (bytes as base64), or MessagePack (bytes as bin). */
+export function encodeFrame(frame: ClientFrame): string;
+export function encodeFrame(frame: ClientFrame, encoding: Encoding): EncodedFrame;
+export function encodeFrame(frame: ClientFrame, encoding: Encoding = 'json'): EncodedFrame {
+  if (encoding === 'msgpack') return encodeMessagePack(frame, { ignoreUndefined: true });
+  return JSON.stringify(frame, (_key, value: unknown) => (value instanceof Uint8Array ? toBase64(value) : value));
+}
+
+/** Bytes a frame takes on the wire (UTF-8 for text): the server limits frames in bytes. */
+export function frameLength(frame: EncodedFrame): number {
+  return typeof frame === 'string' ? byteLength(frame) : frame.byteLength;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+export function fromBase64(text: string): Uint8Array | undefined {
+  try {
+    const binary = atob(text);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    return undefined;
+  }
 }
 
 const encoder = new TextEncoder();
@@ -248,16 +304,29 @@ const nameOf = (v: unknown): string | null => (typeof v === 'string' ? v : null)
 
 function publicationOf(d: Json): Publication | undefined {
   const offset = offsetOf(d['offset']);
+  if (offset === undefined) return undefined;
+  const head = { offset, origin: str(d['origin']), timestamp: timestampOf(d['timestamp']) };
   const message = str(d['message']);
-  if (offset === undefined || message === undefined) return undefined;
-  return { offset, origin: str(d['origin']), timestamp: timestampOf(d['timestamp']), message };
+  if (message !== undefined) return { ...head, message, payload: 'message', data: undefined, bytes: undefined };
+  if ('data' in d) {
+    return { ...head, message: JSON.stringify(d['data']) ?? 'null', payload: 'data', data: d['data'], bytes: undefined };
+  }
+  // JSON frames carry bytes as base64, MessagePack frames as bin.
+  const raw = d['bytes'];
+  const bytes = raw instanceof Uint8Array ? raw : typeof raw === 'string' ? fromBase64(raw) : undefined;
+  if (bytes === undefined) return undefined;
+  return { ...head, message: typeof raw === 'string' ? raw : toBase64(bytes), payload: 'bytes', data: undefined, bytes };
 }
 
-/** Parses one inbound text frame. Never throws; anything unexpected is `unknown`. */
-export function parseServerFrame(raw: string): ServerFrame {
+/**
+ * Parses one inbound frame: a text frame as JSON, a binary one (ArrayBuffer or bytes) as MessagePack.
+ * Never throws; anything unexpected is `unknown`.
+ */
+export function parseServerFrame(input: string | ArrayBuffer | Uint8Array): ServerFrame {
   let d: unknown;
+  const raw = typeof input === 'string' ? input : `<${input.byteLength} bytes>`;
   try {
-    d = JSON.parse(raw);
+    d = typeof input === 'string' ? JSON.parse(input) : decodeMessagePack(input);
   } catch {
     return { type: 'unknown', raw };
   }

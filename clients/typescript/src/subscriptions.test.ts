@@ -6,7 +6,7 @@ const reply = (fields: Partial<SubscribedFrame>): SubscribedFrame => ({
   type: 'subscribed', id: 'r', channel: 'c', epoch: 'E', offset: 0, recovered: false, missed: 0, ...fields,
 });
 const pub = (offset: number, epoch = 'E'): PubFrame => ({
-  type: 'pub', channel: 'c', epoch, offset, origin: 'o', timestamp: undefined, message: 'm',
+  type: 'pub', channel: 'c', epoch, offset, origin: 'o', timestamp: undefined, message: 'm', payload: 'message', data: undefined, bytes: undefined,
 });
 
 describe('SubscriptionRegistry', () => {

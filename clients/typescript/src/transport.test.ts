@@ -79,15 +79,18 @@ describe('ReconnectingSocket lifecycle', () => {
     expect(latest().sent).toEqual(['hello']);
   });
 
-  it('emits text frames and ignores binary ones', () => {
+  it('emits text frames and the bytes of binary ones (MessagePack), asking for ArrayBuffers, not Blobs', () => {
     const { t } = make();
-    const got: string[] = [];
+    const got: unknown[] = [];
     t.on('message', (m) => got.push(m));
     t.connect();
     ready(t);
+    expect(latest().binaryType).toBe('arraybuffer');
     latest().serverSend('{"type":"x"}');
-    latest().onmessage?.({ data: new ArrayBuffer(3) });
-    expect(got).toEqual(['{"type":"x"}']);
+    const bytes = new ArrayBuffer(3);
+    latest().onmessage?.({ data: bytes });
+    latest().onmessage?.({ data: { not: 'a frame' } });
+    expect(got).toEqual(['{"type":"x"}', bytes]);
   });
 });
 

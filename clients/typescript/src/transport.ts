@@ -25,7 +25,9 @@ export interface WebSocketLike {
   onclose: ((event: CloseEventLike) => void) | null;
   onmessage: ((event: { readonly data: unknown }) => void) | null;
   onerror: ((event: unknown) => void) | null;
-  send(data: string): void;
+  /** Set to `arraybuffer` so binary frames (MessagePack) arrive as bytes rather than a Blob. */
+  binaryType?: string;
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
 }
 
@@ -84,8 +86,8 @@ export interface TransportEvents {
   status: ConnectionStatus;
   /** The socket opened; send the handshake now. */
   socketOpen: undefined;
-  /** A text frame arrived. */
-  message: string;
+  /** A frame arrived: text, or the bytes of a binary frame. */
+  message: string | ArrayBuffer | Uint8Array;
   /** The current socket is gone (any reason). */
   close: CloseEventLike;
 }
@@ -220,12 +222,12 @@ export class ReconnectingSocket {
     this.emitStatus();
   }
 
-  /** Sends a text frame if a socket is open; returns whether it was handed to the socket. */
-  send(text: string): boolean {
+  /** Sends a frame (text, or bytes as a binary frame) if a socket is open; returns whether it was handed to the socket. */
+  send(frame: string | Uint8Array): boolean {
     const ws = this.ws;
     if (!ws || ws.readyState !== WS_OPEN) return false;
     try {
-      ws.send(text);
+      ws.send(frame);
       return true;
     } catch {
       return false;
@@ -284,9 +286,11 @@ export class ReconnectingSocket {
       if (this.ws !== ws) return;
       this.events.emit('socketOpen', undefined);
     };
+    ws.binaryType = 'arraybuffer';
     ws.onmessage = (event) => {
-      if (this.ws !== ws || typeof event.data !== 'string') return;
-      this.events.emit('message', event.data);
+      const data = event.data;
+      if (this.ws !== ws || !(typeof data === 'string' || data instanceof ArrayBuffer || data instanceof Uint8Array)) return;
+      this.events.emit('message', data);
     };
     // Errors are always followed by a close event, which is where we react.
     ws.onerror = () => {};

@@ -158,9 +158,9 @@ public sealed partial class ChannelService(
         }
     }
 
-    public async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
+    public async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, PublicationPayload payload, CancellationToken cancellationToken)
     {
-        var result = await engine.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
+        var result = await engine.PublishAsync(channel, origin, messageId, payload, cancellationToken);
         if (!result.Duplicate)
         {
             metrics.Published();

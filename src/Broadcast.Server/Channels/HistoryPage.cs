@@ -22,9 +22,10 @@ public sealed record HistoryPage(StreamPosition Position, IReadOnlyList<Publicat
 
     /// <summary>
     /// An upper bound of the bytes a publication takes in a page:
-    /// <c>{"offset":N,"origin":"…","timestamp":"…","message":"…"},</c> is 103 bytes besides the origin and the message.
+    /// <c>{"offset":N,"origin":"…","timestamp":"…","message":"…"},</c> is 103 bytes besides the origin and the message
+    /// (<c>data</c> and <c>bytes</c> have shorter names; bytes count as their base64).
     /// </summary>
-    public static long SizeOf(Publication publication) => publication.EscapedMessage.Length + publication.Origin.Length + 104;
+    public static long SizeOf(Publication publication) => publication.Payload.JsonLength + publication.Origin.Length + 104;
 
     /// <summary>
     /// Reads up to <paramref name="limit"/> publications after <paramref name="since"/> whose <see cref="SizeOf"/>

@@ -18,6 +18,15 @@ public interface IClientDialect
     /// <summary>How the channel layer's frames are encoded for its clients.</summary>
     IChannelEncoding Encoding { get; }
 
+    /// <summary>
+    /// True for a dialect whose frames are binary (MessagePack): its connection sends binary WebSocket frames, and a
+    /// JSON frame written for its session (by a handler it shares with a JSON dialect) goes through <see cref="FromJson"/>.
+    /// </summary>
+    bool IsBinary => false;
+
+    /// <summary>A binary dialect's encoding of a JSON frame (a reply or notice); called once per frame, never for publications.</summary>
+    ReadOnlyMemory<byte> FromJson(ReadOnlyMemory<byte> jsonFrame) => jsonFrame;
+
     /// <summary>Right after the upgrade, before the connection is counted (the legacy dialect subscribes its client to the default channel here).</summary>
     ValueTask OpenAsync(ClientSession session);
 

@@ -26,7 +26,7 @@ internal sealed class SessionFactory(NodeIdentity node, ConnectionRegistry regis
 
     public ClientSession Create(long id, IFrameSink frames, System.Net.IPAddress? remoteAddress, IClientDialect dialect, UpgradeAuthentication auth)
     {
-        var session = new ClientSession(id, node.Id, frames, remoteAddress, dialect)
+        var session = new ClientSession(id, node.Id, dialect.IsBinary ? new BinaryDialectFrameSink(frames, dialect) : frames, remoteAddress, dialect)
         {
             Budget = budgets.CreateConnectionBudget(remoteAddress),
             BackendHeaders = auth.ForwardedHeaders,

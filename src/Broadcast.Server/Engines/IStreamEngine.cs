@@ -30,7 +30,7 @@ namespace Broadcast.Server.Engines;
 public interface IStreamEngine
 {
     /// <summary>Assigns the next offset, appends to history and delivers to subscribed nodes.</summary>
-    ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken);
+    ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, PublicationPayload payload, CancellationToken cancellationToken);
 
     /// <summary>
     /// Publications with offsets greater than <paramref name="sinceOffset"/>, oldest first, at most

@@ -17,14 +17,14 @@ public sealed class Publication
 
     private EncodedFrames _frames;
 
-    public Publication(string channel, string epoch, long offset, string origin, DateTime timestampUtc, byte[] escapedMessage)
+    public Publication(string channel, string epoch, long offset, string origin, DateTime timestampUtc, PublicationPayload payload)
     {
         Channel = channel;
         Epoch = epoch;
         Offset = offset;
         Origin = origin;
         TimestampUtc = timestampUtc;
-        EscapedMessage = escapedMessage;
+        Payload = payload;
     }
 
     public string Channel { get; }
@@ -38,8 +38,8 @@ public sealed class Publication
 
     public DateTime TimestampUtc { get; }
 
-    /// <summary>The message as JSON string content, escaped, without the quotes.</summary>
-    public byte[] EscapedMessage { get; }
+    /// <summary>What it carries: a message (escaped JSON string content), JSON data or bytes, as published.</summary>
+    public PublicationPayload Payload { get; }
 
     /// <summary>This publication's frame in <paramref name="encoder"/>'s encoding: built by the first caller, shared after.</summary>
     public ReadOnlyMemory<byte> EncodedBy(IPublicationEncoder encoder)

@@ -34,7 +34,7 @@ internal static class ChannelApiEndpoints
         api.MapPost("/{channel}/publish", PublishAsync)
             .Accepts<PublishRequest>("application/json")
             .WithSummary("Publish to a channel from a server")
-            .WithDescription("Publishes `message` to every subscriber of the channel (origin `http`). With `id`, a retry within the idempotency window returns the first offset with `duplicate: true`. Requires the API key (`X-API-Key`).");
+            .WithDescription("Publishes `message` (a string), `data` (any JSON value, delivered byte for byte) or `bytes` (base64) to every subscriber of the channel (origin `http`). With `id`, a retry within the idempotency window returns the first offset with `duplicate: true`. Requires the API key (`X-API-Key`).");
         api.MapGet("/", ListChannels)
             .WithSummary("Channels with subscribers on this server");
         api.MapGet("/{channel}/presence", PresenceAsync)
@@ -116,12 +116,12 @@ internal static class ChannelApiEndpoints
             ArrayPool<byte>.Shared.Return(buffer);
         }
 
-        if (body?.Message is not { Length: > 0 } message)
+        if (ReadPayload(body, out var payload) is { } invalid)
         {
-            return TypedResults.BadRequest(Error(body?.Message is null ? ProtocolErrors.MessageMissing : ProtocolErrors.MessageEmpty));
+            return TypedResults.BadRequest(Error(invalid));
         }
 
-        if (body.Id is { Length: 0 or > ClientRequestParser.MaxIdLength })
+        if (body!.Id is { Length: 0 or > ClientRequestParser.MaxIdLength })
         {
             return TypedResults.BadRequest(Error(ProtocolErrors.IdInvalid));
         }
@@ -134,7 +134,7 @@ internal static class ChannelApiEndpoints
 
         try
         {
-            var result = await channels.PublishAsync(channel, SessionId.Http, body.Id, EscapeForJsonString(message), cancellationToken);
+            var result = await channels.PublishAsync(channel, SessionId.Http, body.Id, payload, cancellationToken);
             return TypedResults.Ok(new PublishResponse(channel, result.Position.Epoch, result.Position.Offset, result.Duplicate));
         }
         catch (EngineUnavailableException ex)
@@ -145,6 +145,51 @@ internal static class ChannelApiEndpoints
         {
             drain.Release();
         }
+    }
+
+    /// <summary>The body's one payload, as the WebSocket protocol's publish reads it (same codes); null when it has one.</summary>
+    private static ProtocolError? ReadPayload(PublishRequest? body, out PublicationPayload payload)
+    {
+        payload = default;
+        var hasData = body is { Data.ValueKind: not JsonValueKind.Undefined };
+        var given = (body?.Message is null ? 0 : 1) + (hasData ? 1 : 0) + (body?.Bytes is null ? 0 : 1);
+        if (given > 1)
+        {
+            return ProtocolErrors.PayloadConflict;
+        }
+
+        if (hasData)
+        {
+            // The value's bytes as they are in the body: published byte for byte, never re-serialized.
+            var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(body!.Data);
+            if (!ClientRequestParser.IsDataWithinDepth(raw))
+            {
+                return ProtocolErrors.DataTooDeep;
+            }
+
+            payload = PublicationPayload.Data(raw.ToArray());
+            return null;
+        }
+
+        if (body?.Bytes is { } base64)
+        {
+            var buffer = new byte[(base64.Length / 4) * 3];
+            if (!Convert.TryFromBase64String(base64, buffer, out var written))
+            {
+                return ProtocolErrors.BytesInvalid;
+            }
+
+            payload = PublicationPayload.Binary(buffer[..written]);
+            return null;
+        }
+
+        if (body?.Message is not { Length: > 0 } message)
+        {
+            return body?.Message is null ? ProtocolErrors.MessageMissing : ProtocolErrors.MessageEmpty;
+        }
+
+        payload = PublicationPayload.Message(EscapeForJsonString(message));
+        return null;
     }
 
     /// <summary>503 <c>shutting_down</c>: nothing was published; publish to another node (or again once this one is back).</summary>

@@ -9,4 +9,6 @@ public static class EncodingSlots
     public const int Legacy = 0;
 
     public const int V2Json = 1;
+
+    public const int V2MessagePack = 2;
 }

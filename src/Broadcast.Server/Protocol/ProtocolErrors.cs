@@ -113,6 +113,24 @@ public static class ProtocolErrors
     public static readonly ProtocolError UnsubscribedByServer = ProtocolError.Define(
         "unsubscribed_by_server", "The application ended this subscription (the HTTP API or the admin page).");
 
+    public static readonly ProtocolError DataTooDeep = ProtocolError.Define(
+        "data_too_deep", "Field 'data' may nest arrays and objects at most 32 levels deep.");
+
+    public static readonly ProtocolError BytesInvalid = ProtocolError.Define(
+        "bytes_invalid", "Field 'bytes' must be a string of standard base64 (or, in MessagePack, binary).");
+
+    public static readonly ProtocolError PayloadConflict = ProtocolError.Define(
+        "payload_conflict", "A publish carries exactly one of 'message', 'data' and 'bytes'.");
+
+    public static readonly ProtocolError PayloadNotProxied = ProtocolError.Define(
+        "payload_not_proxied", "This channel's publishes are decided by the application's backend (the publish proxy), which accepts only 'message'.");
+
+    public static readonly ProtocolError InvalidMessagePack = ProtocolError.Define(
+        "invalid_msgpack", "Invalid MessagePack: send one map with string keys per binary frame, such as {\"type\": \"hello\"}.");
+
+    public static readonly ProtocolError TextNotSupported = ProtocolError.Define(
+        "text_not_supported", "Text frames are not supported on broadcast.v2.msgpack: send MessagePack in binary frames.");
+
     public static IReadOnlyList<ProtocolError> All { get; } =
     [
         InvalidJson, NotAnObject, MessageMissing, MessageNotString, MessageEmpty, BinaryNotSupported,
@@ -120,6 +138,7 @@ public static class ProtocolErrors
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
         Forbidden, TokenInvalid, UserMismatch, MessagesDropped, ShuttingDown, PublishUnknown,
         BackendUnavailable, BackendRefused, MethodInvalid, RpcNotConfigured, UnsubscribedByServer,
+        DataTooDeep, BytesInvalid, PayloadConflict, PayloadNotProxied, InvalidMessagePack, TextNotSupported,
     ];
 
     /// <summary>

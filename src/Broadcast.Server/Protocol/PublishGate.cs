@@ -55,7 +55,7 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
     /// Publishes an admitted message (<paramref name="refusal"/> null), or answers the refusal, in order after
     /// the session's publishes still in flight. Completes at once unless the window of publishes in flight is full.
     /// </summary>
-    public ValueTask PublishAsync(ClientSession session, IPublishAnswers answers, string channel, string? id, PublishRefusal? refusal, byte[]? message)
+    public ValueTask PublishAsync(ClientSession session, IPublishAnswers answers, string channel, string? id, PublishRefusal? refusal, PublicationPayload? payload)
     {
         var pipeline = session.Publishes;
         var behind = pipeline is { IsBusy: true } ? pipeline.Last : null;
@@ -79,13 +79,13 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
 
         if (backend.AsksOnPublish(channel))
         {
-            return AskBackendThenPublishAsync(session, answers, channel, id, message!);
+            return AskBackendThenPublishAsync(session, answers, channel, id, payload!.Value);
         }
 
         ValueTask<PublishResult> publishing;
         try
         {
-            publishing = channels.PublishAsync(channel, session.Session, id, message!, CancellationToken.None);
+            publishing = channels.PublishAsync(channel, session.Session, id, payload!.Value, CancellationToken.None);
         }
         catch
         {
@@ -111,11 +111,19 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
     /// was answered, and the connection reads nothing more until this one is, so answers keep the order of the
     /// requests and the backend sees a connection's publishes one at a time, in order.
     /// </summary>
-    private async ValueTask AskBackendThenPublishAsync(ClientSession session, IPublishAnswers answers, string channel, string? id, byte[] message)
+    private async ValueTask AskBackendThenPublishAsync(ClientSession session, IPublishAnswers answers, string channel, string? id, PublicationPayload payload)
     {
         try
         {
             await WaitForPublishesAsync(session);
+            if (payload.Kind != PayloadKind.Message)
+            {
+                // The publish proxy's request carries a message string; data and bytes are not sent to it (yet).
+                answers.Refuse(session, channel, id, ProtocolErrors.PayloadNotProxied);
+                return;
+            }
+
+            var message = payload.Bytes;
             var verdict = await backend.PublishAsync(session.ForBackend(), channel, message, CancellationToken.None);
             if (verdict.Refusal is { } refusal)
             {

@@ -7,6 +7,12 @@ namespace Broadcast.Server.Transport;
 /// </summary>
 public interface IFrameSink
 {
+    /// <summary>
+    /// From now on, sends every data frame as a binary frame rather than a text frame: for a dialect whose frames
+    /// are binary (MessagePack). Called before anything is queued, when the dialect takes the connection.
+    /// </summary>
+    void UseBinaryFrames();
+
     /// <summary>Set once the server decided to close the connection; nothing queued after it is written.</summary>
     bool IsClosing { get; }
 

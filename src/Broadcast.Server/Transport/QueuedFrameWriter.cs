@@ -110,6 +110,11 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
     /// </summary>
     public bool TryEnqueue(ReadOnlyMemory<byte> frame) => Add(new OutboundFrame(frame, OutboundFrameKind.Control));
 
+    /// <summary>True once the connection's dialect sends binary frames (<see cref="UseBinaryFrames"/>): the writer's opcode for every data frame.</summary>
+    protected bool SendsBinary { get; private set; }
+
+    public void UseBinaryFrames() => SendsBinary = true;
+
     public bool EnqueueLive(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false) =>
         Add(new OutboundFrame(frame, OutboundFrameKind.Live, publishedUtcTicks, source, compressed));
 

@@ -123,6 +123,23 @@ public abstract class PublishProxyTests(EngineUnderTest engine)
         Assert.Equal(["message", "timestamp"], received.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.Equal("legacy", ScriptedBackend.Field(backend.Requests[^1], "protocol"));
     }
+
+    [Fact]
+    public async Task Data_and_bytes_on_a_proxied_channel_get_payload_not_proxied_and_the_backend_is_not_asked()
+    {
+        await using var backend = await StartBackendAsync();
+        await using var nodes = await ProxyNodes.StartAsync(engine, ProxySettings.For("Publish", backend, channels: "gate:*"));
+        await using var publisher = await ExtendedClient.ConnectAsync(nodes.A);
+
+        await publisher.SendAsync(new { type = "publish", id = "d", channel = "gate:ok:1", data = new { x = 1 } });
+        Assert.Equal("payload_not_proxied", (await publisher.ReceiveAsync("error")).GetProperty("code").GetString());
+        await publisher.SendAsync(new { type = "publish", id = "b", channel = "gate:ok:1", bytes = "AAE=" });
+        Assert.Equal("payload_not_proxied", (await publisher.ReceiveAsync("error")).GetProperty("code").GetString());
+        Assert.Empty(backend.Requests);
+
+        // A message on the same channel is asked about and published, at the first offset: nothing was published before.
+        Assert.Equal(1, (await publisher.PublishAsync("gate:ok:1", "text", "m")).GetProperty("offset").GetInt64());
+    }
 }
 
 public sealed class PublishProxyTestsOnMemory(MemoryEngineUnderTest engine) : PublishProxyTests(engine), IClassFixture<MemoryEngineUnderTest>;

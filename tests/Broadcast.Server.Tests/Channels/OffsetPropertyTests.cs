@@ -70,7 +70,7 @@ public sealed class OffsetPropertyTests
                 Assert.Equal(top, history.Position.Offset);
                 Assert.Equal(expectedOffsets, history.Publications.Select(p => p.Offset));
                 Assert.Equal(since + 1 < firstRetained && top > 0, history.Truncated);
-                Assert.All(history.Publications, p => Assert.Equal(messages[(channel, p.Offset)], Encoding.UTF8.GetString(p.EscapedMessage)));
+                Assert.All(history.Publications, p => Assert.Equal(messages[(channel, p.Offset)], Encoding.UTF8.GetString(p.Payload.Bytes)));
                 Assert.All(history.Publications, p => Assert.Equal(history.Position.Epoch, p.Epoch));
             }
         }, iter: 300);

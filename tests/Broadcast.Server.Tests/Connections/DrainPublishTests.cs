@@ -100,12 +100,12 @@ public sealed class DrainPublishTests
 
         public void Release() => _release.SetResult();
 
-        public override async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
+        public override async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, PublicationPayload payload, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _held);
             await _release.Task;
             Interlocked.Increment(ref _published);
-            return await Inner.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
+            return await Inner.PublishAsync(channel, origin, messageId, payload, cancellationToken);
         }
     }
 }

@@ -43,9 +43,9 @@ public sealed class ServerFaultTests
     {
         public const string Channel = "faulty";
 
-        public override ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken) =>
+        public override ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, PublicationPayload payload, CancellationToken cancellationToken) =>
             channel == Channel
                 ? throw new InvalidOperationException(InternalDetail)
-                : Inner.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
+                : Inner.PublishAsync(channel, origin, messageId, payload, cancellationToken);
     }
 }

@@ -10,8 +10,8 @@ internal abstract class DelegatingEngine(Broadcast.Server.Engines.Memory.MemoryE
 {
     protected Broadcast.Server.Engines.Memory.MemoryEngine Inner => inner;
 
-    public virtual ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken) =>
-        inner.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
+    public virtual ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, PublicationPayload payload, CancellationToken cancellationToken) =>
+        inner.PublishAsync(channel, origin, messageId, payload, cancellationToken);
 
     public virtual ValueTask<HistoryResult> ReadHistoryAsync(string channel, long sinceOffset, int limit, CancellationToken cancellationToken) =>
         inner.ReadHistoryAsync(channel, sinceOffset, limit, cancellationToken);

@@ -46,7 +46,7 @@ public abstract class DistributedEngineContractTests : EngineContractTests
         await late.SubscribeAsync(channel);
         await publisher.Stream.PublishAsync(channel, "origin", null, Message("third"), CancellationToken.None);
         await late.Listener.WaitForAsync(() => late.Listener.Publications(channel).Count == 1, Wait, "the third publication on the late node");
-        Assert.Equal(["first"], subscriber.Listener.Publications(channel).Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(["first"], subscriber.Listener.Publications(channel).Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public abstract class DistributedEngineContractTests : EngineContractTests
         await subscriber.Listener.WaitForAsync(() => subscriber.Listener.Publications(channel).Count(p => p.Epoch == epoch) == 3, Wait, "the new epoch's three publications");
 
         // Every publication of the new epoch arrives, in order; the notice covers only the old epoch's tail.
-        Assert.Equal(["new 1", "new 2", "new 3"], subscriber.Listener.Publications(channel).Where(p => p.Epoch == epoch).Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(["new 1", "new 2", "new 3"], subscriber.Listener.Publications(channel).Where(p => p.Epoch == epoch).Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
         Assert.Equal([new StreamPosition(epoch, 0)], subscriber.Listener.Unrecoverable(channel));
     }
 
@@ -124,7 +124,7 @@ public abstract class DistributedEngineContractTests : EngineContractTests
         Assert.NotEqual(last.Position.Epoch, next.Position.Epoch);
         Assert.Equal(1, next.Position.Offset);
         await subscriber.Listener.WaitForAsync(() => subscriber.Listener.Publications(channel).Any(p => p.Epoch == next.Position.Epoch), Wait, "the new epoch");
-        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "after"], subscriber.Listener.Publications(channel).Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "after"], subscriber.Listener.Publications(channel).Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
         Assert.Equal([new StreamPosition(next.Position.Epoch, 0)], subscriber.Listener.Unrecoverable(channel));
     }
 
@@ -152,6 +152,6 @@ public abstract class DistributedEngineContractTests : EngineContractTests
         var after = await stranger.Stream.PublishAsync(channel, "stranger", null, Message("after"), CancellationToken.None);
         Assert.NotEqual(reused.Position.Epoch, after.Position.Epoch);
         await subscriber.Listener.WaitForAsync(() => subscriber.Listener.Publications(channel).Any(p => p.Epoch == after.Position.Epoch), Wait, "the new epoch");
-        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "after"], subscriber.Listener.Publications(channel).Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(["m1", "m2", "m3", "m4", "m5", "after"], subscriber.Listener.Publications(channel).Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
     }
 }

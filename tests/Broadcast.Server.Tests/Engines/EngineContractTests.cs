@@ -95,7 +95,7 @@ public abstract class EngineContractTests : IAsyncLifetime
         Assert.Equal(new StreamPosition(epoch, 4), history.Position);
         Assert.False(history.Truncated);
         Assert.Equal([2L, 3L], history.Publications.Select(p => p.Offset));
-        Assert.Equal(["m2", "m3"], history.Publications.Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(["m2", "m3"], history.Publications.Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
         Assert.Equal(["origin-2", "origin-3"], history.Publications.Select(p => p.Origin));
         Assert.All(history.Publications, p => Assert.Equal((channel, epoch), (p.Channel, p.Epoch)));
 
@@ -133,7 +133,7 @@ public abstract class EngineContractTests : IAsyncLifetime
         Assert.False(otherPublisher.Duplicate);
         Assert.Equal(first.Position.Offset + 1, otherPublisher.Position.Offset);
         var history = await node.Stream.ReadHistoryAsync(channel, 0, 100, CancellationToken.None);
-        Assert.Equal(["once", "also"], history.Publications.Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(["once", "also"], history.Publications.Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
     }
 
     [Fact]
@@ -151,7 +151,7 @@ public abstract class EngineContractTests : IAsyncLifetime
         Assert.Equal(1, after.Position.Offset);
         var history = await node.Stream.ReadHistoryAsync(channel, 0, 100, CancellationToken.None);
         Assert.Equal(new StreamPosition(after.Position.Epoch, 1), history.Position);
-        Assert.Equal(["after"], history.Publications.Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(["after"], history.Publications.Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public abstract class EngineContractTests : IAsyncLifetime
 
         Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), results.Select(r => r.Position.Offset));
         await node.Listener.WaitForAsync(() => node.Listener.Publications(wanted).Count == 20, Wait, "20 publications");
-        Assert.Equal(Enumerable.Range(1, 20).Select(i => $"m{i}"), node.Listener.Publications(wanted).Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => $"m{i}"), node.Listener.Publications(wanted).Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
         Assert.Empty(node.Listener.Publications(other));
     }
 
@@ -290,6 +290,6 @@ public abstract class EngineContractTests : IAsyncLifetime
             "the retry to be answered");
         Assert.Equal((2L, true), (retry.Position.Offset, retry.Duplicate));
         var history = await node.Stream.ReadHistoryAsync(channel, 0, 100, CancellationToken.None);
-        Assert.Equal(["before", "during"], history.Publications.Select(p => Encoding.UTF8.GetString(p.EscapedMessage)));
+        Assert.Equal(["before", "during"], history.Publications.Select(p => Encoding.UTF8.GetString(p.Payload.Bytes)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using Broadcast.Server.Engines;
 using Broadcast.Server.Protocol;
 using Broadcast.Server.Protocol.Legacy;
 using Broadcast.Server.Protocol.V2;
@@ -76,7 +77,7 @@ public sealed class ParserPropertyTests
                 Assert.Contains(error, ProtocolErrors.All);
             }
 
-            if (request.EscapedMessage is { } message)
+            if (request.Payload is { Kind: PayloadKind.Message, Bytes: var message })
             {
                 using var document = JsonDocument.Parse((byte[])[(byte)'"', .. message, (byte)'"']);
                 Assert.Equal(JsonValueKind.String, document.RootElement.ValueKind);

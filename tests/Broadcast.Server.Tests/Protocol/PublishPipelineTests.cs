@@ -145,12 +145,12 @@ public sealed class PublishPipelineTests
 
         public List<string> Messages => [.. _messages];
 
-        public override async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
+        public override async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, PublicationPayload payload, CancellationToken cancellationToken)
         {
             // Published (and delivered) at once, in the order called; only the answer waits.
-            var result = await Inner.PublishAsync(channel, origin, messageId, escapedMessage, cancellationToken);
+            var result = await Inner.PublishAsync(channel, origin, messageId, payload, cancellationToken);
             var answer = new TaskCompletionSource<PublishResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-            _messages.Enqueue(System.Text.Encoding.UTF8.GetString(escapedMessage));
+            _messages.Enqueue(System.Text.Encoding.UTF8.GetString(payload.Bytes));
             _waiting.Enqueue((answer, result));
             return await answer.Task;
         }

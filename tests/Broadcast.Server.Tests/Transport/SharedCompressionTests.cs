@@ -139,6 +139,10 @@ public sealed class SharedCompressionTests
 
         public bool HasReplayRoom => true;
 
+        public void UseBinaryFrames()
+        {
+        }
+
         public bool TryEnqueue(ReadOnlyMemory<byte> frame)
         {
             Frames.Add(new OutboundFrame(frame, OutboundFrameKind.Control));

@@ -16,6 +16,25 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe('structured payloads', () => {
+  it('shows data as indented JSON and bytes as their size, live and from history', async () => {
+    h.server.publish('events', { data: { order: 7, items: ['tea'] } });
+    await h.start();
+    h.server.publish('events', { data: [1, null, true] });
+    h.server.publish('events', { bytes: 'AAEC' });
+    h.server.publish('events', 'plain');
+    expect(texts('broadcast-item')).toEqual([
+      '{\n  "order": 7,\n  "items": [\n    "tea"\n  ]\n}',
+      '[\n  1,\n  null,\n  true\n]',
+      '3 bytes: AAEC',
+      'plain',
+    ]);
+    const items = all('broadcast-item');
+    expect(items.map((li) => li.querySelector('.message-text')?.getAttribute('data-kind') ?? null)).toEqual(['data', 'data', 'bytes', null]);
+    expect(items[0]?.querySelector('pre.message-data')).not.toBeNull();
+  });
+});
+
 describe('history on open', () => {
   it('shows the channel’s recent publications when the page opens, oldest first, marked as history', async () => {
     for (let i = 1; i <= 3; i++) h.server.publish('events', `earlier ${i}`);

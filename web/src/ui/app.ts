@@ -35,6 +35,7 @@ import {
   type Translate,
 } from '../i18n';
 import { Metrics, formatDuration, secondsUntil } from '../metrics';
+import { displayText } from '../payloadText';
 import { saveChannels, saveName } from '../settings';
 import { ClockOffset, type Latency } from '../timing/clockOffset';
 import { ClockSampler } from '../timing/clockSampler';
@@ -538,7 +539,8 @@ export function mountApp(options: AppOptions): App {
         latency = clock.latency(serverMs, at);
       }
       const entry = store.addReceived(pub.channel, {
-        text: pub.message,
+        text: displayText(pub),
+        kind: pub.payload,
         time: pub.timestamp === undefined ? new Date(now()) : new Date(pub.timestamp),
         origin: pub.origin,
         epoch: pub.epoch,

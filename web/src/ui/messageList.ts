@@ -102,7 +102,14 @@ export class MessageList {
         'data-state': entry.state,
         'data-source': entry.source,
       },
-      h('div', { class: 'bubble' }, h('p', { class: 'message-text' }, entry.text), meta),
+      h(
+        'div',
+        { class: 'bubble' },
+        entry.kind === 'data'
+          ? h('pre', { class: 'message-text message-data', 'data-kind': 'data' }, entry.text)
+          : h('p', { class: 'message-text', ...(entry.kind === 'bytes' ? { 'data-kind': 'bytes' } : {}) }, entry.text),
+        meta,
+      ),
     );
     if (entry.offset !== undefined) li.dataset['offset'] = String(entry.offset);
     this.items.set(entry, li);

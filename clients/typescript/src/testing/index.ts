@@ -4,6 +4,8 @@
  * `broadcast.v2` peer that answers hello/subscribe/publish/presence the way the
  * real server does. No timers of their own, so they work with fake timers.
  */
+import { decode, encode } from '@msgpack/msgpack';
+import { MSGPACK_SUBPROTOCOL, toBase64 } from '../protocol.js';
 import type { CloseEventLike, OnlineSource, WebSocketFactory, WebSocketLike } from '../transport.js';
 
 export class FakeWebSocket implements WebSocketLike {
@@ -13,8 +15,11 @@ export class FakeWebSocket implements WebSocketLike {
   onclose: ((event: CloseEventLike) => void) | null = null;
   onmessage: ((event: { readonly data: unknown }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
-  /** Frames the client sent, raw. */
+  binaryType = 'blob';
+  /** Frames the client sent, raw (a MessagePack frame as its JSON equivalent, bin as base64, so tests read both alike). */
   readonly sent: string[] = [];
+  /** The binary frames the client sent, as they were. */
+  readonly sentBinary: Uint8Array[] = [];
   closedWith: { code: number | undefined; reason: string | undefined } | undefined;
   /** Called for every frame the client sends (after it is recorded). */
   onSend: ((frame: string) => void) | undefined;
@@ -34,10 +39,17 @@ export class FakeWebSocket implements WebSocketLike {
     return this.frames.filter((f) => f['type'] === type);
   }
 
-  send(data: string): void {
+  send(data: string | Uint8Array): void {
     if (this.readyState !== 1) throw new Error('not open');
-    this.sent.push(data);
-    this.onSend?.(data);
+    let text: string;
+    if (typeof data === 'string') {
+      text = data;
+    } else {
+      this.sentBinary.push(data);
+      text = JSON.stringify(decode(data), (_key, value: unknown) => (value instanceof Uint8Array ? toBase64(value) : value));
+    }
+    this.sent.push(text);
+    this.onSend?.(text);
   }
 
   close(code?: number, reason?: string): void {
@@ -62,8 +74,14 @@ export class FakeWebSocket implements WebSocketLike {
     this.onclose?.({ code, reason, wasClean: code !== 1006 });
   }
 
-  /** Delivers one frame to the client; objects are JSON-encoded. */
+  /** Delivers one frame to the client; objects are JSON-encoded (MessagePack on a `broadcast.v2.msgpack` connection, as bytes). */
   serverSend(data: unknown): void {
+    if (this.protocol === MSGPACK_SUBPROTOCOL) {
+      const value: unknown = typeof data === 'string' ? JSON.parse(data) : data;
+      const bytes = encode(value);
+      this.onmessage?.({ data: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) });
+      return;
+    }
     this.onmessage?.({ data: typeof data === 'string' ? data : JSON.stringify(data) });
   }
 }
@@ -102,12 +120,14 @@ export class FakeOnlineSource implements OnlineSource {
   }
 }
 
-interface PeerPublication {
+/** The payload of a publication, as JSON frames carry it: `message`, `data`, or `bytes` as base64. */
+export type PeerPayload = { readonly message: string } | { readonly data: unknown } | { readonly bytes: string };
+
+type PeerPublication = {
   readonly offset: number;
   readonly origin: string;
   readonly timestamp: string;
-  readonly message: string;
-}
+} & PeerPayload;
 
 interface PeerChannel {
   readonly epoch: string;
@@ -144,10 +164,11 @@ export class FakeBroadcastServer {
     return this.factory.create;
   }
 
-  /** Publishes as another client (origin `http` unless given). */
-  publish(channel: string, message: string, origin = 'http'): number {
+  /** Publishes as another client (origin `http` unless given): a string as its message, or a payload (`{ data }`, `{ bytes }`). */
+  publish(channel: string, payload: string | PeerPayload, origin = 'http'): number {
     const ch = this.channel(channel);
-    const pub: PeerPublication = { offset: ch.log.length + 1, origin, timestamp: this.now().toISOString(), message };
+    const body = typeof payload === 'string' ? { message: payload } : payload;
+    const pub: PeerPublication = { offset: ch.log.length + 1, origin, timestamp: this.now().toISOString(), ...body };
     ch.log.push(pub);
     for (const [ws, m] of ch.members) {
       if (m.session !== origin && ws.readyState === 1) ws.serverSend({ type: 'pub', channel, epoch: ch.epoch, ...pub });
@@ -287,11 +308,13 @@ export class FakeBroadcastServer {
           return;
         }
         const message = f['message'];
-        if (typeof message !== 'string' || message === '') {
+        const payload: PeerPayload | undefined =
+          'data' in f ? { data: f['data'] } : typeof f['bytes'] === 'string' ? { bytes: f['bytes'] } : typeof message === 'string' && message !== '' ? { message } : undefined;
+        if (payload === undefined) {
           ws.serverSend({ type: 'error', id, channel, code: 'message_empty', error: 'empty' });
           return;
         }
-        const offset = this.publish(channel, message, me.session);
+        const offset = this.publish(channel, payload, me.session);
         const result = { channel, epoch: this.channel(channel).epoch, offset };
         if (typeof id === 'string') {
           this.acked.set(key, result);

@@ -103,9 +103,14 @@ internal sealed partial class UserCommandListener(ConnectionRegistry registry, C
         try
         {
             // The message is the command's JSON as escaped string content: quote it back into a JSON string first.
-            var quoted = new byte[publication.EscapedMessage.Length + 2];
+            if (publication.Payload.Kind != PayloadKind.Message)
+            {
+                return null;
+            }
+
+            var quoted = new byte[publication.Payload.Bytes.Length + 2];
             quoted[0] = quoted[^1] = (byte)'"';
-            publication.EscapedMessage.CopyTo(quoted, 1);
+            publication.Payload.Bytes.CopyTo(quoted, 1);
             var json = JsonSerializer.Deserialize(quoted, UserCommandContext.Default.String);
             var command = json is null ? null : JsonSerializer.Deserialize(json, UserCommandContext.Default.UserCommand);
             return command is { Action: not null, User: { Length: > 0 } } ? command : null;

@@ -54,7 +54,7 @@ public sealed class MemoryEngine : IStreamEngine, IPresenceEngine, INodeDirector
     /// <summary>Idempotency records held across every channel.</summary>
     public long IdempotencyRecords => _ledger.Count;
 
-    public ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
+    public ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, PublicationPayload payload, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -77,7 +77,7 @@ public sealed class MemoryEngine : IStreamEngine, IPresenceEngine, INodeDirector
                 else
                 {
                     var offset = ++state.LastOffset;
-                    var publication = new Publication(channel, state.Epoch, offset, origin, now, escapedMessage);
+                    var publication = new Publication(channel, state.Epoch, offset, origin, now, payload);
                     historyChange += state.History.Add(publication);
                     state.LastActivityUtc = now;
                     if (messageId is not null)

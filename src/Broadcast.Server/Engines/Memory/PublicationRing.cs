@@ -25,7 +25,7 @@ internal sealed class PublicationRing(int capacity)
 
     public Publication? Oldest => Count == 0 ? null : this[0];
 
-    public static long SizeOf(Publication publication) => publication.EscapedMessage.Length + OverheadBytes;
+    public static long SizeOf(Publication publication) => publication.Payload.Bytes.Length + OverheadBytes;
 
     /// <summary>Appends a publication, pushing out the oldest when full. Returns the change in <see cref="Bytes"/>.</summary>
     public long Add(Publication publication)

@@ -119,7 +119,7 @@ public sealed partial class RedisEngine
                 var bytes = (byte[])message!;
                 switch (bytes.Length > 0 ? (char)bytes[0] : '\0')
                 {
-                    case 'P':
+                    case 'P' or 'D' or 'B':
                         await DeliverAsync(RedisEntries.ParseMessage(_channel, bytes));
                         break;
                     case 'J':

@@ -77,7 +77,7 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
     /// <summary>Connects to every shard at start-up so a wrong address shows in the log at once; failures are retried in the background. Never throws.</summary>
     public Task StartAsync() => Task.WhenAll(_shards.Select(shard => shard.StartAsync()));
 
-    public async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, byte[] escapedMessage, CancellationToken cancellationToken)
+    public async ValueTask<PublishResult> PublishAsync(string channel, string origin, string? messageId, PublicationPayload payload, CancellationToken cancellationToken)
     {
         var shard = ShardOf(channel);
         var mark = _marks.Of(channel);
@@ -91,7 +91,7 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
             [
                 _keys.Events(channel, sharded).ToString(),
                 origin,
-                escapedMessage,
+                payload.Bytes,
                 ToMicroseconds(now),
                 _channelOptions.HistorySize,
                 (long)_channelOptions.HistoryTtl.TotalMilliseconds,
@@ -102,6 +102,8 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
                 PublishCommand(sharded),
                 mark.Epoch,
                 mark.Offset,
+                RedisEntries.StreamField(payload.Kind),
+                RedisEntries.PubSubTag(payload.Kind),
             ])))!;
         var position = new StreamPosition((string)result[0]!, (long)result[1]);
         var duplicate = (long)result[2] == 1;

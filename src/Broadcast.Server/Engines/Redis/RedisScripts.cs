@@ -28,7 +28,8 @@ internal static class RedisScripts
     /// KEYS: meta, stream, and the message id key when the publish has an id (every key in the channel's slot).
     /// ARGV: pub/sub channel, origin, message, timestamp µs, history size, history ttl ms, meta ttl ms, message
     /// id ttl ms, epoch for a new channel, cutoff µs, publish command (PUBLISH or SPUBLISH), and this node's
-    /// mark: the epoch and highest offset it has seen of the channel ('' and 0 for none).
+    /// mark: the epoch and highest offset it has seen of the channel ('' and 0 for none), then the payload's
+    /// stream field and pub/sub tag (<see cref="RedisEntries"/>: m and P for a message, d and D for data, b and B for bytes).
     /// Returns { epoch, offset, duplicate (0/1), reset (1: the stream had gone backwards, a new epoch began) }.
     /// </summary>
     /// <remarks>
@@ -64,14 +65,14 @@ internal static class RedisScripts
         local size = tonumber(ARGV[5])
         if size > 0 then
           trim_expired(stream, tonumber(ARGV[10]))
-          redis.call('XADD', stream, 'MAXLEN', size, offset .. '-1', 'o', ARGV[2], 't', ARGV[4], 'm', ARGV[3])
+          redis.call('XADD', stream, 'MAXLEN', size, offset .. '-1', 'o', ARGV[2], 't', ARGV[4], ARGV[14], ARGV[3])
           redis.call('PEXPIRE', stream, ARGV[6])
         end
         redis.call('PEXPIRE', meta, ARGV[7])
         if msgid then
           redis.call('SET', msgid, epoch .. ':' .. offset, 'PX', ARGV[8])
         end
-        redis.call(ARGV[11], ARGV[1], 'P\n' .. epoch .. '\n' .. offset .. '\n' .. ARGV[2] .. '\n' .. ARGV[4] .. '\n' .. ARGV[3])
+        redis.call(ARGV[11], ARGV[1], ARGV[15] .. '\n' .. epoch .. '\n' .. offset .. '\n' .. ARGV[2] .. '\n' .. ARGV[4] .. '\n' .. ARGV[3])
         return { epoch, offset, 0, reset }
         """;
 

@@ -71,7 +71,7 @@ internal sealed class LegacyDialect(
         }
 
         var refusal = gate.Admit(session, ChannelName.Default, inbound.EscapedText.Length);
-        return gate.PublishAsync(session, this, ChannelName.Default, id: null, refusal, refusal is null ? inbound.EscapedText.ToArray() : null);
+        return gate.PublishAsync(session, this, ChannelName.Default, id: null, refusal, refusal is null ? PublicationPayload.Message(inbound.EscapedText.ToArray()) : (PublicationPayload?)null);
     }
 
     // A legacy client gets the error frame of the original protocol, {"error", "code"} (rate_limited, engine_unavailable…).

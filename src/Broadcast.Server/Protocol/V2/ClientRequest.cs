@@ -20,11 +20,11 @@ public sealed class ClientRequest
 
     public string? Channel { get; init; }
 
-    /// <summary>The message as escaped JSON string content, when the frame had a valid one.</summary>
-    public byte[]? EscapedMessage { get; init; }
+    /// <summary>What a publish carries: its one valid <c>message</c>, <c>data</c> or <c>bytes</c>, when the frame had one.</summary>
+    public PublicationPayload? Payload { get; init; }
 
-    /// <summary>Why <c>message</c> was unusable, when it was present or is required.</summary>
-    public ProtocolError? MessageError { get; init; }
+    /// <summary>Why the frame has no usable payload (none, several, or one that is not valid); null when <see cref="Payload"/> is set.</summary>
+    public ProtocolError? PayloadError { get; init; }
 
     public string? Session { get; init; }
 

@@ -16,14 +16,21 @@ public static class ClientRequestParser
     public const int MaxNameLength = 64;
     public const int MaxMethodLength = 64;
 
-    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 8 };
+    /// <summary>Levels of arrays and objects a <c>data</c> value may nest (a scalar is 0); deeper gets <c>data_too_deep</c>.</summary>
+    public const int MaxDataDepth = 32;
+
+    /// <summary>Any frame nested deeper than this is <c>invalid_json</c>: the reader stops there, so no input nests without bound.</summary>
+    public const int MaxFrameDepth = 64;
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = MaxFrameDepth };
 
     public static ClientRequest Parse(ReadOnlySpan<byte> utf8Json)
     {
         var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
         string? type = null, id = null, channel = null, session = null, name = null, token = null, method = null;
-        byte[]? message = null, data = null;
-        ProtocolError? messageError = null, error = null;
+        byte[]? message = null, data = null, bytes = null;
+        ProtocolError? messageError = null, dataError = null, bytesError = null, error = null;
+        bool messageGiven = false, dataGiven = false, bytesGiven = false;
         StreamPosition? sincePosition = null;
         long? sinceOffset = null;
         int? limit = null;
@@ -77,6 +84,7 @@ public static class ClientRequestParser
                 }
                 else if (property.SequenceEqual("message"u8))
                 {
+                    messageGiven = true;
                     message = ReadMessage(ref reader, out messageError);
                 }
                 else if (property.SequenceEqual("session"u8))
@@ -139,10 +147,29 @@ public static class ClientRequestParser
                 }
                 else if (property.SequenceEqual("data"u8))
                 {
-                    // Kept as the client wrote it (any JSON value): the backend reads it, the server does not.
+                    // Kept as the client wrote it (any JSON value), byte for byte: subscribers, history and the
+                    // rpc backend get these bytes, never a re-serialization. Validated once, here, by the reader.
+                    dataGiven = true;
                     var start = (int)reader.TokenStartIndex;
-                    reader.Skip();
-                    data = utf8Json[start..(int)reader.BytesConsumed].ToArray();
+                    if (SkipWithin(ref reader, MaxDataDepth))
+                    {
+                        data = utf8Json[start..(int)reader.BytesConsumed].ToArray();
+                    }
+                    else
+                    {
+                        dataError = ProtocolErrors.DataTooDeep;
+                        error ??= dataError;
+                    }
+                }
+                else if (property.SequenceEqual("bytes"u8))
+                {
+                    bytesGiven = true;
+                    bytes = ReadBase64(ref reader);
+                    if (bytes is null)
+                    {
+                        bytesError = ProtocolErrors.BytesInvalid;
+                        error ??= bytesError;
+                    }
                 }
                 else if (property.SequenceEqual("presence"u8))
                 {
@@ -174,8 +201,8 @@ public static class ClientRequestParser
             Type = type,
             Id = id,
             Channel = channel,
-            EscapedMessage = message,
-            MessageError = message is null ? messageError ?? ProtocolErrors.MessageMissing : null,
+            Payload = ChoosePayload(message, data, bytes, messageGiven, dataGiven, bytesGiven, out var payloadError),
+            PayloadError = payloadError ?? (messageGiven ? messageError : dataGiven ? dataError : bytesGiven ? bytesError : null),
             Session = session,
             Name = name,
             Token = token,
@@ -189,6 +216,79 @@ public static class ClientRequestParser
             Data = data,
             Error = error,
         };
+    }
+
+    /// <summary>True when <paramref name="json"/> (one JSON value, already known to be valid) nests at most <see cref="MaxDataDepth"/> levels.</summary>
+    public static bool IsDataWithinDepth(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, ReaderOptions);
+        return reader.Read() && SkipWithin(ref reader, MaxDataDepth);
+    }
+
+    /// <summary>A publish carries exactly one of <c>message</c>, <c>data</c> and <c>bytes</c>.</summary>
+    private static PublicationPayload? ChoosePayload(byte[]? message, byte[]? data, byte[]? bytes, bool messageGiven, bool dataGiven, bool bytesGiven, out ProtocolError? error)
+    {
+        error = null;
+        var given = (messageGiven ? 1 : 0) + (dataGiven ? 1 : 0) + (bytesGiven ? 1 : 0);
+        if (given > 1)
+        {
+            error = ProtocolErrors.PayloadConflict;
+            return null;
+        }
+
+        if (given == 0)
+        {
+            error = ProtocolErrors.MessageMissing;
+            return null;
+        }
+
+        return message is not null ? Engines.PublicationPayload.Message(message)
+            : data is not null ? Engines.PublicationPayload.Data(data)
+            : bytes is not null ? Engines.PublicationPayload.Binary(bytes)
+            : (PublicationPayload?)null;
+    }
+
+    /// <summary>
+    /// Skips the value at the reader (iteratively: the reader keeps a bit per level, no recursion), false when it
+    /// nests arrays and objects deeper than <paramref name="maxDepth"/>.
+    /// </summary>
+    private static bool SkipWithin(ref Utf8JsonReader reader, int maxDepth)
+    {
+        if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+        {
+            return true;
+        }
+
+        var baseDepth = reader.CurrentDepth;
+        var within = true;
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth - baseDepth >= maxDepth && reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                within = false;
+            }
+
+            if (reader.CurrentDepth == baseDepth && reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
+            {
+                break;
+            }
+        }
+
+        return within;
+    }
+
+    /// <summary>A JSON string of standard base64 (with padding), decoded; null when it is not one.</summary>
+    private static byte[]? ReadBase64(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        var text = reader.GetString()!;
+        var buffer = new byte[(text.Length / 4) * 3];
+        return Convert.TryFromBase64String(text, buffer, out var written) ? buffer[..written] : null;
     }
 
     /// <summary>An rpc method: 1-64 characters of <c>A-Z a-z 0-9 _ - . : /</c>.</summary>

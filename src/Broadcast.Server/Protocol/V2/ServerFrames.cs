@@ -91,7 +91,7 @@ public static class ServerFrames
         }
     });
 
-    public static byte[] Publication(Publication publication) => Write(writer =>
+    public static byte[] Publication(Publication publication) => Write(publication.Payload.JsonLength + 224, writer =>
     {
         writer.WriteString("type"u8, "pub"u8);
         writer.WriteString("channel"u8, publication.Channel);
@@ -240,9 +240,12 @@ public static class ServerFrames
     }
 
     /// <summary>Writes one JSON object with <paramref name="body"/> as its content.</summary>
-    public static byte[] Write(Action<Utf8JsonWriter> body)
+    public static byte[] Write(Action<Utf8JsonWriter> body) => Write(256, body);
+
+    /// <summary>Writes one JSON object into a buffer sized for it (<paramref name="capacity"/> bytes: a publication's frame is built once, without regrowing).</summary>
+    public static byte[] Write(long capacity, Action<Utf8JsonWriter> body)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Min(capacity, int.MaxValue));
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             writer.WriteStartObject();
@@ -259,14 +262,34 @@ public static class ServerFrames
         Span<byte> timestamp = stackalloc byte[WireTimestamp.Length];
         WireTimestamp.Write(publication.TimestampUtc, timestamp);
         writer.WriteString("timestamp"u8, timestamp);
-        writer.WritePropertyName("message"u8);
-        // The message is stored as the escaped JSON string content the client sent; wrap it in quotes
-        // and write it as it is rather than decoding and encoding it again.
-        var quoted = new byte[publication.EscapedMessage.Length + 2];
-        quoted[0] = (byte)'"';
-        publication.EscapedMessage.CopyTo(quoted, 1);
-        quoted[^1] = (byte)'"';
-        writer.WriteRawValue(quoted, skipInputValidation: true);
+        WritePayload(writer, publication.Payload);
+    }
+
+    /// <summary>
+    /// <c>"message": "…"</c>, <c>"data": &lt;JSON&gt;</c> or <c>"bytes": "&lt;base64&gt;"</c>: the payload written as it
+    /// is stored, never decoded and encoded again.
+    /// </summary>
+    public static void WritePayload(Utf8JsonWriter writer, PublicationPayload payload)
+    {
+        switch (payload.Kind)
+        {
+            case PayloadKind.Data:
+                writer.WritePropertyName("data"u8);
+                writer.WriteRawValue(payload.Bytes, skipInputValidation: true);
+                break;
+            case PayloadKind.Bytes:
+                writer.WriteBase64String("bytes"u8, payload.Bytes);
+                break;
+            default:
+                // Stored as the escaped JSON string content the client sent: wrap it in quotes as it is.
+                writer.WritePropertyName("message"u8);
+                var quoted = new byte[payload.Bytes.Length + 2];
+                quoted[0] = (byte)'"';
+                payload.Bytes.CopyTo(quoted, 1);
+                quoted[^1] = (byte)'"';
+                writer.WriteRawValue(quoted, skipInputValidation: true);
+                break;
+        }
     }
 
     /// <summary><c>"permissions": {"subscribe": [...], "publish": [...]}</c>: the same shape in every frame and answer that has it.</summary>

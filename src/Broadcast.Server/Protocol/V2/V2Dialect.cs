@@ -61,7 +61,15 @@ internal sealed class V2Dialect(
         }
 
         // Parsed before the buffer is reused; answered possibly later (engine calls).
-        var request = ClientRequestParser.Parse(message);
+        return Handle(session, ClientRequestParser.Parse(message));
+    }
+
+    /// <summary>
+    /// Answers one parsed request, whatever encoding it came in (JSON here, MessagePack by <c>broadcast.v2.msgpack</c>,
+    /// whose frames carry the same fields): the replies go to the session's frame sink, which encodes them for its client.
+    /// </summary>
+    public ValueTask Handle(ClientSession session, ClientRequest request)
+    {
         if (request.Type == ClientRequest.Publish && request.Error is null && request.Channel is { } channel && session.HasGreeted)
         {
             return PublishAsync(session, request, channel);
@@ -308,9 +316,9 @@ internal sealed class V2Dialect(
     /// <summary>A well-formed publish after hello: through the gate, which answers it (ack with an id, or an error) in order.</summary>
     private ValueTask PublishAsync(ClientSession connection, ClientRequest request, string channel)
     {
-        var message = request.EscapedMessage;
-        var refusal = gate.Admit(connection, channel, message?.Length ?? 0, message is null ? request.MessageError ?? ProtocolErrors.MessageMissing : null);
-        return gate.PublishAsync(connection, this, channel, request.Id, refusal, message);
+        var payload = request.Payload;
+        var refusal = gate.Admit(connection, channel, payload?.Bytes.Length ?? 0, payload is null ? request.PayloadError ?? ProtocolErrors.MessageMissing : null);
+        return gate.PublishAsync(connection, this, channel, request.Id, refusal, payload);
     }
 
     void IPublishAnswers.Refuse(ClientSession session, string channel, string? id, ProtocolError error)

@@ -393,7 +393,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     public override void Flush(ref byte[] buffer)
     {
         ContinueReplays();
-        var batch = new FrameBatch(buffer);
+        var batch = new FrameBatch(buffer) { Binary = SendsBinary };
         Queue.TakeInto(ref batch, FlushScheduler.BatchBytes);
         buffer = batch.Buffer;
         var length = batch.Length;

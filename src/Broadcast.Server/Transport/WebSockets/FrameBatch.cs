@@ -23,6 +23,9 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
     /// <summary>When the oldest live publication in the batch was accepted: one latency sample per write.</summary>
     public long OldestLiveTicks { get; private set; }
 
+    /// <summary>Frames as binary (opcode 2) rather than text (opcode 1): the connection's dialect is a binary one.</summary>
+    public bool Binary { get; init; }
+
     public void Add(in OutboundFrame frame)
     {
         if (frame.PublishedUtcTicks != 0)
@@ -52,7 +55,7 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
         }
 
         var start = Length;
-        Length += WriteTextFrame(frame.Bytes.Span, Buffer.AsSpan(Length));
+        Length += WriteDataFrame(frame.Bytes.Span, Buffer.AsSpan(Length), Binary);
         if (frame.Compressed)
         {
             // RSV1: the payload is a permessage-deflate message (RFC 7692 section 6).
@@ -60,10 +63,10 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
         }
     }
 
-    /// <summary>Writes an unmasked, final text frame (RFC 6455 section 5.2) and returns its length.</summary>
-    private static int WriteTextFrame(ReadOnlySpan<byte> payload, Span<byte> destination)
+    /// <summary>Writes an unmasked, final text or binary frame (RFC 6455 section 5.2) and returns its length.</summary>
+    private static int WriteDataFrame(ReadOnlySpan<byte> payload, Span<byte> destination, bool binary)
     {
-        destination[0] = 0x81; // FIN + text
+        destination[0] = binary ? (byte)0x82 : (byte)0x81; // FIN + binary or text
         int header;
         if (payload.Length < 126)
         {

@@ -82,7 +82,7 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
             return;
         }
 
-        var batch = new FrameBatch(buffer);
+        var batch = new FrameBatch(buffer) { Binary = SendsBinary };
         Queue.TakeInto(ref batch, FlushScheduler.BatchBytes);
         buffer = batch.Buffer;
         if (batch.Length == 0)
@@ -166,7 +166,7 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
                     break;
                 }
 
-                await Socket.SendAsync(frame.Bytes, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
+                await Socket.SendAsync(frame.Bytes, SendsBinary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None).ConfigureAwait(false);
             }
 
             Written(batch.Publications, batch.Length, batch.OldestLiveTicks);
