@@ -42,7 +42,7 @@ internal sealed partial class RedisDeliveryQueue : IDeliveryQueue, IAsyncDisposa
     private readonly Task _pump;
     private bool _groupReady;
     private string _claimCursor = "0-0";
-    private long _lastClaim = long.MinValue;
+    private long _nextClaim;
 
     public RedisDeliveryQueue(RedisShard shard, RedisKey key, string consumer, DeliveryQueueLimits limits, ILogger logger)
     {
@@ -65,14 +65,15 @@ internal sealed partial class RedisDeliveryQueue : IDeliveryQueue, IAsyncDisposa
         try
         {
             var taken = new List<QueuedEntry>();
-            if (Environment.TickCount64 - _lastClaim >= (long)(_limits.ClaimIdle.TotalMilliseconds / 2))
+            if (Environment.TickCount64 >= _nextClaim)
             {
                 // Entries a dead node took: claimed once they have been idle for ClaimIdle.
                 var claimed = await _shard.RunAsync((db, _) => db.StreamAutoClaimAsync(_key, Group, _consumer, (long)_limits.ClaimIdle.TotalMilliseconds, _claimCursor, max));
                 _claimCursor = claimed.NextStartId.IsNullOrEmpty ? "0-0" : (string)claimed.NextStartId!;
                 if (_claimCursor == "0-0")
                 {
-                    _lastClaim = Environment.TickCount64;
+                    // Went through the whole pending list: the next look is due when what is pending now could have gone idle.
+                    _nextClaim = Environment.TickCount64 + (long)(_limits.ClaimIdle.TotalMilliseconds / 2);
                 }
 
                 taken.AddRange(Entries(claimed.ClaimedEntries));
