@@ -12,7 +12,7 @@ import { ClientErrorCode } from './codes.js';
 import { BroadcastError } from './errors.js';
 import type { Clock, TimerHandle } from './transport.js';
 
-export type RequestKind = 'publish' | 'history' | 'presence' | 'unsubscribe' | 'auth';
+export type RequestKind = 'publish' | 'history' | 'presence' | 'unsubscribe' | 'auth' | 'rpc';
 
 export interface PendingRequest {
   readonly id: string;
@@ -31,6 +31,7 @@ interface Entry extends PendingRequest {
   readonly reject: (error: BroadcastError) => void;
   readonly timer: TimerHandle;
   readonly onConnectionLost: (() => unknown) | undefined;
+  readonly sendOnce: boolean;
 }
 
 export interface AddRequest {
@@ -40,8 +41,13 @@ export interface AddRequest {
   readonly frame: string;
   readonly timeoutMs: number;
   readonly resend: boolean;
-  /** For requests that are not re-sent: the value they resolve with when the connection drops. */
+  /** For requests that are not re-sent: the value they resolve with (or the error they reject with) when the connection drops. */
   readonly onConnectionLost?: () => unknown;
+  /**
+   * Not re-sent, but sent once: a request made while no connection is ready waits for the next one (rather
+   * than being settled by `onConnectionLost` before it was ever sent).
+   */
+  readonly sendOnce?: boolean;
 }
 
 export class Outbox {
@@ -87,6 +93,7 @@ export class Outbox {
         reject,
         timer,
         onConnectionLost: request.onConnectionLost,
+        sendOnce: request.sendOnce ?? false,
       });
     });
   }
@@ -111,15 +118,17 @@ export class Outbox {
 
   /** Requests to send (again) once a connection is ready, oldest first. */
   resendable(): PendingRequest[] {
-    return [...this.entries.values()].filter((e) => e.resend);
+    return [...this.entries.values()].filter((e) => e.resend || (e.sendOnce && e.sends === 0));
   }
 
   /** The connection dropped: settles the requests that are not re-sent. */
   connectionLost(): void {
     for (const entry of [...this.entries.values()]) {
-      if (entry.resend) continue;
+      if (entry.resend || (entry.sendOnce && entry.sends === 0)) continue;
       this.take(entry.id);
-      entry.resolve(entry.onConnectionLost?.());
+      const outcome = entry.onConnectionLost?.();
+      if (outcome instanceof BroadcastError) entry.reject(outcome);
+      else entry.resolve(outcome);
     }
   }
 
