@@ -117,5 +117,3 @@ internal sealed class WebhookReceiver : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Backend.DisposeAsync();
 }
-
-internal sealed record ReceivedEvent(string Id, string Type, string Channel, JsonElement Json, string Node);

@@ -1,5 +1,6 @@
 using System.Text;
 using Broadcast.Server.Tests.Channels;
+using Broadcast.Server.Tests.Http;
 using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Backend;
@@ -69,6 +70,19 @@ public abstract class WebhookTests(EngineUnderTest engine)
         {
             Assert.Equal(["channel_occupied", "presence_join", "presence_leave", "channel_vacated"], accepted.Where(e => e.Channel == "retry:" + i).Select(e => e.Type));
         }
+
+        // Counted: each event once as sent, each failed attempt as a retry, and nothing left pending.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var scrape = await PrometheusScrape.FetchAsync(server.Http);
+                return scrape.Sum("broadcast_server_webhook_events_sent_total") == 20 && scrape.Sum("broadcast_server_webhook_events_pending") == 0;
+            },
+            Patience,
+            "20 events counted as sent, none pending");
+        var final = await PrometheusScrape.FetchAsync(server.Http);
+        Assert.True(final.Sum("broadcast_server_webhook_requests_retried_total") >= 3);
+        Assert.Equal(0, final.Sum("broadcast_server_webhook_events_failed_total"));
     }
 
     [Fact]
