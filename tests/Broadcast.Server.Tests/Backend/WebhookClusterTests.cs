@@ -1,4 +1,5 @@
 using Broadcast.Server.Tests.Channels;
+using Broadcast.Server.Tests.Http;
 using Broadcast.Testing;
 
 namespace Broadcast.Server.Tests.Backend;
@@ -68,7 +69,18 @@ public sealed class WebhookClusterTests(RedisEngineUnderTest engine) : IClassFix
 
             // 10 channels × (occupied + vacated) + 30 × (join + leave).
             await Eventually.TrueAsync(() => receiver.Accepted.Count >= 80, Patience, "80 events");
-            await Task.Delay(TimeSpan.FromSeconds(1)); // Not a wait for an event: lets a duplicate, if any, arrive before counting.
+
+            // Until every node is done (nothing pending anywhere, and all they count as sent has arrived), so a
+            // duplicate, had any node sent one, would be among what is counted below.
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    var scrapes = await Task.WhenAll(nodes.Select(node => PrometheusScrape.FetchAsync(node.Http)));
+                    return scrapes.All(s => s.Sum("broadcast_server_webhook_events_pending") == 0)
+                        && scrapes.Sum(s => s.Sum("broadcast_server_webhook_events_sent_total")) == receiver.Accepted.Count;
+                },
+                Patience,
+                "every node to be done");
             var accepted = receiver.Accepted;
             Assert.Equal(80, accepted.Count);
             Assert.Equal(80, accepted.Select(e => e.Id).Distinct().Count());
