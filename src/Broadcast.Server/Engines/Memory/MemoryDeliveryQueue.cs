@@ -11,7 +11,9 @@ internal sealed class MemoryDeliveryQueue(int capacity) : IDeliveryQueue
 {
     private readonly Channel<byte[]> _entries = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(capacity)
     {
-        FullMode = BoundedChannelFullMode.DropWrite,
+        // Wait, not DropWrite: with a Drop mode TryWrite says true for an entry it dropped, and the loss would go uncounted.
+        // Nothing waits: only TryWrite is used, which says false when full.
+        FullMode = BoundedChannelFullMode.Wait,
         SingleReader = true,
     });
 

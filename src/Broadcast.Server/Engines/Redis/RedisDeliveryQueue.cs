@@ -51,7 +51,8 @@ internal sealed partial class RedisDeliveryQueue : IDeliveryQueue, IAsyncDisposa
         _consumer = consumer;
         _limits = limits;
         _logger = logger;
-        _buffer = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(limits.Capacity) { FullMode = BoundedChannelFullMode.DropWrite, SingleReader = true });
+        // Wait, not DropWrite: with a Drop mode TryWrite says true for an entry it dropped (only TryWrite is used: nothing waits).
+        _buffer = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(limits.Capacity) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
         _pump = Task.Run(PumpAsync);
     }
 
