@@ -121,6 +121,14 @@ public sealed class BroadcastClient : IAsyncDisposable
     /// </summary>
     public event EventHandler<ChannelDrop>? PublicationsDropped;
 
+    /// <summary>
+    /// The server subscribed this client by itself, right after <c>welcome</c> (a <c>subscribed</c> frame without an
+    /// id: the token's <c>channels</c> claim, the connect proxy's <c>channels</c>, the user channel <c>@user:{user}</c>).
+    /// The <see cref="Subscription"/> (<see cref="Subscription.MadeByServer"/>) delivers its publications like any
+    /// other. Raised once per subscription, not again when the server makes it again after a reconnect.
+    /// </summary>
+    public event EventHandler<Subscription>? ServerSubscribed;
+
     /// <summary>Replaces the WebSocket for unit tests.</summary>
     internal Func<IClientTransport> TransportFactory { get; set; }
 
@@ -394,6 +402,26 @@ public sealed class BroadcastClient : IAsyncDisposable
     }
 
     /// <summary>
+    /// Asks the application's backend (the server's RPC proxy) and returns its answer's <c>data</c> (a JSON
+    /// <c>null</c> when it gave none). Made while disconnected, it is sent once connected.
+    /// </summary>
+    /// <param name="method">1-64 characters of <c>A-Z a-z 0-9 _ - . : /</c>.</param>
+    /// <param name="data">Any JSON value, passed to the backend as written; none: <c>null</c>.</param>
+    /// <param name="cancellationToken">Cancels waiting (not the backend's work).</param>
+    /// <exception cref="BroadcastException">
+    /// The backend refused (its own code, or <see cref="ErrorCodes.BackendRefused"/>), could not be asked
+    /// (<see cref="ErrorCodes.BackendUnavailable"/>), the server has no RPC backend (<see cref="ErrorCodes.RpcNotConfigured"/>),
+    /// or the connection ended before the answer (<see cref="ErrorCodes.ConnectionLost"/>: the backend may have handled it;
+    /// an rpc is never sent twice by itself).
+    /// </exception>
+    public async Task<JsonElement> RpcAsync(string method, JsonElement? data = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(method);
+        var reply = await RequestAsync(RequestKind.Rpc, id => Frames.Rpc(id, method, data), cancellationToken);
+        return reply.TryGetProperty("data", out var answer) ? answer.Clone() : JsonDocument.Parse("null").RootElement.Clone();
+    }
+
+    /// <summary>
     /// Closes the connection (normal closure) and stops reconnecting. Pending requests fail with
     /// <see cref="ObjectDisposedException"/>; publication streams complete.
     /// </summary>
@@ -530,8 +558,8 @@ public sealed class BroadcastClient : IAsyncDisposable
             await connection.ConnectTransportAsync(uri, deadline.Token);
             connection.Start(Dispatch);
             connection.Send(Frames.Hello(SessionId, _options.Name));
-            var welcome = await connection.Welcome.Task.WaitAsync(deadline.Token);
-            Attach(connection, welcome);
+            // Attached by the reader on welcome (see Dispatch), before the frames that follow it are read.
+            await connection.Welcome.Task.WaitAsync(deadline.Token);
             SetState(new ConnectionStateChange(ConnectionState.Connected));
             return connection;
         }
@@ -545,6 +573,7 @@ public sealed class BroadcastClient : IAsyncDisposable
 
             connection.Abort();
             await connection.Completion;
+            Detach(connection);
             connection.Dispose();
             var error = ex is OperationCanceledException && !cancellationToken.IsCancellationRequested
                 ? new TimeoutException($"The server did not welcome the connection within {_options.AckTimeout}.", ex)
@@ -578,12 +607,13 @@ public sealed class BroadcastClient : IAsyncDisposable
 
             // Subscriptions first: publications resent below then come after the resubscriptions, so
             // their acks find the positions already known.
-            foreach (var subscription in _subscriptions.Values)
+            // (Those the server made it makes again by itself, right after welcome.)
+            foreach (var subscription in _subscriptions.Values.Where(s => !s.MadeByServer))
             {
                 SendSubscribe(connection, subscription);
             }
 
-            foreach (var pending in _pending.Values.Where(p => p.Kind is RequestKind.Publish or RequestKind.Read or RequestKind.Auth).OrderBy(p => p.Sequence).ToList())
+            foreach (var pending in _pending.Values.Where(p => p.Kind is RequestKind.Publish or RequestKind.Read or RequestKind.Auth || (p.Kind == RequestKind.Rpc && p.SentOn is null)).OrderBy(p => p.Sequence).ToList())
             {
                 Transmit(connection, pending);
             }
@@ -612,7 +642,15 @@ public sealed class BroadcastClient : IAsyncDisposable
             foreach (var pending in _pending.Values.Where(p => p.Kind is RequestKind.Subscribe or RequestKind.Unsubscribe).ToList())
             {
                 _pending.Remove(pending.Id);
+                pending.Subscription?.Resuming = false;
                 pending.Reply.TrySetResult(default);
+            }
+
+            // An rpc the server may have passed to the backend: its outcome is unknown, and it is not asked again.
+            foreach (var pending in _pending.Values.Where(p => p.Kind == RequestKind.Rpc && p.SentOn == connection).ToList())
+            {
+                _pending.Remove(pending.Id);
+                pending.Reply.TrySetException(new BroadcastException(ErrorCodes.ConnectionLost, "The connection ended before the backend's answer; it may or may not have handled the request."));
             }
         }
     }
@@ -708,7 +746,18 @@ public sealed class BroadcastClient : IAsyncDisposable
         var type = frame.String("type");
         if (type == "welcome")
         {
-            connection.Welcome.TrySetResult(frame);
+            // Attached here, on the reader, not by the connecting task: the server's own subscriptions come right
+            // after welcome, and must find the connection current (they would be dropped as a stale connection's).
+            try
+            {
+                Attach(connection, frame);
+                connection.Welcome.TrySetResult(frame);
+            }
+            catch (ObjectDisposedException ex)
+            {
+                connection.Welcome.TrySetException(ex);
+            }
+
             return;
         }
 
@@ -735,11 +784,15 @@ public sealed class BroadcastClient : IAsyncDisposable
             {
                 case "pub":
                     var epoch = frame.String("epoch") ?? "";
-                    if (subscription is not null && subscription.Position.IsKnown && subscription.Position.Accept(epoch, frame.Int64("offset")))
+                    if (subscription is not null && !subscription.Resuming && subscription.Position.IsKnown && subscription.Position.Accept(epoch, frame.Int64("offset")))
                     {
                         subscription.Deliver(frame.Publication(channel, epoch));
                     }
 
+                    break;
+
+                case "subscribed" when id is null:
+                    raise = OnServerSubscribed(connection, channel, subscription, frame);
                     break;
 
                 case "subscribed":
@@ -775,7 +828,7 @@ public sealed class BroadcastClient : IAsyncDisposable
 
                     break;
 
-                case "unsubscribed" or "history" or "presence" or "authenticated":
+                case "unsubscribed" or "history" or "presence" or "authenticated" or "rpc":
                     Complete(pending, frame);
                     break;
 
@@ -833,8 +886,42 @@ public sealed class BroadcastClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A subscription the server made by itself (no id). New: registered (its publications flow) and reported.
+    /// Known from an earlier connection: when the fresh one starts past the last position, resumed from there
+    /// (being named by the token or the backend allows subscribing), so the gap is replayed.
+    /// </summary>
+    private Action? OnServerSubscribed(Connection connection, string channel, Subscription? subscription, JsonElement frame)
+    {
+        var epoch = frame.String("epoch") ?? "";
+        var offset = frame.Int64("offset");
+        if (subscription is null)
+        {
+            var made = new Subscription(this, channel, presence: false, madeByServer: true);
+            _subscriptions.Add(channel, made);
+            made.Position.Reset(epoch, offset);
+            made.Ready.TrySetResult();
+            return () => EventRaiser.Raise(ServerSubscribed, this, made);
+        }
+
+        // The application's own subscription, or a (re)subscribe of ours in flight: its reply is the one that counts.
+        if (!subscription.MadeByServer || _pending.Values.Any(p => p.Subscription == subscription))
+        {
+            return null;
+        }
+
+        if (subscription.Position.IsKnown && (subscription.Position.Epoch != epoch || subscription.Position.Offset < offset))
+        {
+            subscription.Resuming = true;
+            SendSubscribe(connection, subscription);
+        }
+
+        return null;
+    }
+
     private Action? OnSubscribed(Subscription subscription, bool resume, JsonElement frame)
     {
+        subscription.Resuming = false;
         var epoch = frame.String("epoch") ?? "";
         var offset = frame.Int64("offset");
         var recovered = resume && frame.Bool("recovered");

@@ -141,4 +141,10 @@ public static class ErrorCodes
     /// reconnecting would do the same forever.
     /// </summary>
     public const string MessageTooBig = "message_too_big";
+
+    /// <summary>
+    /// The connection ended before an <c>rpc</c>'s answer. The backend may or may not have handled it: an rpc is never
+    /// sent again by itself (asking twice may not be safe); call <see cref="BroadcastClient.RpcAsync"/> again if it is.
+    /// </summary>
+    public const string ConnectionLost = "connection_lost";
 }

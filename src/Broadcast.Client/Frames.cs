@@ -86,6 +86,18 @@ internal static class Frames
         w.WriteNumber("limit", limit);
     });
 
+    public static byte[] Rpc(string id, string method, JsonElement? data) => Write(w =>
+    {
+        w.WriteString("type", "rpc");
+        w.WriteString("id", id);
+        w.WriteString("method", method);
+        if (data is { } value)
+        {
+            w.WritePropertyName("data");
+            value.WriteTo(w);
+        }
+    });
+
     public static byte[] Presence(string id, string channel) => Write(w =>
     {
         w.WriteString("type", "presence");

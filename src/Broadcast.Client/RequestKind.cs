@@ -17,4 +17,7 @@ internal enum RequestKind
 
     /// <summary>Sent again (a token refresh): presenting the same token twice is harmless.</summary>
     Auth,
+
+    /// <summary>Never sent twice (asking the backend twice may not be safe): fails with <c>connection_lost</c>. One not yet sent waits for the next connection.</summary>
+    Rpc,
 }

@@ -18,11 +18,12 @@ public sealed class Subscription
     private readonly BroadcastClient _client;
     private readonly Channel<Publication> _publications = System.Threading.Channels.Channel.CreateUnbounded<Publication>();
 
-    internal Subscription(BroadcastClient client, string channel, bool presence)
+    internal Subscription(BroadcastClient client, string channel, bool presence, bool madeByServer = false)
     {
         _client = client;
         Channel = channel;
         Presence = presence;
+        MadeByServer = madeByServer;
     }
 
     /// <summary>The channel.</summary>
@@ -30,6 +31,16 @@ public sealed class Subscription
 
     /// <summary>Whether <see cref="PresenceChanged"/> is raised for this channel.</summary>
     public bool Presence { get; }
+
+    /// <summary>
+    /// The server made it by itself (a token's <c>channels</c> claim, the connect proxy, the user channel): see
+    /// <see cref="BroadcastClient.ServerSubscribed"/>. The server makes it again on every connection; after a
+    /// reconnect the client resumes it from its last position when the server's fresh one starts past it.
+    /// </summary>
+    public bool MadeByServer { get; }
+
+    /// <summary>A server-made subscription being resumed: what its fresh one delivers meanwhile comes again in the replay.</summary>
+    internal bool Resuming { get; set; }
 
     /// <summary>
     /// Publications of others, in offset order, each exactly once. Completes when the subscription ends

@@ -169,5 +169,6 @@ public static class BroadcastServer
         services.AddSingleton<IPresenceEngine>(sp => IsRedis(sp) ? sp.GetRequiredService<RedisEngine>() : sp.GetRequiredService<MemoryEngine>());
         services.AddSingleton<INodeDirectory>(sp => IsRedis(sp) ? sp.GetRequiredService<RedisEngine>() : sp.GetRequiredService<MemoryEngine>());
         services.AddSingleton<ISessionOwners>(sp => IsRedis(sp) ? sp.GetRequiredService<RedisEngine>() : sp.GetRequiredService<MemorySessionOwners>());
+        services.AddSingleton<IDeliveryQueueFactory>(sp => IsRedis(sp) ? sp.GetRequiredService<RedisEngine>() : sp.GetRequiredService<MemoryDeliveryQueueFactory>());
     }
 }

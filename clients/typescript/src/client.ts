@@ -26,6 +26,7 @@ import {
   type EncodedFrame,
   type Encoding,
   isValidChannel,
+  isValidMethod,
   isValidName,
   isValidSession,
   parseServerFrame,
@@ -36,6 +37,7 @@ import {
   type PresenceReplyFrame,
   type Publication,
   type PubFrame,
+  type RpcReplyFrame,
   type ServerLimits,
   type StreamPosition,
   type SubscribedFrame,
@@ -122,6 +124,14 @@ export interface SubscribedInfo {
   readonly missed: number;
   /** Whether the request carried `since`. */
   readonly resumed: boolean;
+  /**
+   * The server made this subscription by itself, right after `welcome` (the token's `channels` claim, the
+   * connect proxy's `channels`, the user channel `@user:{user}`): its publications arrive as `publication`
+   * events like any other's. It is made again on every connection; after a reconnect the client resumes it from
+   * the last position seen, so nothing is missed (`recovered` / `unrecovered` say how that went). Absent for
+   * the subscriptions the application asked for.
+   */
+  readonly server?: true;
 }
 
 export interface RecoveredEvent {
@@ -451,7 +461,7 @@ export class BroadcastClient {
     const existing = this.subs.get(channel);
     if (existing && existing.presence === presence && options.since === undefined && existing.subscribed && existing.position) {
       const { epoch, offset } = existing.position;
-      return Promise.resolve({ channel, epoch, offset, recovered: false, missed: 0, resumed: false });
+      return Promise.resolve({ channel, epoch, offset, recovered: false, missed: 0, resumed: false, ...(existing.server ? { server: true } : {}) });
     }
     const sub = this.subs.add(channel, presence, options.since);
     const promise = new Promise<SubscribedInfo>((resolve, reject) => {
@@ -637,6 +647,40 @@ export class BroadcastClient {
     return promise;
   }
 
+  /**
+   * Asks the application's backend (the server's RPC proxy) and resolves with its answer's `data` (null when it
+   * gave none). Rejects with a BroadcastError whose `code` is the backend's own refusal code, or
+   * `backend_refused`, `backend_unavailable`, `rpc_not_configured`, `method_invalid`; with `connection_lost`
+   * when the connection dropped before the answer (the backend may have handled it: an rpc is never sent twice
+   * by itself), `timeout` after `requestTimeoutMs` (or `options.timeoutMs`). Made while disconnected, it is sent
+   * once the connection is back.
+   */
+  rpc<T = unknown>(method: string, data?: unknown, options: { readonly timeoutMs?: number } = {}): Promise<T> {
+    this.assertOpen();
+    if (!isValidMethod(method)) {
+      return Promise.reject(new BroadcastError(ClientErrorCode.BadRequest, 'method must be 1-64 characters of A-Z a-z 0-9 _ - . : /'));
+    }
+    const id = this.newRequestId();
+    const frame = this.encode({ type: 'rpc', id, method, ...(data !== undefined ? { data } : {}) });
+    const max = this.limits.maxMessageBytes;
+    if (frameLength(frame) > max) {
+      return Promise.reject(new BroadcastError(ClientErrorCode.MessageTooBig, `The request exceeds the server's limit of ${max} bytes`));
+    }
+    const promise = this.outbox.add<T>({
+      id,
+      kind: 'rpc',
+      channel: '',
+      frame,
+      timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
+      resend: false,
+      sendOnce: true,
+      onConnectionLost: () =>
+        new BroadcastError(ClientErrorCode.ConnectionLost, `The connection dropped before the answer to rpc "${method}"`, undefined, id),
+    });
+    this.flush(id);
+    return promise;
+  }
+
   // ---- connection --------------------------------------------------------
 
   private sendHello(): void {
@@ -678,7 +722,8 @@ export class BroadcastClient {
     if (!this.ready) return; // a listener disconnected
 
     // Renew every subscription, resuming where it left off.
-    const subs = this.subs.all();
+    // Those the server made are made again by the server itself (and resumed when its frame comes).
+    const subs = this.subs.all().filter((s) => !s.server);
     const resuming = subs.filter((s) => s.position !== undefined).map((s) => s.channel);
     this.round =
       resuming.length > 0 ? { waiting: new Set(resuming), recovered: [], unrecovered: [], failed: [] } : undefined;
@@ -748,6 +793,8 @@ export class BroadcastClient {
       case 'dropped':
         if (this.subs.has(frame.channel)) this.events.emit('dropped', { channel: frame.channel, count: frame.count });
         return;
+      case 'rpc':
+        return this.handleRpc(frame);
       case 'unknown':
         return;
     }
@@ -755,7 +802,10 @@ export class BroadcastClient {
 
   private handlePub(frame: PubFrame): void {
     // Safety nets: never deliver our own publications, nor an offset already seen.
-    if (!this.subs.has(frame.channel)) return;
+    const sub = this.subs.get(frame.channel);
+    if (!sub) return;
+    // A server-made subscription being resumed: what its fresh one delivers meanwhile comes again in the replay.
+    if (sub.server && sub.requestId !== undefined && sub.sentSince !== undefined) return;
     if (!this.subs.accept(frame)) {
       this.counters.duplicatesDropped += 1;
       return;
@@ -780,8 +830,9 @@ export class BroadcastClient {
   }
 
   private handleSubscribed(frame: SubscribedFrame): void {
+    if (frame.id === undefined) return this.handleServerSubscribed(frame);
     const sub = this.subs.get(frame.channel);
-    if (!sub || sub.requestId === undefined || (frame.id !== undefined && frame.id !== sub.requestId)) return;
+    if (!sub || sub.requestId === undefined || frame.id !== sub.requestId) return;
     const outcome = this.subs.confirmed(sub, frame);
     const resumed = outcome.kind !== 'fresh';
     const recovered = outcome.kind === 'recovered';
@@ -792,6 +843,7 @@ export class BroadcastClient {
       recovered,
       missed: recovered ? frame.missed : 0,
       resumed,
+      ...(sub.server ? { server: true } : {}),
     };
     this.events.emit('subscribed', info);
     if (outcome.kind === 'recovered') {
@@ -808,6 +860,43 @@ export class BroadcastClient {
     }
     this.resolveWaiters(frame.channel, info);
     if (this.round?.waiting.delete(frame.channel)) this.maybeFinishRound();
+  }
+
+  /**
+   * A subscription the server made by itself (no id). New: registered, and its publications flow. Known from an
+   * earlier connection: if the fresh one starts past the last position seen, the client resumes it from there
+   * (allowed: being named by the token or the backend allows subscribing), so the gap is replayed.
+   */
+  private handleServerSubscribed(frame: SubscribedFrame): void {
+    const existing = this.subs.get(frame.channel);
+    // Our own subscribe of the channel is in flight: its reply is the one that counts.
+    if (existing?.requestId !== undefined) return;
+    const sub = existing ?? this.subs.addServerMade(frame.channel);
+    const previous = sub.position;
+    if (previous !== undefined && (previous.epoch !== frame.epoch || previous.offset < frame.offset)) {
+      sub.subscribed = true;
+      this.sendSubscribe(sub);
+      return;
+    }
+    // No request, no `since`: confirmed as a fresh subscription (never moving back from a position already seen).
+    this.subs.confirmed(sub, frame);
+    const position = sub.position ?? { epoch: frame.epoch, offset: frame.offset };
+    const info: SubscribedInfo = {
+      channel: frame.channel,
+      epoch: position.epoch,
+      offset: position.offset,
+      recovered: false,
+      missed: 0,
+      resumed: false,
+      server: true,
+    };
+    this.events.emit('subscribed', info);
+    this.resolveWaiters(frame.channel, info);
+  }
+
+  private handleRpc(frame: RpcReplyFrame): void {
+    if (this.outbox.get(frame.id)?.kind !== 'rpc') return;
+    this.outbox.resolve(frame.id, frame.data);
   }
 
   private handleAck(frame: AckFrame): void {

@@ -88,6 +88,11 @@ export const ClientErrorCode = {
   Unsubscribed: 'unsubscribed',
   /** The server did not accept the broadcast.v2 subprotocol (a legacy-only server). */
   ProtocolUnsupported: 'protocol_unsupported',
+  /**
+   * The connection dropped before an rpc's answer. The backend may or may not have handled it (an rpc is not
+   * sent again by itself: it may not be safe to ask twice); call rpc() again if it is.
+   */
+  ConnectionLost: 'connection_lost',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 

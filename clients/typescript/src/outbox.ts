@@ -13,7 +13,7 @@ import { BroadcastError } from './errors.js';
 import type { EncodedFrame } from './protocol.js';
 import type { Clock, TimerHandle } from './transport.js';
 
-export type RequestKind = 'publish' | 'history' | 'presence' | 'unsubscribe' | 'auth';
+export type RequestKind = 'publish' | 'history' | 'presence' | 'unsubscribe' | 'auth' | 'rpc';
 
 export interface PendingRequest {
   readonly id: string;
@@ -32,6 +32,7 @@ interface Entry extends PendingRequest {
   readonly reject: (error: BroadcastError) => void;
   readonly timer: TimerHandle;
   readonly onConnectionLost: (() => unknown) | undefined;
+  readonly sendOnce: boolean;
 }
 
 export interface AddRequest {
@@ -41,8 +42,13 @@ export interface AddRequest {
   readonly frame: EncodedFrame;
   readonly timeoutMs: number;
   readonly resend: boolean;
-  /** For requests that are not re-sent: the value they resolve with when the connection drops. */
+  /** For requests that are not re-sent: the value they resolve with (or the error they reject with) when the connection drops. */
   readonly onConnectionLost?: () => unknown;
+  /**
+   * Not re-sent, but sent once: a request made while no connection is ready waits for the next one (rather
+   * than being settled by `onConnectionLost` before it was ever sent).
+   */
+  readonly sendOnce?: boolean;
 }
 
 export class Outbox {
@@ -88,6 +94,7 @@ export class Outbox {
         reject,
         timer,
         onConnectionLost: request.onConnectionLost,
+        sendOnce: request.sendOnce ?? false,
       });
     });
   }
@@ -112,15 +119,17 @@ export class Outbox {
 
   /** Requests to send (again) once a connection is ready, oldest first. */
   resendable(): PendingRequest[] {
-    return [...this.entries.values()].filter((e) => e.resend);
+    return [...this.entries.values()].filter((e) => e.resend || (e.sendOnce && e.sends === 0));
   }
 
   /** The connection dropped: settles the requests that are not re-sent. */
   connectionLost(): void {
     for (const entry of [...this.entries.values()]) {
-      if (entry.resend) continue;
+      if (entry.resend || (entry.sendOnce && entry.sends === 0)) continue;
       this.take(entry.id);
-      entry.resolve(entry.onConnectionLost?.());
+      const outcome = entry.onConnectionLost?.();
+      if (outcome instanceof BroadcastError) entry.reject(outcome);
+      else entry.resolve(outcome);
     }
   }
 

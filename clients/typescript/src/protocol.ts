@@ -76,7 +76,15 @@ export interface AuthFrame {
   readonly id: string;
   readonly token: string;
 }
+/** A question to the application's backend (the server's RPC proxy); `data` is any JSON value. */
+export interface RpcRequestFrame {
+  readonly type: 'rpc';
+  readonly id: string;
+  readonly method: string;
+  readonly data?: unknown;
+}
 export type ClientFrame =
+  | RpcRequestFrame
   | HelloFrame
   | AuthFrame
   | SubscribeFrame
@@ -213,6 +221,12 @@ export interface DroppedFrame {
   readonly channel: string;
   readonly count: number;
 }
+/** The backend's answer to an rpc request: its `result.data` (null when it gave none). */
+export interface RpcReplyFrame {
+  readonly type: 'rpc';
+  readonly id: string;
+  readonly data: unknown;
+}
 export interface UnknownFrame {
   readonly type: 'unknown';
   /** The frame's text (a binary frame: its length). */
@@ -231,6 +245,7 @@ export type ServerFrame =
   | ErrorFrame
   | UnrecoveredFrame
   | DroppedFrame
+  | RpcReplyFrame
   | UnknownFrame;
 
 // ---- validation (the server's rules, checked before sending) -------------
@@ -240,6 +255,11 @@ const SESSION_RE = /^[A-Za-z0-9_-]{8,64}$/;
 
 export function isValidChannel(channel: unknown): channel is string {
   return typeof channel === 'string' && CHANNEL_RE.test(channel);
+}
+const METHOD_RE = /^[A-Za-z0-9_\-.:/]{1,64}$/;
+/** An rpc method: 1-64 characters of A-Z a-z 0-9 _ - . : / (the server's rule). */
+export function isValidMethod(method: unknown): method is string {
+  return typeof method === 'string' && METHOD_RE.test(method);
 }
 export function isValidSession(session: unknown): session is string {
   return typeof session === 'string' && SESSION_RE.test(session);
@@ -417,6 +437,9 @@ export function parseServerFrame(input: string | ArrayBuffer | Uint8Array): Serv
       if (channel === undefined || count === undefined) return unknown;
       return { type: 'dropped', channel, count };
     }
+    case 'rpc':
+      if (id === undefined) return unknown;
+      return { type: 'rpc', id, data: d['data'] ?? null };
     case 'error': {
       const code = str(d['code']);
       if (code === undefined) return unknown;

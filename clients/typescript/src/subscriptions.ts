@@ -21,6 +21,11 @@ export interface SubscriptionState {
   requestId: string | undefined;
   /** The `since` sent with that request. */
   sentSince: StreamPosition | undefined;
+  /**
+   * Made by the server (a token's `channels` claim, the connect proxy, the user channel): the server subscribes
+   * it again on every connection, so the client does not; it only resumes it when the server's fresh one left a gap.
+   */
+  server: boolean;
 }
 
 /** What a `subscribed` reply meant. */
@@ -51,12 +56,19 @@ export class SubscriptionRegistry {
   add(channel: string, presence: boolean, since?: StreamPosition): SubscriptionState {
     let sub = this.subs.get(channel);
     if (!sub) {
-      sub = { channel, presence, position: since, subscribed: false, requestId: undefined, sentSince: undefined };
+      sub = { channel, presence, position: since, subscribed: false, requestId: undefined, sentSince: undefined, server: false };
       this.subs.set(channel, sub);
     } else {
       sub.presence = presence;
       if (since !== undefined) sub.position = since;
     }
+    return sub;
+  }
+
+  /** Registers a subscription the server made by itself (its `subscribed` frame had no id). */
+  addServerMade(channel: string): SubscriptionState {
+    const sub = this.add(channel, false);
+    sub.server = true;
     return sub;
   }
 

@@ -1,5 +1,7 @@
 using Broadcast.Server.Backend.Proxies;
 using Broadcast.Server.Backend.Users;
+using Broadcast.Server.Backend.Webhooks;
+using Broadcast.Server.Channels;
 using Broadcast.Server.Protocol;
 using Broadcast.Server.Security;
 using Microsoft.Extensions.Options;
@@ -35,7 +37,28 @@ public static class BackendSetup
         services.AddSingleton<UserActions>();
         services.AddSingleton<UserCommandListener>();
         services.AddHostedService<UserCommandSubscription>();
+        AddWebhooks(services);
         return services;
+    }
+
+    /// <summary>Webhooks: channel events queued in the engine and POSTed, signed, to the backend (off unless Broadcast:Webhooks:Url).</summary>
+    private static void AddWebhooks(IServiceCollection services)
+    {
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.AddHttpClient(WebhookSender.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // One batch at a time per node: a few connections are plenty.
+                MaxConnectionsPerServer = 4,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                AllowAutoRedirect = false,
+                UseCookies = false,
+            });
+        services.AddSingleton<WebhookQueue>();
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<IChannelEvents, WebhookEvents>();
+        services.AddHostedService<WebhookDelivery>();
     }
 
     private static void AddProxy<TOptions>(IServiceCollection services, string section)

@@ -14,6 +14,7 @@ public sealed partial class ChannelService(
     IPresenceEngine presence,
     ChannelHub hub,
     IChannelObserver metrics,
+    IChannelEvents events,
     IOptions<ChannelOptions> options,
     IOptions<StreamOptions> stream,
     ILogger<ChannelService> logger)
@@ -73,7 +74,7 @@ public sealed partial class ChannelService(
             IReadOnlyList<Publication> replay = recovered == true ? history.Publications : [];
             var missed = replay.Count(p => !string.Equals(p.Origin, connection.Session, StringComparison.Ordinal));
             subscription.GoLive(replyFor(history.Position, recovered, missed), history.Position, replay);
-            await presence.JoinAsync(channel, subscription.Member, cancellationToken);
+            Report(channel, await presence.JoinAsync(channel, subscription.Member, cancellationToken), subscription.Member, joined: true);
             return new SubscribeOutcome(SubscribeFailure.None, recovered, missed);
         }
         catch (EngineUnavailableException ex)
@@ -136,7 +137,7 @@ public sealed partial class ChannelService(
     {
         try
         {
-            await presence.LeaveAsync(subscription.Channel, subscription.Member, cancellationToken);
+            Report(subscription.Channel, await presence.LeaveAsync(subscription.Channel, subscription.Member, cancellationToken), subscription.Member, joined: false);
         }
         catch (EngineUnavailableException ex)
         {
@@ -164,6 +165,7 @@ public sealed partial class ChannelService(
         if (!result.Duplicate)
         {
             metrics.Published();
+            events.Published(channel, origin, result.Position, payload);
         }
 
         return result;
@@ -174,6 +176,49 @@ public sealed partial class ChannelService(
 
     public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) =>
         presence.GetPresenceAsync(channel, cancellationToken);
+
+    /// <summary>
+    /// Tells <see cref="IChannelEvents"/> what a join or leave changed, in the order it happened: the expired
+    /// members the engine dropped on the way left first (and, if that emptied the channel before this join, it
+    /// was vacated), then this member, then the channel.
+    /// </summary>
+    private void Report(string channel, PresenceChange change, PresenceMember member, bool joined)
+    {
+        foreach (var expired in change.Expired)
+        {
+            events.MemberLeft(channel, expired);
+        }
+
+        if (joined && change.Channel && change.Expired.Count > 0)
+        {
+            events.Vacated(channel);
+        }
+
+        if (joined)
+        {
+            if (change.Channel)
+            {
+                events.Occupied(channel);
+            }
+
+            if (change.Member)
+            {
+                events.MemberJoined(channel, member);
+            }
+        }
+        else
+        {
+            if (change.Member)
+            {
+                events.MemberLeft(channel, member);
+            }
+
+            if (change.Channel)
+            {
+                events.Vacated(channel);
+            }
+        }
+    }
 
     private void RemoveFromHub(ChannelSubscription subscription)
     {

@@ -15,6 +15,14 @@ public interface IClientDialect
     /// <summary>The subprotocol a client offers to speak it; null for the dialect of clients that offer none.</summary>
     string? Subprotocol { get; }
 
+    /// <summary>
+    /// Whether its clients may be told what the server did to their subscriptions on its own (an <c>unsubscribed</c>
+    /// notice when the application unsubscribes a user). False for the original protocol, whose clients must never
+    /// get anything but their messages; every dialect a client chooses by subprotocol is an extended one, so that is
+    /// the default, which a dialect may override.
+    /// </summary>
+    bool ReceivesServerNotices => Subprotocol is not null;
+
     /// <summary>How the channel layer's frames are encoded for its clients.</summary>
     IChannelEncoding Encoding { get; }
 

@@ -7,11 +7,11 @@ namespace Broadcast.Server.Engines;
 /// </summary>
 public interface IPresenceEngine
 {
-    /// <summary>Adds a presence member and tells every node's subscribers of the channel that it joined.</summary>
-    ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken);
+    /// <summary>Adds a presence member and tells every node's subscribers of the channel that it joined; says whether that made the channel occupied.</summary>
+    ValueTask<PresenceChange> JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken);
 
-    /// <summary>Removes a presence member and tells every node's subscribers of the channel that it left.</summary>
-    ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken);
+    /// <summary>Removes a presence member and tells every node's subscribers of the channel that it left; says whether that left the channel vacated.</summary>
+    ValueTask<PresenceChange> LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken);
 
     /// <summary>The channel's presence members on every node.</summary>
     ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken);

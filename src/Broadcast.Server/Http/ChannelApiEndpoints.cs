@@ -31,7 +31,8 @@ internal static class ChannelApiEndpoints
             .WithTags("Channels API")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-        api.MapPost("/{channel}/publish", PublishAsync)
+        api.MapPost("/{channel}/publish", (string channel, HttpRequest request, ChannelService channels, ShutdownDrain drain, IOptions<ConnectionOptions> options, IOptions<JsonOptions> json, CancellationToken cancellationToken) =>
+                UserChannels.Is(channel) ? Task.FromResult<Results<Ok<PublishResponse>, BadRequest<ApiError>, JsonHttpResult<ApiError>>>(TypedResults.BadRequest(UserChannelPublish)) : PublishAsync(channel, request, channels, drain, options, json, cancellationToken))
             .Accepts<PublishRequest>("application/json")
             .WithSummary("Publish to a channel from a server")
             .WithDescription("Publishes `message` (a string), `data` (any JSON value, delivered byte for byte) or `bytes` (base64) to every subscriber of the channel (origin `http`). With `id`, a retry within the idempotency window returns the first offset with `duplicate: true`. Requires the API key (`X-API-Key`).");
@@ -192,6 +193,16 @@ internal static class ChannelApiEndpoints
         return null;
     }
 
+    /// <summary>
+    /// A user channel is published to through <c>/api/users/{user}/publish</c> only: one way in, where the user is
+    /// named, and the internal channel of user actions (<c>@user:</c>) is out of reach.
+    /// </summary>
+    private static readonly ApiError UserChannelPublish = new(
+        "@user: channels are published to with POST /api/users/{user}/publish, not here.", ProtocolErrors.ChannelInvalid.Code);
+
+    /// <summary>The internal channel of user actions is no channel of the API: it reads as an invalid name.</summary>
+    private static bool IsReachable(string channel) => ChannelName.IsValid(channel) && channel != UserChannels.Commands;
+
     /// <summary>503 <c>shutting_down</c>: nothing was published; publish to another node (or again once this one is back).</summary>
     private static JsonHttpResult<ApiError> ShuttingDown() =>
         TypedResults.Json(Error(ProtocolErrors.ShuttingDown), statusCode: StatusCodes.Status503ServiceUnavailable);
@@ -201,7 +212,7 @@ internal static class ChannelApiEndpoints
 
     private static async Task<Results<Ok<PresenceResponse>, BadRequest<ApiError>>> PresenceAsync(string channel, ChannelService channels, CancellationToken cancellationToken)
     {
-        if (!ChannelName.IsValid(channel))
+        if (!IsReachable(channel))
         {
             return TypedResults.BadRequest(Error(ProtocolErrors.ChannelInvalid));
         }
@@ -217,7 +228,7 @@ internal static class ChannelApiEndpoints
     private static async Task<Results<FileContentHttpResult, BadRequest<ApiError>>> HistoryAsync(
         string channel, ChannelService channels, IOptions<HistoryPageOptions> options, CancellationToken cancellationToken, string? since = null, string? limit = null)
     {
-        if (!ChannelName.IsValid(channel))
+        if (!IsReachable(channel))
         {
             return TypedResults.BadRequest(Error(ProtocolErrors.ChannelInvalid));
         }

@@ -126,6 +126,39 @@ public abstract class UserChannelTests(EngineUnderTest engine)
         using var keyless = new HttpRequestMessage(HttpMethod.Post, "/api/users/alice/publish") { Content = JsonContent.Create(new { message = "x" }) };
         Assert.Equal(HttpStatusCode.Unauthorized, (await nodes.A.Http.SendAsync(keyless)).StatusCode);
     }
+
+    [Fact]
+    public async Task The_channel_api_sends_user_channel_publishes_to_the_users_api_and_never_reaches_the_internal_channel()
+    {
+        await using var server = await engine.StartAsync(Settings(userChannels: true));
+        await using var alice = await ConnectAsync(server, TestTokens.Claims("alice"));
+        await ExpectServerSubscribedAsync(alice, "@user:alice");
+
+        // One way in to a user: /api/users/{user}/publish. The channel API refuses, and says where to go.
+        using var publish = new HttpRequestMessage(HttpMethod.Post, "/api/channels/@user:alice/publish") { Content = JsonContent.Create(new { message = "sideways" }) };
+        publish.Headers.Add("X-API-Key", ApiKey);
+        using var refused = await server.Http.SendAsync(publish);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var error = await refused.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>();
+        Assert.Equal("channel_invalid", error.GetProperty("code").GetString());
+        Assert.Contains("/api/users/{user}/publish", error.GetProperty("error").GetString(), StringComparison.Ordinal);
+
+        // The internal channel of user actions (a forged "disconnect alice" would be carried out) is not reachable at all.
+        Assert.Equal(HttpStatusCode.BadRequest, await PostAsync(server, "/api/channels/@user:/publish", "{\"action\":\"disconnect\",\"user\":\"alice\",\"code\":4001,\"reason\":\"forged\"}"));
+        foreach (var read in new[] { "/api/channels/@user:/history", "/api/channels/@user:/presence" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, read);
+            request.Headers.Add("X-API-Key", ApiKey);
+            Assert.Equal(HttpStatusCode.BadRequest, (await server.Http.SendAsync(request)).StatusCode);
+        }
+
+        // A user's own channel is readable (who of alice is connected), and alice got nothing from the refused publishes.
+        using var presence = new HttpRequestMessage(HttpMethod.Get, "/api/channels/@user:alice/presence");
+        presence.Headers.Add("X-API-Key", ApiKey);
+        Assert.Equal(HttpStatusCode.OK, (await server.Http.SendAsync(presence)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await PostAsync(server, "/api/users/alice/publish", "the right way"));
+        Assert.Equal("the right way", (await alice.ReceiveAsync("pub")).GetProperty("message").GetString());
+    }
 }
 
 public sealed class UserChannelTestsOnMemory(MemoryEngineUnderTest engine) : UserChannelTests(engine), IClassFixture<MemoryEngineUnderTest>;

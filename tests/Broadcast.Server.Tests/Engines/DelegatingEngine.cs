@@ -20,9 +20,9 @@ internal abstract class DelegatingEngine(Broadcast.Server.Engines.Memory.MemoryE
 
     public ValueTask UnsubscribeNodeAsync(string channel, CancellationToken cancellationToken) => inner.UnsubscribeNodeAsync(channel, cancellationToken);
 
-    public ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.JoinAsync(channel, member, cancellationToken);
+    public ValueTask<PresenceChange> JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.JoinAsync(channel, member, cancellationToken);
 
-    public ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.LeaveAsync(channel, member, cancellationToken);
+    public ValueTask<PresenceChange> LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken) => inner.LeaveAsync(channel, member, cancellationToken);
 
     public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) => inner.GetPresenceAsync(channel, cancellationToken);
 

@@ -34,6 +34,10 @@ public sealed class ConfigurationTests
     [InlineData("Broadcast__Proxy__Subscribe__OnFailure", "Maybe", "Broadcast:Proxy:Subscribe:OnFailure")]
     [InlineData("Broadcast__Proxy__Rpc__Retries", "9", "Broadcast:Proxy:Rpc:Retries")]
     [InlineData("Broadcast__Proxy__ForwardHeaders", "Cookie, Bad:Header", "Broadcast:Proxy:ForwardHeaders")]
+    [InlineData("Broadcast__Webhooks__Url", "http://backend.example/webhooks", "Broadcast:Webhooks:Secret")]
+    [InlineData("Broadcast__Webhooks__Events", "member_added", "Broadcast:Webhooks:Events")]
+    [InlineData("Broadcast__Webhooks__MaxBatchSize", "0", "Broadcast:Webhooks:MaxBatchSize")]
+    [InlineData("Broadcast__Webhooks__ClaimIdle", "00:00:05", "Broadcast:Webhooks:ClaimIdle")]
     [InlineData("Logging__Console__FormatterName", "xml", "Logging:Console:FormatterName")]
     public async Task An_invalid_setting_stops_the_server_and_names_the_key(string variable, string value, string expectedKey)
     {

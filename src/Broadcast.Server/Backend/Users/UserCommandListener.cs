@@ -64,7 +64,7 @@ internal sealed partial class UserCommandListener(ConnectionRegistry registry, C
         foreach (var session in OfUser(user))
         {
             // A legacy client has no notice to receive (it must never get anything but its messages): it is left as it is.
-            if (session.Dialect.Subprotocol != V2Dialect.ExtendedSubprotocol)
+            if (!session.Dialect.ReceivesServerNotices)
             {
                 continue;
             }

@@ -46,7 +46,7 @@ internal sealed class MemoryChannel
 
     public void SetPresence(PresenceMember member) => (_presence ??= [])[member.ClientKey] = member;
 
-    public void RemovePresence(string clientKey) => _presence?.Remove(clientKey);
+    public bool RemovePresence(string clientKey) => _presence?.Remove(clientKey) ?? false;
 
     /// <summary>The offset an (origin, message id) pair was published at, while its idempotency window lasts.</summary>
     public bool TryGetPublishedOffset(string origin, string messageId, DateTime nowUtc, out long offset)

@@ -142,8 +142,9 @@ public sealed class MemoryEngine : IStreamEngine, IPresenceEngine, INodeDirector
 
     public ValueTask UnsubscribeNodeAsync(string channel, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
-    public ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
+    public ValueTask<PresenceChange> JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
     {
+        PresenceChange change;
         while (true)
         {
             var state = GetOrCreate(channel);
@@ -154,7 +155,9 @@ public sealed class MemoryEngine : IStreamEngine, IPresenceEngine, INodeDirector
                     continue;
                 }
 
+                var before = state.PresenceCount;
                 state.SetPresence(member);
+                change = PresenceChange.Of(member: state.PresenceCount > before, channel: before == 0);
                 break;
             }
         }
@@ -163,17 +166,20 @@ public sealed class MemoryEngine : IStreamEngine, IPresenceEngine, INodeDirector
         {
             _hub.DeliverPresence(channel, joined: true, member);
         }
-        return ValueTask.CompletedTask;
+        return ValueTask.FromResult(change);
     }
 
-    public ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
+    public ValueTask<PresenceChange> LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
     {
+        var change = PresenceChange.Of(member: false, channel: false);
+
         // A channel whose state is gone has no member to remove: nothing is created for it.
         if (_channels.TryGetValue(channel, out var state))
         {
             lock (state)
             {
-                state.RemovePresence(member.ClientKey);
+                var removed = state.RemovePresence(member.ClientKey);
+                change = PresenceChange.Of(member: removed, channel: removed && state.PresenceCount == 0);
             }
         }
 
@@ -181,7 +187,7 @@ public sealed class MemoryEngine : IStreamEngine, IPresenceEngine, INodeDirector
         {
             _hub.DeliverPresence(channel, joined: false, member);
         }
-        return ValueTask.CompletedTask;
+        return ValueTask.FromResult(change);
     }
 
     public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken)

@@ -8,6 +8,7 @@ public static class MemoryEngineSetup
         services.AddOptions<MemoryEngineOptions>().BindConfiguration(MemoryEngineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<MemoryEngine>();
         services.AddSingleton<MemorySessionOwners>();
+        services.AddSingleton<MemoryDeliveryQueueFactory>();
         return services;
     }
 }

@@ -12,7 +12,7 @@ public sealed partial class RedisEngine
     private int _refreshing;
     private long _metaKeptAliveAt = long.MinValue;
 
-    public async ValueTask JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
+    public async ValueTask<PresenceChange> JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
     {
         lock (_presenceLock)
         {
@@ -24,13 +24,13 @@ public sealed partial class RedisEngine
             members[member.ClientKey] = member;
         }
 
-        await ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
+        return ToChange(await ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
             RedisScripts.Join,
             [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs, PublishCommand(sharded)]));
+            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs, PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds()])));
     }
 
-    public async ValueTask LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
+    public async ValueTask<PresenceChange> LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
     {
         lock (_presenceLock)
         {
@@ -40,7 +40,7 @@ public sealed partial class RedisEngine
             }
         }
 
-        await RemoveMemberAsync(channel, member);
+        return ToChange(await RemoveMemberAsync(channel, member));
     }
 
     public async ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken)
@@ -56,7 +56,14 @@ public sealed partial class RedisEngine
         ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
             RedisScripts.Leave,
             [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PublishCommand(sharded)]));
+            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds()]));
+
+    /// <summary>The answer of the join and leave scripts: member changed, channel changed, then the expired members dropped.</summary>
+    private static PresenceChange ToChange(RedisResult result)
+    {
+        var values = (RedisResult[])result!;
+        return new PresenceChange((long)values[0] > 0, (long)values[1] == 1, [.. values.Skip(2).Select(value => DeserializeMember((string)value!))]);
+    }
 
     private bool IsLocalMember(string channel, string clientKey)
     {

@@ -44,6 +44,7 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
     private readonly SemaphoreSlim[] _subscriptionGates = [.. Enumerable.Range(0, SubscriptionGateCount).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly CancellationTokenSource _disposed = new();
     private readonly ITimer _presenceRefresh;
+    private readonly ConcurrentBag<RedisDeliveryQueue> _queues = [];
 
     public RedisEngine(IEngineListener hub, TimeProvider clock, IOptions<StreamOptions> channelOptions, IOptions<RedisOptions> options, IEngineObserver metrics, BackgroundRetry retry, ILogger<RedisEngine> logger)
     {
@@ -256,6 +257,11 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
         }
 
         await _presenceRefresh.DisposeAsync();
+        foreach (var queue in _queues)
+        {
+            await queue.DisposeAsync();
+        }
+
         foreach (var shard in _shards)
         {
             await shard.DisposeAsync();

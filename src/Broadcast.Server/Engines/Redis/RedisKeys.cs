@@ -34,6 +34,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Sorted set: node id → expiry of its report (Unix ms).</summary>
     public RedisKey NodesExpiry() => $"{prefix}:{{nodes}}:exp";
 
+    /// <summary>Stream of a delivery queue's entries (webhook events), read by the consumer group <c>delivery</c>; its own hash tag.</summary>
+    public RedisKey DeliveryQueue(string name) => $"{prefix}:{{queue:{name}}}:stream";
+
     /// <summary>
     /// Pub/sub channel carrying the channel's publications and presence events to subscribed nodes. Sharded, it
     /// carries the channel's hash tag (a script may SPUBLISH only within its keys' slot); classic, the name is

@@ -136,26 +136,38 @@ internal static class RedisScripts
     /// <summary>Removes the members whose expiry passed (a dead node's) and tells subscribed nodes they left.</summary>
     private const string SweepExpired = """
         local function sweep_expired(presence, expiry, now, command, events)
+          local swept = {}
           for _, key in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now)) do
             local member = redis.call('HGET', presence, key)
             redis.call('HDEL', presence, key)
-            if member then redis.call(command, events, 'L' .. member) end
+            if member then
+              redis.call(command, events, 'L' .. member)
+              swept[#swept + 1] = member
+            end
           end
           redis.call('ZREMRANGEBYSCORE', expiry, '-inf', now)
+          return swept
         end
         """;
 
     /// <summary>
-    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, expiry ms, key ttl ms, publish command.
-    /// The keys expire too, so a channel whose every node died leaves nothing behind.
+    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, expiry ms, key ttl ms, publish command, now ms.
+    /// The keys expire too, so a channel whose every node died leaves nothing behind. Drops expired members
+    /// first (a dead node's), so they do not hide that the channel is empty. Returns: whether the member is new,
+    /// whether it is the channel's only member (the channel became occupied), then the JSON of every member dropped.
     /// </summary>
-    public const string Join = """
-        redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+    public const string Join = SweepExpired + "\n" + """
+        local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[7], ARGV[6], ARGV[1])
+        local added = redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
         redis.call('PEXPIRE', KEYS[1], ARGV[5])
         redis.call('PEXPIRE', KEYS[2], ARGV[5])
         redis.call(ARGV[6], ARGV[1], 'J' .. ARGV[3])
-        return 1
+        local only = 0
+        if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then only = 1 end
+        local result = {added, only}
+        for _, member in ipairs(swept) do result[#result + 1] = member end
+        return result
         """;
 
     /// <summary>
@@ -180,12 +192,21 @@ internal static class RedisScripts
         return added
         """;
 
-    /// <summary>KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, publish command.</summary>
-    public const string Leave = """
+    /// <summary>
+    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, publish command, now ms.
+    /// Drops expired members first, like <see cref="Join"/>. Returns: whether the member was there, whether the
+    /// channel is now empty (vacated, by this leave or the drops), then the JSON of every member dropped.
+    /// </summary>
+    public const string Leave = SweepExpired + "\n" + """
+        local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[5], ARGV[4], ARGV[1])
         local removed = redis.call('HDEL', KEYS[1], ARGV[2])
         redis.call('ZREM', KEYS[2], ARGV[2])
         if removed > 0 then redis.call(ARGV[4], ARGV[1], 'L' .. ARGV[3]) end
-        return removed
+        local empty = 0
+        if (removed > 0 or #swept > 0) and redis.call('HLEN', KEYS[1]) == 0 then empty = 1 end
+        local result = {removed, empty}
+        for _, member in ipairs(swept) do result[#result + 1] = member end
+        return result
         """;
 
     /// <summary>KEYS: presence, presence expiry. ARGV: now ms, pub/sub channel, publish command. Drops expired members (a crashed node's), returns the rest.</summary>

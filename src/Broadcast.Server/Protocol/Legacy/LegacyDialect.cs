@@ -23,6 +23,9 @@ internal sealed class LegacyDialect(
 
     public string? Subprotocol => null;
 
+    // Said here, not only left to the default: the original protocol's promise is this dialect's own.
+    public bool ReceivesServerNotices => false;
+
     public IChannelEncoding Encoding => encoding;
 
     public async ValueTask OpenAsync(ClientSession session)

@@ -1,0 +1,135 @@
+using Broadcast.Server.Tests.Channels;
+using Broadcast.Server.Tests.Http;
+using Broadcast.Testing;
+
+namespace Broadcast.Server.Tests.Backend;
+
+/// <summary>
+/// Webhooks on several Redis nodes: each event is decided once for the deployment and sent by one node, and
+/// events a node held when it was killed are sent by another.
+/// </summary>
+public sealed class WebhookClusterTests(RedisEngineUnderTest engine) : IClassFixture<RedisEngineUnderTest>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Occupied_and_vacated_are_sent_once_for_the_deployment_however_the_subscribers_are_spread_over_two_nodes()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var keySpace = "w" + Guid.NewGuid().ToString("N")[..12];
+        await using var a = await engine.StartAsync(receiver.Settings(), keySpace);
+        await using var b = await engine.StartAsync(receiver.Settings(), keySpace);
+        const int Channels = 8;
+        for (var i = 0; i < Channels; i++)
+        {
+            // One subscriber on each node, subscribing and leaving at the same moment: the script decides which is first and last.
+            var onA = await ExtendedClient.ConnectAsync(a);
+            var onB = await ExtendedClient.ConnectAsync(b);
+            await Task.WhenAll(onA.SubscribeAsync("shared:" + i), onB.SubscribeAsync("shared:" + i));
+            await Task.WhenAll(onA.DisposeAsync().AsTask(), onB.DisposeAsync().AsTask());
+        }
+
+        await Eventually.TrueAsync(() => receiver.Accepted.Count(e => e.Type == "channel_vacated") == Channels, Patience, "every channel vacated");
+        for (var i = 0; i < Channels; i++)
+        {
+            var events = receiver.Accepted.Where(e => e.Channel == "shared:" + i).ToList();
+            Assert.Single(events, e => e.Type == "channel_occupied");
+            Assert.Single(events, e => e.Type == "channel_vacated");
+            Assert.Equal(2, events.Count(e => e.Type == "presence_join"));
+            Assert.Equal(2, events.Count(e => e.Type == "presence_leave"));
+            var occupied = events.Single(e => e.Type == "channel_occupied").Json.GetProperty("time").GetDateTimeOffset();
+            var vacated = events.Single(e => e.Type == "channel_vacated").Json.GetProperty("time").GetDateTimeOffset();
+            Assert.True(occupied <= vacated);
+        }
+
+        Assert.Equal(receiver.Accepted.Count, receiver.Accepted.Select(e => e.Id).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task With_three_nodes_and_a_receiver_that_always_answers_200_every_event_is_delivered_exactly_once()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var keySpace = "w" + Guid.NewGuid().ToString("N")[..12];
+        var settings = receiver.Settings(new Dictionary<string, string?> { ["Broadcast:Webhooks:MaxBatchSize"] = "4" });
+        RunningServer[] nodes = [await engine.StartAsync(settings, keySpace), await engine.StartAsync(settings, keySpace), await engine.StartAsync(settings, keySpace)];
+        try
+        {
+            var clients = new List<ExtendedClient>();
+            for (var i = 0; i < 30; i++)
+            {
+                var client = await ExtendedClient.ConnectAsync(nodes[i % 3]);
+                await client.SubscribeAsync("trio:" + (i % 10));
+                clients.Add(client);
+            }
+
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+
+            // 10 channels × (occupied + vacated) + 30 × (join + leave).
+            await Eventually.TrueAsync(() => receiver.Accepted.Count >= 80, Patience, "80 events");
+
+            // Until every node is done (nothing pending anywhere, and all they count as sent has arrived), so a
+            // duplicate, had any node sent one, would be among what is counted below.
+            await Eventually.TrueAsync(
+                async () =>
+                {
+                    var scrapes = await Task.WhenAll(nodes.Select(node => PrometheusScrape.FetchAsync(node.Http)));
+                    return scrapes.All(s => s.Sum("broadcast_server_webhook_events_pending") == 0)
+                        && scrapes.Sum(s => s.Sum("broadcast_server_webhook_events_sent_total")) == receiver.Accepted.Count;
+                },
+                Patience,
+                "every node to be done");
+            var accepted = receiver.Accepted;
+            Assert.Equal(80, accepted.Count);
+            Assert.Equal(80, accepted.Select(e => e.Id).Distinct().Count());
+            Assert.Equal(10, accepted.Count(e => e.Type == "channel_occupied"));
+            Assert.Equal(10, accepted.Count(e => e.Type == "channel_vacated"));
+            Assert.Empty(receiver.Refused);
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Events_a_killed_node_held_are_sent_by_another_node()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Answer = _ => 500;
+        var keySpace = "w" + Guid.NewGuid().ToString("N")[..12];
+        var environment = new Dictionary<string, string>(engine.Environment(keySpace));
+        foreach (var (key, value) in receiver.Settings())
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        }
+
+        string doomed;
+        List<string> held;
+        await using (var process = ServerProcess.Start(environment))
+        {
+            var address = await process.WaitUntilListeningAsync();
+
+            // A legacy client is subscribed to "events" on connect: occupied and join, which the receiver refuses.
+            await using var legacy = await TestClient.ConnectAsync(new Uri($"ws://{address.Authority}/ws/events"));
+            await Eventually.TrueAsync(() => receiver.Refused.Select(e => e.Id).Distinct().Count() >= 2, Patience, "the node to try its two events");
+            doomed = receiver.Refused[0].Node;
+            held = [.. receiver.Refused.Select(e => e.Id).Distinct()];
+            await process.KillAsync();
+        }
+
+        receiver.Answer = _ => 200;
+        await using var survivor = await engine.StartAsync(
+            receiver.Settings(new Dictionary<string, string?> { ["Broadcast:Webhooks:ClaimIdle"] = "00:00:03", ["Broadcast:Webhooks:Timeout"] = "00:00:01" }),
+            keySpace);
+        await Eventually.TrueAsync(() => held.All(id => receiver.Accepted.Any(e => e.Id == id)), Patience, "the killed node's events to be sent");
+        Assert.All(receiver.Accepted.Where(e => held.Contains(e.Id)), e => Assert.NotEqual(doomed, e.Node));
+        Assert.Equal(["channel_occupied", "presence_join"], receiver.Accepted.Where(e => held.Contains(e.Id)).Select(e => e.Type));
+        Assert.Equal(held.Count, receiver.Accepted.Count(e => held.Contains(e.Id)));
+    }
+}
