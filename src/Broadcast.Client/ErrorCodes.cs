@@ -91,8 +91,6 @@ public static class ErrorCodes
     /// <summary>A publish carried more than one of <c>message</c>, <c>data</c> and <c>bytes</c>; nothing was published.</summary>
     public const string PayloadConflict = "payload_conflict";
 
-    /// <summary>A publish of <c>data</c> or <c>bytes</c> on a channel whose publishes the application's backend decides (it takes only <c>message</c>).</summary>
-    public const string PayloadNotProxied = "payload_not_proxied";
 
     /// <summary>On <c>broadcast.v2.msgpack</c>: a binary frame that is not one MessagePack map of the protocol.</summary>
     public const string InvalidMessagePack = "invalid_msgpack";

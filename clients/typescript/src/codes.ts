@@ -42,8 +42,6 @@ export const V2ErrorCode = {
   BytesInvalid: 'bytes_invalid',
   /** A publish carried more than one of `message`, `data` and `bytes`. */
   PayloadConflict: 'payload_conflict',
-  /** `data` or `bytes` on a channel whose publishes the application's backend decides (it takes only `message`). */
-  PayloadNotProxied: 'payload_not_proxied',
   /** On `broadcast.v2.msgpack`: a binary frame that is not one MessagePack map of the protocol. */
   InvalidMessagePack: 'invalid_msgpack',
   /** On `broadcast.v2.msgpack`: a text frame (that subprotocol's frames are binary). */

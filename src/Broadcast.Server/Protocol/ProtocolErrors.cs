@@ -122,8 +122,6 @@ public static class ProtocolErrors
     public static readonly ProtocolError PayloadConflict = ProtocolError.Define(
         "payload_conflict", "A publish carries exactly one of 'message', 'data' and 'bytes'.");
 
-    public static readonly ProtocolError PayloadNotProxied = ProtocolError.Define(
-        "payload_not_proxied", "This channel's publishes are decided by the application's backend (the publish proxy), which accepts only 'message'.");
 
     public static readonly ProtocolError InvalidMessagePack = ProtocolError.Define(
         "invalid_msgpack", "Invalid MessagePack: send one map with string keys per binary frame, such as {\"type\": \"hello\"}.");
@@ -138,7 +136,7 @@ public static class ProtocolErrors
         SinceInvalid, LimitInvalid, TooManyChannels, NotSubscribed, EngineUnavailable, RateLimited,
         Forbidden, TokenInvalid, UserMismatch, MessagesDropped, ShuttingDown, PublishUnknown,
         BackendUnavailable, BackendRefused, MethodInvalid, RpcNotConfigured, UnsubscribedByServer,
-        DataTooDeep, BytesInvalid, PayloadConflict, PayloadNotProxied, InvalidMessagePack, TextNotSupported,
+        DataTooDeep, BytesInvalid, PayloadConflict, InvalidMessagePack, TextNotSupported,
     ];
 
     /// <summary>

@@ -116,15 +116,7 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
         try
         {
             await WaitForPublishesAsync(session);
-            if (payload.Kind != PayloadKind.Message)
-            {
-                // The publish proxy's request carries a message string; data and bytes are not sent to it (yet).
-                answers.Refuse(session, channel, id, ProtocolErrors.PayloadNotProxied);
-                return;
-            }
-
-            var message = payload.Bytes;
-            var verdict = await backend.PublishAsync(session.ForBackend(), channel, message, CancellationToken.None);
+            var verdict = await backend.PublishAsync(session.ForBackend(), channel, new ProxiedPayload(ProxiedKindOf(payload.Kind), payload.Bytes), CancellationToken.None);
             if (verdict.Refusal is { } refusal)
             {
                 if (!BackendRefusals.CloseIfAsked(session, refusal))
@@ -137,7 +129,7 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
 
             try
             {
-                answers.Accept(session, channel, id, await channels.PublishAsync(channel, session.Session, id, verdict.Replacement ?? message, CancellationToken.None));
+                answers.Accept(session, channel, id, await channels.PublishAsync(channel, session.Session, id, verdict.Replacement is { } replacement ? new PublicationPayload(payload.Kind, replacement.Bytes) : payload, CancellationToken.None));
             }
             catch (EngineUnavailableException ex)
             {
@@ -150,6 +142,13 @@ internal sealed class PublishGate(ChannelService channels, ChannelAuthorizer aut
             drain.Release();
         }
     }
+
+    private static ProxiedPayloadKind ProxiedKindOf(PayloadKind kind) => kind switch
+    {
+        PayloadKind.Data => ProxiedPayloadKind.Data,
+        PayloadKind.Bytes => ProxiedPayloadKind.Bytes,
+        _ => ProxiedPayloadKind.Message,
+    };
 
     /// <summary>Waits until every publish of the session in flight was answered (before a reply to anything else, so replies keep request order).</summary>
     public static ValueTask WaitForPublishesAsync(ClientSession session) =>

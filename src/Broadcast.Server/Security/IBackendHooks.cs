@@ -33,8 +33,8 @@ public interface IBackendHooks
 
     ValueTask<BackendRefusal?> SubscribeAsync(ClientContext client, string channel, CancellationToken cancellationToken);
 
-    /// <param name="message">The message as the client sent it: JSON string content, escaped.</param>
-    ValueTask<PublishVerdict> PublishAsync(ClientContext client, string channel, ReadOnlyMemory<byte> message, CancellationToken cancellationToken);
+    /// <param name="payload">What the client publishes: a message (escaped JSON string content), JSON data or bytes.</param>
+    ValueTask<PublishVerdict> PublishAsync(ClientContext client, string channel, ProxiedPayload payload, CancellationToken cancellationToken);
 
     ValueTask<RefreshVerdict> RefreshAsync(ClientContext client, CancellationToken cancellationToken);
 }

@@ -125,20 +125,43 @@ public abstract class PublishProxyTests(EngineUnderTest engine)
     }
 
     [Fact]
-    public async Task Data_and_bytes_on_a_proxied_channel_get_payload_not_proxied_and_the_backend_is_not_asked()
+    public async Task Data_and_bytes_on_a_proxied_channel_are_shown_to_the_backend_as_they_are_and_may_be_replaced_in_kind()
     {
         await using var backend = await StartBackendAsync();
         await using var nodes = await ProxyNodes.StartAsync(engine, ProxySettings.For("Publish", backend, channels: "gate:*"));
         await using var publisher = await ExtendedClient.ConnectAsync(nodes.A);
+        await using var reader = await ExtendedClient.ConnectAsync(nodes.B);
+        await reader.SubscribeAsync("gate:ok:1", id: "s1");
+        await reader.SubscribeAsync("gate:replace:1", id: "s2");
 
-        await publisher.SendAsync(new { type = "publish", id = "d", channel = "gate:ok:1", data = new { x = 1 } });
-        Assert.Equal("payload_not_proxied", (await publisher.ReceiveAsync("error")).GetProperty("code").GetString());
-        await publisher.SendAsync(new { type = "publish", id = "b", channel = "gate:ok:1", bytes = "AAE=" });
-        Assert.Equal("payload_not_proxied", (await publisher.ReceiveAsync("error")).GetProperty("code").GetString());
-        Assert.Empty(backend.Requests);
+        const string data = """{"x": [1, "two", null]}""";
+        await publisher.Client.SendTextAsync($$"""{"type":"publish","id":"d","channel":"gate:ok:1","data":{{data}}}""");
+        await publisher.ReceiveAsync("ack");
+        Assert.Equal(data, (await reader.ReceiveAsync("pub")).GetProperty("data").GetRawText());
+        var asked = ScriptedBackend.Body(backend.Requests[^1]);
+        Assert.Equal("data", asked.GetProperty("payload").GetString());
+        Assert.Equal(data, asked.GetProperty("data").GetRawText());
 
-        // A message on the same channel is asked about and published, at the first offset: nothing was published before.
-        Assert.Equal(1, (await publisher.PublishAsync("gate:ok:1", "text", "m")).GetProperty("offset").GetInt64());
+        await publisher.SendAsync(new { type = "publish", id = "b", channel = "gate:ok:1", bytes = "AAH/" });
+        await publisher.ReceiveAsync("ack");
+        Assert.Equal("AAH/", (await reader.ReceiveAsync("pub")).GetProperty("bytes").GetString());
+        asked = ScriptedBackend.Body(backend.Requests[^1]);
+        Assert.Equal("bytes", asked.GetProperty("payload").GetString());
+        Assert.Equal("AAH/", asked.GetProperty("data").GetString());
+
+        // The backend's replacement is published as the client's kind: data here (a JSON string value).
+        await publisher.SendAsync(new { type = "publish", id = "r", channel = "gate:replace:1", data = new { x = 1 } });
+        await publisher.ReceiveAsync("ack");
+        var replaced = await reader.ReceiveAsync("pub");
+        Assert.Equal(Replacement, replaced.GetProperty("data").GetString());
+        Assert.False(replaced.TryGetProperty("message", out _));
+
+        // A replacement that cannot be bytes (not base64) is an unreadable answer: refused (the default outcome), nothing published.
+        await publisher.SendAsync(new { type = "publish", id = "rb", channel = "gate:replace:1", bytes = "AAE=" });
+        var error = await publisher.ReceiveAsync("error");
+        Assert.Equal("rb", error.GetProperty("id").GetString());
+        await publisher.PublishAsync("gate:replace:1", "after", "m");
+        Assert.Equal(2, (await reader.ReceiveAsync("pub")).GetProperty("offset").GetInt64());
     }
 }
 

@@ -120,7 +120,7 @@ internal sealed partial class BackendHooks : IBackendHooks, IRpcBackend
         return refusal;
     }
 
-    public async ValueTask<PublishVerdict> PublishAsync(ClientContext client, string channel, ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+    public async ValueTask<PublishVerdict> PublishAsync(ClientContext client, string channel, ProxiedPayload payload, CancellationToken cancellationToken)
     {
         var asked = await AskAsync(
             _publish,
@@ -128,7 +128,22 @@ internal sealed partial class BackendHooks : IBackendHooks, IRpcBackend
             writer =>
             {
                 writer.WriteString("channel"u8, channel);
-                ProxyRequestBody.WriteEscapedString(writer, "data"u8, message.Span);
+                switch (payload.Kind)
+                {
+                    case ProxiedPayloadKind.Data:
+                        writer.WriteString("payload"u8, "data"u8);
+                        writer.WritePropertyName("data"u8);
+                        writer.WriteRawValue(payload.Bytes, skipInputValidation: true);
+                        break;
+                    case ProxiedPayloadKind.Bytes:
+                        writer.WriteString("payload"u8, "bytes"u8);
+                        writer.WriteBase64String("data"u8, payload.Bytes);
+                        break;
+                    default:
+                        writer.WriteString("payload"u8, "message"u8);
+                        ProxyRequestBody.WriteEscapedString(writer, "data"u8, payload.Bytes);
+                        break;
+                }
             },
             cancellationToken);
         var answer = asked.Answer;
@@ -136,7 +151,7 @@ internal sealed partial class BackendHooks : IBackendHooks, IRpcBackend
         PublishVerdict verdict;
         switch (answer.Kind)
         {
-            case ProxyAnswerKind.Result when ReadReplacement(answer.Result, out var replacement):
+            case ProxyAnswerKind.Result when ReadReplacement(answer.Result, payload.Kind, out var replacement):
                 verdict = replacement is null ? PublishVerdict.Unchanged : new PublishVerdict(null, replacement);
                 break;
             case ProxyAnswerKind.Error or ProxyAnswerKind.Disconnect:
@@ -305,7 +320,12 @@ internal sealed partial class BackendHooks : IBackendHooks, IRpcBackend
     }
 
     /// <summary>The optional replacement of a publish; false when <c>data</c> is there but not a non-empty string.</summary>
-    private static bool ReadReplacement(JsonElement result, out byte[]? replacement)
+    /// <summary>
+    /// The answer's <c>data</c>, read as the kind the client published (absent or null: keep the client's): a
+    /// non-empty string for a message, any JSON value nesting at most <see cref="MaxReplacementDepth"/> levels for
+    /// data, a base64 string for bytes. Anything else is an unreadable answer, never a yes.
+    /// </summary>
+    private static bool ReadReplacement(JsonElement result, ProxiedPayloadKind kind, out ProxiedPayload? replacement)
     {
         replacement = null;
         if (!result.TryGetProperty("data", out var data) || data.ValueKind == JsonValueKind.Null)
@@ -313,15 +333,51 @@ internal sealed partial class BackendHooks : IBackendHooks, IRpcBackend
             return true;
         }
 
-        if (data.ValueKind != JsonValueKind.String || data.GetString() is not { Length: > 0 } text)
+        switch (kind)
         {
-            return false;
+            case ProxiedPayloadKind.Data:
+                var raw = System.Text.Encoding.UTF8.GetBytes(data.GetRawText());
+                if (DepthOf(raw) > MaxReplacementDepth)
+                {
+                    return false;
+                }
+
+                replacement = new ProxiedPayload(kind, raw);
+                return true;
+            case ProxiedPayloadKind.Bytes:
+                if (data.ValueKind != JsonValueKind.String || !data.TryGetBytesFromBase64(out var bytes) || bytes.Length == 0)
+                {
+                    return false;
+                }
+
+                replacement = new ProxiedPayload(kind, bytes);
+                return true;
+            default:
+                if (data.ValueKind != JsonValueKind.String || data.GetString() is not { Length: > 0 } text)
+                {
+                    return false;
+                }
+
+                // Publications keep the message as escaped JSON string content, as a client's publish would have it.
+                var quoted = JsonSerializer.SerializeToUtf8Bytes(text, EscapeOptions);
+                replacement = new ProxiedPayload(kind, quoted[1..^1]);
+                return true;
+        }
+    }
+
+    /// <summary>As deep as a client's own <c>data</c> may nest (the publish path's bound).</summary>
+    private const int MaxReplacementDepth = 32;
+
+    private static int DepthOf(byte[] json)
+    {
+        var reader = new Utf8JsonReader(json);
+        var deepest = 0;
+        while (reader.Read())
+        {
+            deepest = Math.Max(deepest, reader.CurrentDepth + (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray ? 1 : 0));
         }
 
-        // Publications keep the message as escaped JSON string content, as a client's publish would have it.
-        var quoted = JsonSerializer.SerializeToUtf8Bytes(text, EscapeOptions);
-        replacement = quoted[1..^1];
-        return true;
+        return deepest;
     }
 
     private static readonly JsonSerializerOptions EscapeOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
