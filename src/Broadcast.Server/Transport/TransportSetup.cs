@@ -11,6 +11,8 @@ public static class TransportSetup
         services.AddSingleton<FlushScheduler>();
         services.AddSingleton<WebSocketTransport>();
         services.AddSingleton<Broadcast.Server.Transport.RawWebSockets.RawWebSocketTransport>();
+        services.AddSingleton<Broadcast.Server.Transport.HttpStreaming.ResponseKeepAlive>();
+        services.AddSingleton<Broadcast.Server.Transport.HttpStreaming.HttpStreamTransport>();
         return services;
     }
 }
