@@ -16,6 +16,8 @@ import { computeDelay, DEFAULT_BACKOFF, type BackoffOptions, type Rng } from './
 import { ClientErrorCode, LegacyErrorCode, V2ErrorCode } from './codes.js';
 import { Emitter } from './emitter.js';
 import { BroadcastError } from './errors.js';
+import { DEFAULT_TRANSPORTS, TransportChain, type TransportName } from './fallback.js';
+import type { FetchLike } from './httpStream.js';
 import { Outbox } from './outbox.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -71,6 +73,13 @@ export interface ClientOptions {
   readonly WebSocket?: WebSocketConstructor;
   /** Lower-level alternative to `WebSocket` (tests). */
   readonly createSocket?: WebSocketFactory;
+  /**
+   * The transports to try, in order (default `['websocket', 'http-stream']`): an attempt that does not become
+   * ready moves on to the next one (see `transport` and the `transport` event).
+   */
+  readonly transports?: readonly TransportName[];
+  /** fetch for HTTP streaming; defaults to the global one (Node 20 has it). */
+  readonly fetch?: FetchLike;
   readonly clock?: Clock;
   readonly random?: Rng;
   /** Reconnect backoff; default 0.5 s base, 20 s cap, full jitter. */
@@ -238,6 +247,8 @@ export interface ClientEvents {
   subscriptionEnded: SubscriptionEndedEvent;
   /** An error frame that answers no pending request, or a broken handshake. */
   error: BroadcastError;
+  /** A connection became ready over this transport (also after a fallback). */
+  transport: TransportName;
 }
 
 interface Waiter {
@@ -283,6 +294,8 @@ export class BroadcastClient {
   private accessToken: string | undefined;
   private limits: ServerLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChannels: undefined };
   private ready = false;
+  private attemptReady = false;
+  private readonly chain: TransportChain;
   private helloSent = false;
   private round: ResumeRound | undefined;
   private closed = false;
@@ -303,11 +316,15 @@ export class BroadcastClient {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.outbox = new Outbox(this.clock);
     const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
+    this.chain = new TransportChain(options.transports ?? DEFAULT_TRANSPORTS, createSocket, options.fetch);
     this.transport = new ReconnectingSocket({
       url: options.url,
       protocols: [SUBPROTOCOL],
       // Every attempt presents the newest token (the one authenticate() last had accepted).
-      createSocket: (url, protocols) => createSocket(withAccessToken(url, this.accessToken), protocols),
+      createSocket: (url, protocols) => {
+        this.attemptReady = false;
+        return this.chain.create(withAccessToken(url, this.accessToken), protocols);
+      },
       clock: this.clock,
       ...(options.random ? { random: options.random } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -335,6 +352,11 @@ export class BroadcastClient {
    * The session token from the last welcome (undefined before the first one): the credential that resumes
    * the session, e.g. across page loads via `options.session`. Keep it secret: never show or send it to others.
    */
+  /** The transport of the current connection (or of the next attempt while not connected). */
+  get transportName(): TransportName {
+    return this.chain.current;
+  }
+
   get session(): string | undefined {
     return this.sessionId;
   }
@@ -637,7 +659,9 @@ export class BroadcastClient {
     this.publicSessionId = frame.publicId;
     this.limits = frame.limits;
     this.ready = true;
+    this.attemptReady = true;
     this.transport.markReady();
+    this.events.emit('transport', this.chain.current);
     this.events.emit('connected', {
       session: frame.session,
       publicId: frame.publicId,
@@ -658,6 +682,9 @@ export class BroadcastClient {
   }
 
   private handleClose(info: CloseEventLike): void {
+    // An attempt that never got its welcome: try the next transport (a working one is kept).
+    if (!this.attemptReady) this.chain.failed();
+    this.attemptReady = false;
     this.ready = false;
     this.helloSent = false;
     this.round = undefined;

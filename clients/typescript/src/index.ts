@@ -47,3 +47,7 @@ export type {
   WebSocketFactory,
   WebSocketLike,
 } from './transport.js';
+export { DEFAULT_TRANSPORTS, TransportChain } from './fallback.js';
+export type { TransportName } from './fallback.js';
+export { HttpStreamSocket, streamUrl } from './httpStream.js';
+export type { FetchLike } from './httpStream.js';

@@ -21,6 +21,7 @@ public static class ConnectionsSetup
         services.AddOptions<StreamingOptions>().BindConfiguration(StreamingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<HttpStreamRegistry>();
         services.AddSingleton<HttpStreamEndpoint>();
+        services.AddSingleton<SseEndpoint>();
         return services;
     }
 }

@@ -20,6 +20,8 @@ internal static class StreamingEndpoints
         var stream = app.ServiceProvider.GetRequiredService<HttpStreamEndpoint>();
         app.MapGet(HttpStreamEndpoint.StreamPath, stream.OpenAsync).RequireCors(CrossOriginPolicies.Streaming).ExcludeFromDescription();
         app.MapPost(HttpStreamEndpoint.SendPath, stream.SendAsync).RequireCors(CrossOriginPolicies.Streaming).ExcludeFromDescription();
+        var sse = app.ServiceProvider.GetRequiredService<SseEndpoint>();
+        app.MapGet(SseEndpoint.Path, sse.OpenAsync).RequireCors(CrossOriginPolicies.Streaming).ExcludeFromDescription();
         return app;
     }
 }
