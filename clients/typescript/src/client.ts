@@ -74,8 +74,9 @@ export interface ClientOptions {
   /** Lower-level alternative to `WebSocket` (tests). */
   readonly createSocket?: WebSocketFactory;
   /**
-   * The transports to try, in order (default `['websocket', 'http-stream']`): an attempt that does not become
-   * ready moves on to the next one (see `transport` and the `transport` event).
+   * The transports to try, in order (default `['websocket', 'http-stream']`; only `['websocket']` when
+   * `createSocket` is given): an attempt that does not become ready moves on to the next one (see
+   * `transportName` and the `transport` event).
    */
   readonly transports?: readonly TransportName[];
   /** fetch for HTTP streaming; defaults to the global one (Node 20 has it). */
@@ -316,7 +317,9 @@ export class BroadcastClient {
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
     this.outbox = new Outbox(this.clock);
     const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
-    this.chain = new TransportChain(options.transports ?? DEFAULT_TRANSPORTS, createSocket, options.fetch);
+    // A socket factory of one's own (tests, custom sockets) is the only transport unless others are asked for.
+    const transports = options.transports ?? (options.createSocket ? ['websocket' as const] : DEFAULT_TRANSPORTS);
+    this.chain = new TransportChain(transports, createSocket, options.fetch);
     this.transport = new ReconnectingSocket({
       url: options.url,
       protocols: [SUBPROTOCOL],
