@@ -69,6 +69,11 @@ export class HttpStreamSocket implements WebSocketLike {
     this.finish({ code, reason, wasClean: true });
   }
 
+  /** Drops the stream abruptly, like a network failure (tests): the close is abnormal (1006). */
+  terminate(): void {
+    this.finish({ code: CloseCode.Abnormal, reason: 'terminated', wasClean: false });
+  }
+
   private async read(url: string): Promise<void> {
     let response;
     try {
