@@ -81,6 +81,8 @@ export interface ClientOptions {
   readonly transports?: readonly TransportName[];
   /** fetch for HTTP streaming; defaults to the global one (Node 20 has it). */
   readonly fetch?: FetchLike;
+  /** Lower-level alternative for HTTP streaming (a tap around `new HttpStreamSocket(url)`, tests). */
+  readonly createHttpStream?: WebSocketFactory;
   readonly clock?: Clock;
   readonly random?: Rng;
   /** Reconnect backoff; default 0.5 s base, 20 s cap, full jitter. */
@@ -319,7 +321,7 @@ export class BroadcastClient {
     const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
     // A socket factory of one's own (tests, custom sockets) is the only transport unless others are asked for.
     const transports = options.transports ?? (options.createSocket ? ['websocket' as const] : DEFAULT_TRANSPORTS);
-    this.chain = new TransportChain(transports, createSocket, options.fetch);
+    this.chain = new TransportChain(transports, createSocket, options.fetch, options.createHttpStream);
     this.transport = new ReconnectingSocket({
       url: options.url,
       protocols: [SUBPROTOCOL],

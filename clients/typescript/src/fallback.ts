@@ -25,6 +25,7 @@ export class TransportChain {
     order: readonly TransportName[],
     private readonly createWebSocket: WebSocketFactory,
     private readonly fetchImpl?: FetchLike,
+    private readonly createHttpStream?: WebSocketFactory,
   ) {
     if (order.length === 0) throw new Error('At least one transport is needed');
     this.order = [...new Set(order)];
@@ -48,9 +49,10 @@ export class TransportChain {
     let lastError: unknown;
     for (let tried = 0; tried < this.order.length; tried++) {
       try {
-        return this.current === 'http-stream'
-          ? new HttpStreamSocket(url, this.fetchImpl ?? (globalThis as { fetch?: FetchLike }).fetch)
-          : this.createWebSocket(url, protocols);
+        if (this.current === 'websocket') return this.createWebSocket(url, protocols);
+        return this.createHttpStream
+          ? this.createHttpStream(url, protocols)
+          : new HttpStreamSocket(url, this.fetchImpl);
       } catch (error) {
         lastError = error;
         this.failed();

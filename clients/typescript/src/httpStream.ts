@@ -43,6 +43,7 @@ export class HttpStreamSocket implements WebSocketLike {
   onerror: ((event: unknown) => void) | null = null;
 
   private readonly abort = new AbortController();
+  private readonly fetchImpl: FetchLike;
   private readonly sendUrl: string;
   private token: string | undefined;
   private pending: string[] = [];
@@ -51,8 +52,11 @@ export class HttpStreamSocket implements WebSocketLike {
 
   constructor(
     socketUrl: string,
-    private readonly fetchImpl: FetchLike = (globalThis as { fetch?: FetchLike }).fetch as FetchLike,
+    fetchImpl?: FetchLike,
   ) {
+    // Browsers' fetch must be called on the global object ("Illegal invocation" otherwise), not as a method of this.
+    const globalFetch = (globalThis as { fetch?: FetchLike }).fetch;
+    this.fetchImpl = fetchImpl ?? ((input, init) => (globalFetch as FetchLike).call(globalThis, input, init));
     this.sendUrl = streamUrl(socketUrl, '/stream/send').split('?')[0] as string;
     void this.read(streamUrl(socketUrl));
   }
