@@ -18,6 +18,7 @@ public sealed class HttpStreamClient : IAsyncDisposable
     private readonly Channel<JsonElement> _frames = Channel.CreateUnbounded<JsonElement>();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _reader;
+    private int _disposed;
 
     private HttpStreamClient(HttpClient http, HttpResponseMessage response, Stream body)
     {
@@ -172,6 +173,11 @@ public sealed class HttpStreamClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _response.Dispose();
         try

@@ -19,6 +19,7 @@ public sealed class SseClient : IAsyncDisposable
     private readonly Channel<SseEvent> _events = Channel.CreateUnbounded<SseEvent>();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _reader;
+    private int _disposed;
 
     private SseClient(HttpClient http, HttpResponseMessage response, Stream body)
     {
@@ -141,6 +142,11 @@ public sealed class SseClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stop.CancelAsync();
         _response.Dispose();
         try

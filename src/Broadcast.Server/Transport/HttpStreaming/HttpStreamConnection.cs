@@ -11,7 +11,7 @@ namespace Broadcast.Server.Transport.HttpStreaming;
 internal sealed class HttpStreamConnection(long id, IPAddress? remoteAddress, Stream body, CancellationToken requestAborted, Action abortRequest, TransportOptions options, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
     : ResponseStreamConnection(id, remoteAddress, body, requestAborted, abortRequest, options, flusher, observer, logger)
 {
-    public const string Name = "http_stream";
+    public const string Name = TransportNames.HttpStream;
 
     private static readonly byte[] Ping = """{"type":"ping"}"""u8.ToArray();
 

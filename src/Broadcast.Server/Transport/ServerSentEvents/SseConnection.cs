@@ -13,7 +13,7 @@ namespace Broadcast.Server.Transport.ServerSentEvents;
 internal sealed class SseConnection(long id, IPAddress? remoteAddress, Stream body, CancellationToken requestAborted, Action abortRequest, IEnumerable<SsePosition> resumed, TransportOptions options, FlushScheduler flusher, ITransportObserver observer, ILogger logger)
     : ResponseStreamConnection(id, remoteAddress, body, requestAborted, abortRequest, options, flusher, observer, logger)
 {
-    public const string Name = "sse";
+    public const string Name = TransportNames.ServerSentEvents;
 
     public const string ContentType = "text/event-stream; charset=utf-8";
 
