@@ -36,9 +36,9 @@ public sealed class HttpStreamClient : IAsyncDisposable
     public Task Completion => _reader;
 
     /// <summary>Opens a stream; <paramref name="configure"/> may add headers (Authorization, Origin). Throws unless 200.</summary>
-    public static async Task<HttpStreamClient> OpenAsync(Uri baseAddress, Action<HttpRequestMessage>? configure = null, string path = "/stream")
+    public static async Task<HttpStreamClient> OpenAsync(Uri baseAddress, Action<HttpRequestMessage>? configure = null, string path = "/stream", IPAddress? source = null)
     {
-        var (client, status) = await TryOpenAsync(baseAddress, configure, path);
+        var (client, status) = await TryOpenAsync(baseAddress, configure, path, source);
         if (client is null)
         {
             throw new InvalidOperationException($"GET {path} was answered {status}");
@@ -48,9 +48,12 @@ public sealed class HttpStreamClient : IAsyncDisposable
     }
 
     /// <summary>Opens a stream, or returns the refusal's status and body.</summary>
-    public static async Task<(HttpStreamClient? Client, HttpResponseMessage Response)> TryOpenAsync(Uri baseAddress, Action<HttpRequestMessage>? configure = null, string path = "/stream")
+    /// <param name="source">The local address the client's connections leave from (127.0.0.x: distinct clients), for the stream and its POSTs.</param>
+    public static async Task<(HttpStreamClient? Client, HttpResponseMessage Response)> TryOpenAsync(Uri baseAddress, Action<HttpRequestMessage>? configure = null, string path = "/stream", IPAddress? source = null)
     {
-        var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
+        var handler = source is null ? new SocketsHttpHandler() : SourceAddress.Handler(source);
+        handler.PooledConnectionLifetime = TimeSpan.FromMinutes(5);
+        var http = new HttpClient(handler) { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
         var request = new HttpRequestMessage(HttpMethod.Get, path);
         configure?.Invoke(request);
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);

@@ -74,7 +74,16 @@ internal sealed class HttpStreamEndpoint(
     /// </summary>
     public async Task SendAsync(HttpContext context)
     {
-        var stream = StreamToken.TryParse(context.Request.Headers[TokenHeader].ToString(), out var presented) ? streams.Find(presented) : null;
+        var parsed = StreamToken.TryParse(context.Request.Headers[TokenHeader].ToString(), out var presented);
+        if (parsed && streams.IsOfAnotherNode(presented))
+        {
+            // Misrouted: the stream lives on another node. Sticky routing (by client address) keeps a client's
+            // stream and its POSTs on one node; this says plainly that it did not.
+            await RefuseAsync(context, StatusCodes.Status421MisdirectedRequest, "stream_elsewhere", "This stream is held by another node: route a client's /stream and /stream/send to the same node (sticky sessions).");
+            return;
+        }
+
+        var stream = parsed ? streams.Find(presented) : null;
         if (stream is null)
         {
             await RefuseAsync(context, StatusCodes.Status404NotFound, "stream_unknown", "No open stream has this token (it ended, or belongs to another stream); open a new stream.");

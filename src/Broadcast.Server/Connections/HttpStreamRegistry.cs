@@ -22,6 +22,9 @@ internal sealed class HttpStreamRegistry(NodeIdentity node)
 
     public void Remove(StreamToken token) => _streams.TryRemove(token.ConnectionId, out _);
 
+    /// <summary>Whether <paramref name="presented"/> names a stream of another node (its first part, which the token shows anyway).</summary>
+    public bool IsOfAnotherNode(StreamToken presented) => !string.Equals(presented.Node, node.Id, StringComparison.Ordinal);
+
     /// <summary>The open stream whose token this is, or null: unknown, ended, of another node, or a wrong secret all look the same.</summary>
     public OpenStream? Find(StreamToken presented)
     {
