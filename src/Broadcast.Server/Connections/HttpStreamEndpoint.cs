@@ -48,8 +48,11 @@ internal sealed class HttpStreamEndpoint(
 
             var dialect = dialects.Choose(Offered);
             var token = streams.NewToken(runner.NextId());
-            var connection = await transport.StartAsync(context, token.ConnectionId, remoteAddress, FirstLine(token));
+            var connection = await transport.StartAsync(context, token.ConnectionId, remoteAddress);
+
+            // Findable before the client can know its token: a POST right after the first line finds the stream.
             streams.Add(token, connection);
+            connection.TryEnqueue(FirstLine(token));
             try
             {
                 await runner.RunAsync(connection, dialect, auth);

@@ -13,14 +13,13 @@ internal sealed class HttpStreamTransport(FlushScheduler flusher, ITransportObse
 
     /// <summary>
     /// Sends the response's head (200, newline-delimited JSON, never cached or buffered by a proxy) and
-    /// returns the connection that writes the rest of it; <paramref name="firstLine"/> is its first frame.
+    /// returns the connection that writes the rest of it (nothing is written until something is queued).
     /// </summary>
-    public async Task<HttpStreamConnection> StartAsync(HttpContext context, long id, IPAddress? remoteAddress, ReadOnlyMemory<byte> firstLine)
+    public async Task<HttpStreamConnection> StartAsync(HttpContext context, long id, IPAddress? remoteAddress)
     {
         PrepareStreamingResponse(context.Response, ContentType);
         await context.Response.StartAsync(context.RequestAborted);
         var connection = new HttpStreamConnection(id, remoteAddress, context.Response.Body, context.RequestAborted, context.Abort, options.Value, flusher, observer, logger);
-        connection.TryEnqueue(firstLine);
         keepAlive.Add(connection);
         return connection;
     }

@@ -24,6 +24,12 @@ internal readonly ref struct SseFrameFields
 
     public static SseFrameFields Read(ReadOnlySpan<byte> frame)
     {
+        // Publications are nearly every frame: their fixed opening is read without a JSON reader.
+        if (TryReadPublication(frame, out var publication))
+        {
+            return publication;
+        }
+
         ReadOnlySpan<byte> type = default, channel = default, epoch = default;
         long offset = 0;
         bool hasOffset = false, recovered = false;
@@ -81,5 +87,49 @@ internal readonly ref struct SseFrameFields
         }
 
         return new SseFrameFields { Type = type, Channel = channel, Epoch = epoch, Offset = offset, HasOffset = hasOffset, Recovered = recovered };
+    }
+
+    /// <summary>
+    /// A publication frame as the extended protocol writes it, <c>{"type":"pub","channel":"…","offset":N,"epoch":"…"</c>
+    /// (a channel name and an epoch never need escaping); false for anything else, which the JSON reader then reads.
+    /// </summary>
+    private static bool TryReadPublication(ReadOnlySpan<byte> frame, out SseFrameFields fields)
+    {
+        fields = default;
+        ReadOnlySpan<byte> opening = "{\"type\":\"pub\",\"channel\":\""u8;
+        if (!frame.StartsWith(opening))
+        {
+            return false;
+        }
+
+        var rest = frame[opening.Length..];
+        var quote = rest.IndexOf((byte)'"');
+        if (quote <= 0 || rest[..quote].IndexOf((byte)'\\') >= 0)
+        {
+            return false;
+        }
+
+        var channel = rest[..quote];
+        rest = rest[quote..];
+        if (!rest.StartsWith("\",\"offset\":"u8) || !System.Buffers.Text.Utf8Parser.TryParse(rest["\",\"offset\":"u8.Length..], out long offset, out var digits))
+        {
+            return false;
+        }
+
+        rest = rest[("\",\"offset\":"u8.Length + digits)..];
+        if (!rest.StartsWith(",\"epoch\":\""u8))
+        {
+            return false;
+        }
+
+        rest = rest[",\"epoch\":\""u8.Length..];
+        quote = rest.IndexOf((byte)'"');
+        if (quote <= 0)
+        {
+            return false;
+        }
+
+        fields = new SseFrameFields { Type = "pub"u8, Channel = channel, Epoch = rest[..quote], Offset = offset, HasOffset = true };
+        return true;
     }
 }
