@@ -186,4 +186,23 @@ public sealed class HttpStreamTests
             await server.DisposeAsync();
         }
     }
+
+    [Fact]
+    public async Task A_stream_that_keeps_requesting_past_its_budget_gets_rate_limited_then_a_1008_close_line()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Broadcast:Limits:RequestRatePerSecond"] = "1",
+            ["Broadcast:Limits:RequestBurst"] = "2",
+            ["Broadcast:Limits:RateLimitStrikes"] = "3",
+        });
+        await using var stream = await HttpStreamClient.OpenAsync(server.BaseAddress);
+        await stream.HelloAsync();
+        await stream.SendAsync([.. Enumerable.Range(0, 20).Select(i => (object)new { type = "presence", id = $"q{i}", channel = "room" })]);
+        var (close, before) = await stream.ReceiveUntilCloseAsync();
+        Assert.Contains(before, f => f.GetProperty("type").GetString() == "error" && f.GetProperty("code").GetString() == "rate_limited");
+        Assert.Equal(1008, close.GetProperty("code").GetInt32());
+        Assert.Equal(Broadcast.Server.Security.ClientBudgets.RequestFloodReason, close.GetProperty("reason").GetString());
+        await server.WaitForConnectionCountAsync(0);
+    }
 }
