@@ -37,6 +37,7 @@ public sealed class BroadcastClient : IAsyncDisposable
     private bool _started;
     private bool _disposed;
     private Task? _loop;
+    private int _transportIndex;
 
     /// <summary>Creates a client; nothing happens on the network until <see cref="ConnectAsync"/>.</summary>
     public BroadcastClient(BroadcastClientOptions options)
@@ -47,10 +48,17 @@ public sealed class BroadcastClient : IAsyncDisposable
             throw new ArgumentException("Set Uri or UriProvider.", nameof(options));
         }
 
+        if (options.Transports is not { Count: > 0 })
+        {
+            throw new ArgumentException("Name at least one transport.", nameof(options));
+        }
+
         _options = options;
         _random = options.Random ?? Random.Shared;
         _accessToken = options.AccessToken;
-        TransportFactory = () => new WebSocketTransport(options.Encoding);
+
+        // HTTP streaming carries the extended protocol in JSON whatever the Encoding: MessagePack is a WebSocket dialect.
+        TransportFactory = () => Transport == ClientTransport.HttpStreaming ? new HttpStreamTransport() : new WebSocketTransport(options.Encoding);
     }
 
     /// <summary>The connection state; <see cref="StateChanged"/> reports every change.</summary>
@@ -129,7 +137,10 @@ public sealed class BroadcastClient : IAsyncDisposable
     /// </summary>
     public event EventHandler<Subscription>? ServerSubscribed;
 
-    /// <summary>Replaces the WebSocket for unit tests.</summary>
+    /// <summary>The transport of the current connection, or of the next attempt while there is none.</summary>
+    public ClientTransport Transport => _options.Transports[(int)((uint)Volatile.Read(ref _transportIndex) % (uint)_options.Transports.Count)];
+
+    /// <summary>Replaces the transports for unit tests.</summary>
     internal Func<IClientTransport> TransportFactory { get; set; }
 
     /// <summary>Sees every inbound frame first; returning false drops it (tests simulate lost frames).</summary>
@@ -157,7 +168,7 @@ public sealed class BroadcastClient : IAsyncDisposable
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _stop.Token);
-            var connection = await OpenAsync(linked.Token);
+            var connection = await OpenFirstAsync(linked.Token);
             lock (_gate)
             {
                 _loop = Task.Run(() => RunAsync(connection));
@@ -545,6 +556,22 @@ public sealed class BroadcastClient : IAsyncDisposable
         }
     }
 
+    /// <summary>The first connection: each transport is tried once, in order; the last one's failure is the answer.</summary>
+    private async Task<Connection> OpenFirstAsync(CancellationToken cancellationToken)
+    {
+        for (var tried = 1; ; tried++)
+        {
+            try
+            {
+                return await OpenAsync(cancellationToken);
+            }
+            catch (Exception) when (tried < _options.Transports.Count && !cancellationToken.IsCancellationRequested)
+            {
+                // OpenAsync moved on to the next transport.
+            }
+        }
+    }
+
     /// <summary>Opens a transport, says hello (with the session, if any) and attaches the connection on welcome.</summary>
     private async Task<Connection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -571,6 +598,8 @@ public sealed class BroadcastClient : IAsyncDisposable
                 ForgetSession();
             }
 
+            // No welcome over this transport: the next attempt tries the next one.
+            Interlocked.Increment(ref _transportIndex);
             connection.Abort();
             await connection.Completion;
             Detach(connection);

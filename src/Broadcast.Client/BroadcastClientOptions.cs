@@ -48,4 +48,12 @@ public sealed class BroadcastClientOptions
 
     /// <summary>The randomness of the backoff jitter; tests pass a seeded one. Used by one task at a time.</summary>
     public Random? Random { get; init; }
+
+    /// <summary>
+    /// The transports to try, in order (default: WebSocket only). An attempt that does not get its
+    /// <c>welcome</c> moves on to the next one (after the last, back to the first); one that worked is kept.
+    /// <c>[WebSocket, HttpStreaming]</c> falls back to HTTP streaming where upgrades are broken; a reconnect
+    /// over another transport resumes the session and every channel as any reconnect does.
+    /// </summary>
+    public IReadOnlyList<ClientTransport> Transports { get; init; } = [ClientTransport.WebSocket];
 }

@@ -153,6 +153,7 @@ public static class BroadcastServer
         app.MapWebSocketDocumentation();
         app.MapChannelApi();
         app.MapConnectCheck();
+        app.MapStreaming();
         app.MapMetrics();
         app.MapAdmin();
         return app;

@@ -1,5 +1,5 @@
 import './styles.css';
-import { BroadcastClient, socketFactory, socketUrl } from '@broadcast/client';
+import { BroadcastClient, HttpStreamSocket, socketFactory, socketUrl } from '@broadcast/client';
 import { diagnoseRefusal } from './access/connectCheck';
 import { TokenSource } from './access/tokenSource';
 import { loadLocale } from './i18n';
@@ -40,7 +40,10 @@ async function main(): Promise<void> {
     url: socketUrl(window.location),
     name: name === '' ? undefined : name,
     session,
+    // WebSocket first; where a proxy or filter breaks upgrades (or the browser has none), HTTP streaming.
+    transports: ['websocket', 'http-stream'],
     createSocket: tappedSocketFactory({ inner: socketFactory(), observer: wire.observer, token: () => tokens.current }),
+    createHttpStream: tappedSocketFactory({ inner: (url) => new HttpStreamSocket(url), observer: wire.observer, token: () => tokens.current }),
   });
   client.on('connected', (e) => void tabSession.remember(e.session));
 

@@ -16,6 +16,8 @@ import { computeDelay, DEFAULT_BACKOFF, type BackoffOptions, type Rng } from './
 import { ClientErrorCode, LegacyErrorCode, V2ErrorCode } from './codes.js';
 import { Emitter } from './emitter.js';
 import { BroadcastError } from './errors.js';
+import { DEFAULT_TRANSPORTS, TransportChain, type TransportName } from './fallback.js';
+import type { FetchLike } from './httpStream.js';
 import { Outbox } from './outbox.js';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -76,6 +78,16 @@ export interface ClientOptions {
   readonly WebSocket?: WebSocketConstructor;
   /** Lower-level alternative to `WebSocket` (tests). */
   readonly createSocket?: WebSocketFactory;
+  /**
+   * The transports to try, in order (default `['websocket', 'http-stream']`; only `['websocket']` when
+   * `createSocket` is given): an attempt that does not become ready moves on to the next one (see
+   * `transportName` and the `transport` event).
+   */
+  readonly transports?: readonly TransportName[];
+  /** fetch for HTTP streaming; defaults to the global one (Node 20 has it). */
+  readonly fetch?: FetchLike;
+  /** Lower-level alternative for HTTP streaming (a tap around `new HttpStreamSocket(url)`, tests). */
+  readonly createHttpStream?: WebSocketFactory;
   readonly clock?: Clock;
   readonly random?: Rng;
   /** Reconnect backoff; default 0.5 s base, 20 s cap, full jitter. */
@@ -267,6 +279,8 @@ export interface ClientEvents {
   subscriptionEnded: SubscriptionEndedEvent;
   /** An error frame that answers no pending request, or a broken handshake. */
   error: BroadcastError;
+  /** A connection became ready over this transport (also after a fallback). */
+  transport: TransportName;
 }
 
 interface Waiter {
@@ -315,6 +329,8 @@ export class BroadcastClient {
   private accessToken: string | undefined;
   private limits: ServerLimits = { maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES, maxChannels: undefined };
   private ready = false;
+  private attemptReady = false;
+  private readonly chain: TransportChain;
   private helloSent = false;
   private round: ResumeRound | undefined;
   private closed = false;
@@ -336,11 +352,17 @@ export class BroadcastClient {
     this.encoding = options.encoding ?? 'json';
     this.outbox = new Outbox(this.clock);
     const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
+    // A socket factory of one's own (tests, custom sockets) is the only transport unless others are asked for.
+    const transports = options.transports ?? (options.createSocket ? ['websocket' as const] : DEFAULT_TRANSPORTS);
+    this.chain = new TransportChain(transports, createSocket, options.fetch, options.createHttpStream);
     this.transport = new ReconnectingSocket({
       url: options.url,
       protocols: [subprotocolOf(this.encoding)],
       // Every attempt presents the newest token (the one authenticate() last had accepted).
-      createSocket: (url, protocols) => createSocket(withAccessToken(url, this.accessToken), protocols),
+      createSocket: (url, protocols) => {
+        this.attemptReady = false;
+        return this.chain.create(withAccessToken(url, this.accessToken), protocols);
+      },
       clock: this.clock,
       ...(options.random ? { random: options.random } : {}),
       ...(options.backoff ? { backoff: options.backoff } : {}),
@@ -368,6 +390,11 @@ export class BroadcastClient {
    * The session token from the last welcome (undefined before the first one): the credential that resumes
    * the session, e.g. across page loads via `options.session`. Keep it secret: never show or send it to others.
    */
+  /** The transport of the current connection (or of the next attempt while not connected). */
+  get transportName(): TransportName {
+    return this.chain.current;
+  }
+
   get session(): string | undefined {
     return this.sessionId;
   }
@@ -711,7 +738,9 @@ export class BroadcastClient {
     this.publicSessionId = frame.publicId;
     this.limits = frame.limits;
     this.ready = true;
+    this.attemptReady = true;
     this.transport.markReady();
+    this.events.emit('transport', this.chain.current);
     this.events.emit('connected', {
       session: frame.session,
       publicId: frame.publicId,
@@ -733,6 +762,9 @@ export class BroadcastClient {
   }
 
   private handleClose(info: CloseEventLike): void {
+    // An attempt that never got its welcome: try the next transport (a working one is kept).
+    if (!this.attemptReady) this.chain.failed();
+    this.attemptReady = false;
     this.ready = false;
     this.helloSent = false;
     this.round = undefined;

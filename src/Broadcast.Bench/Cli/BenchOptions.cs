@@ -9,6 +9,9 @@ public sealed class BenchOptions
 
     public WireProtocol Protocol { get; set; } = WireProtocol.Legacy;
 
+    /// <summary>How subscribers connect (<c>--transport</c>); publishers always use WebSocket.</summary>
+    public SubscriberTransport Transport { get; set; } = SubscriberTransport.WebSocket;
+
     /// <summary>ws://host:port/path of the server under test.</summary>
     public Uri Url { get; set; } = new("ws://127.0.0.1:8000/ws/events");
 

@@ -67,6 +67,7 @@ public static class OptionsParser
         switch (name)
         {
             case "protocol": options.Protocol = ParseEnum<WireProtocol>(name, value); break;
+            case "transport": options.Transport = ParseEnum<SubscriberTransport>(name, value.Replace("-", "", StringComparison.Ordinal)); break;
             case "url": options.Url = new Uri(value); break;
             case "subscribers" or "clients" or "connections": options.Subscribers = ParseInt(name, value); break;
             case "publishers": options.Publishers = ParseInt(name, value); break;
@@ -92,6 +93,11 @@ public static class OptionsParser
         if (options.Subscribers < 0 || options.Publishers < 1 || options.Processes < 1 || options.ConnectConcurrency < 1)
         {
             throw new ArgumentException("--subscribers must be >= 0; --publishers, --processes and --connect-concurrency >= 1.");
+        }
+
+        if (options.Transport != SubscriberTransport.WebSocket && options.Protocol != WireProtocol.V2)
+        {
+            throw new ArgumentException("--transport http-stream and sse carry the extended protocol: add --protocol v2.");
         }
 
         if (options.MessageBytes < MessageText.MinimumLength)

@@ -10,6 +10,7 @@ public static class Usage
 
           --url ws://127.0.0.1:8000/ws/events   server endpoint (SignalR: the hub's URL, e.g. ws://127.0.0.1:5002/hub)
           --protocol legacy|v2|signalr          wire protocol (default legacy)
+          --transport websocket|http-stream|sse how subscribers connect (default websocket; the others need --protocol v2)
           --subscribers N                       listening connections (alias --clients for chat, --connections for idle/storm)
           --publishers N                        fan-out publishers sharing --rate (default 1)
           --rate R                              msg/s: total for fan-out, per client for chat, probe rate for idle

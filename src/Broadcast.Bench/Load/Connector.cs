@@ -41,6 +41,12 @@ public sealed class Connector(BenchOptions options, ProtocolDialect dialect)
     {
         var sources = options.Sources;
         var source = sources.Count == 0 ? null : sources[connection.Index % sources.Count];
+        if (options.Transport != SubscriberTransport.WebSocket && connection.PublisherId < 0 && connection.Tracker is { } tracker)
+        {
+            await ConnectStreamAsync(connection, tracker, source);
+            return;
+        }
+
         var started = Stopwatch.GetTimestamp();
         var result = await RawWebSocket.ConnectAsync(_endpoint, source, HandshakeTimeout);
         var elapsed = (long)RunPlan.ToMicroseconds(Stopwatch.GetTimestamp() - started);
@@ -62,9 +68,38 @@ public sealed class Connector(BenchOptions options, ProtocolDialect dialect)
 
         if (result.Socket is { } socket)
         {
+            // (WebSocket subscribers and every publisher.)
             connection.Socket = socket;
             connection.Receiving = socket.ReceiveLoopAsync((IFrameSink?)connection.Tracker ?? DiscardSink.Instance);
             dialect.Setup(socket);
+        }
+    }
+
+    private async Task ConnectStreamAsync(LoadConnection connection, SubscriberTracker tracker, System.Net.IPAddress? source)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var (receiver, status, error) = await StreamReceiver.ConnectAsync(options.Url, options.Transport, options.Channel, source, HandshakeTimeout);
+        var elapsed = (long)RunPlan.ToMicroseconds(Stopwatch.GetTimestamp() - started);
+        lock (_lock)
+        {
+            switch (status)
+            {
+                case HandshakeStatus.Connected:
+                    Connected++;
+                    LatencyMicros.RecordValue(Math.Min(elapsed, LatencyHistograms.HighestMicroseconds));
+                    break;
+                case HandshakeStatus.Refused: Refused++; break;
+                case HandshakeStatus.Rejected: Rejected++; break;
+                default: Failed++; break;
+            }
+
+            FirstError ??= error;
+        }
+
+        if (receiver is not null)
+        {
+            connection.Stream = receiver;
+            connection.Receiving = receiver.ReceiveLoopAsync(tracker);
         }
     }
 }

@@ -16,5 +16,17 @@ public sealed class LoadConnection(int index, int publisherId, SubscriberTracker
 
     public RawWebSocket? Socket { get; set; }
 
+    /// <summary>A subscriber over HTTP streaming or SSE (<c>--transport</c>), instead of <see cref="Socket"/>.</summary>
+    public StreamReceiver? Stream { get; set; }
+
+    /// <summary>Connected, by either.</summary>
+    public bool IsConnected => Socket is not null || Stream is not null;
+
+    /// <summary>Connected and not closed since.</summary>
+    public bool IsOpen => Socket is { IsClosed: false } || Stream is { IsClosed: false };
+
+    /// <summary>Connected, then closed (by the server) before the end.</summary>
+    public bool IsClosed => Socket is { IsClosed: true } || Stream is { IsClosed: true };
+
     public Task? Receiving { get; set; }
 }

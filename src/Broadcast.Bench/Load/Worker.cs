@@ -53,6 +53,7 @@ public sealed class Worker(BenchOptions options)
         foreach (var connection in connections)
         {
             connection.Socket?.Close();
+            connection.Stream?.Close();
         }
 
         return 0;
@@ -96,7 +97,7 @@ public sealed class Worker(BenchOptions options)
             foreach (var connection in connections)
             {
                 received += connection.Tracker?.Received ?? 0;
-                open += connection.Socket is { IsClosed: false } ? 1 : 0;
+                open += connection.IsOpen ? 1 : 0;
             }
 
             Console.Out.WriteLine(FormattableString.Invariant($"PROGRESS {open} {connector.Connected} {loop?.SentTotal ?? 0} {received}"));
@@ -131,7 +132,7 @@ public sealed class Worker(BenchOptions options)
     private WorkerResult Collect(List<LoadConnection> connections, Connector connector, PublisherLoop loop)
     {
         var trackers = connections.Select(c => c.Tracker).OfType<SubscriberTracker>().ToArray();
-        var subscribed = connections.Where(c => c.Tracker is not null && c.Socket is not null).Select(c => c.Tracker!).ToArray();
+        var subscribed = connections.Where(c => c.Tracker is not null && c.IsConnected).Select(c => c.Tracker!).ToArray();
         return new WorkerResult
         {
             Worker = options.WorkerIndex,
@@ -156,7 +157,7 @@ public sealed class Worker(BenchOptions options)
             Foreign = trackers.Sum(t => t.Foreign),
             OwnEchoes = trackers.Sum(t => t.OwnEchoes),
             ErrorFrames = trackers.Sum(t => t.ErrorFrames),
-            ClosedDuringRun = connections.Count(c => c.Socket is { IsClosed: true }),
+            ClosedDuringRun = connections.Count(c => c.IsClosed),
             LastMeasuredTicks = trackers.Length == 0 ? 0 : trackers.Max(t => t.LastMeasuredTicks),
         };
     }

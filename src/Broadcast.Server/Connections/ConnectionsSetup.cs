@@ -18,6 +18,10 @@ public static class ConnectionsSetup
         services.AddSingleton<SessionRunner>();
         services.AddSingleton<WebSocketEndpoint>();
         services.AddSingleton<ConnectionLevelUpgrade>();
+        services.AddOptions<StreamingOptions>().BindConfiguration(StreamingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<HttpStreamRegistry>();
+        services.AddSingleton<HttpStreamEndpoint>();
+        services.AddSingleton<SseEndpoint>();
         return services;
     }
 }

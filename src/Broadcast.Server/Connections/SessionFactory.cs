@@ -24,7 +24,7 @@ internal sealed class SessionFactory(NodeIdentity node, ConnectionRegistry regis
         }
     }
 
-    public ClientSession Create(long id, IFrameSink frames, System.Net.IPAddress? remoteAddress, IClientDialect dialect, UpgradeAuthentication auth)
+    public ClientSession Create(long id, IFrameSink frames, System.Net.IPAddress? remoteAddress, IClientDialect dialect, UpgradeAuthentication auth, string transport = TransportNames.WebSocket)
     {
         var session = new ClientSession(id, node.Id, dialect.IsBinary ? new BinaryDialectFrameSink(frames, dialect) : frames, remoteAddress, dialect)
         {
@@ -33,7 +33,7 @@ internal sealed class SessionFactory(NodeIdentity node, ConnectionRegistry regis
             ConnectData = auth.ConnectData,
         };
         principals.Attach(session, auth.Principal);
-        metrics.ConnectionOpened(dialect.Name);
+        metrics.ConnectionOpened(dialect.Name, transport);
         return session;
     }
 }

@@ -25,7 +25,7 @@ internal sealed class SessionRunner(
     /// <summary>Runs the session of an accepted connection, whoever accepted it, with what its upgrade's authentication found.</summary>
     public async Task RunAsync(IClientConnection connection, IClientDialect dialect, UpgradeAuthentication auth)
     {
-        var session = sessions.Create(connection.Id, connection.Frames, connection.RemoteAddress, dialect, auth);
+        var session = sessions.Create(connection.Id, connection.Frames, connection.RemoteAddress, dialect, auth, connection.Transport);
         ConnectionLog.Opened(logger, session.Id, connection.RemoteAddress);
 
         var reason = "aborted";

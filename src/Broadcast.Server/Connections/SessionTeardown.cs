@@ -32,7 +32,7 @@ internal sealed class SessionTeardown(ConnectionRegistry registry, ChannelServic
         session.DisposeResources();
         var peerStatus = connection.PeerCloseStatus;
         connection.Dispose();
-        metrics.ConnectionClosed(session.Dialect.Name, reason, peerStatus, DateTimeOffset.UtcNow - session.ConnectedAt);
+        metrics.ConnectionClosed(session.Dialect.Name, connection.Transport, reason, peerStatus, DateTimeOffset.UtcNow - session.ConnectedAt);
         ConnectionLog.Closed(logger, session.Id, reason, peerStatus);
     }
 

@@ -25,7 +25,7 @@ internal sealed class UpgradeAuthenticator(TokenValidator tokens, IBackendHooks 
     /// is removed from the request, so nothing later in the pipeline can see or log it. A client with a valid
     /// token is not asked about to the backend: its token says who it is.
     /// </summary>
-    public async ValueTask<UpgradeAuthentication> AuthenticateAsync(HttpContext context)
+    public async ValueTask<UpgradeAuthentication> AuthenticateAsync(HttpContext context, IList<string>? offeredProtocols = null)
     {
         var token = BearerToken.Parse(context.Request.Headers.Authorization.ToString()) ?? TakeQueryToken(context.Request);
         var headers = ForwardedHeaders(context.Request);
@@ -34,7 +34,7 @@ internal sealed class UpgradeAuthenticator(TokenValidator tokens, IBackendHooks 
         {
             if (backend.AsksOnConnect)
             {
-                return await AskBackendAsync(context, headers, kept);
+                return await AskBackendAsync(context, offeredProtocols ?? context.WebSockets.WebSocketRequestedProtocols, headers, kept);
             }
 
             if (_options.Required)
@@ -56,10 +56,10 @@ internal sealed class UpgradeAuthenticator(TokenValidator tokens, IBackendHooks 
         return new UpgradeAuthentication(result.Principal, null) { ForwardedHeaders = kept };
     }
 
-    private async ValueTask<UpgradeAuthentication> AskBackendAsync(HttpContext context, IReadOnlyDictionary<string, string> headers, IReadOnlyDictionary<string, string> kept)
+    private async ValueTask<UpgradeAuthentication> AskBackendAsync(HttpContext context, IList<string> offeredProtocols, IReadOnlyDictionary<string, string> headers, IReadOnlyDictionary<string, string> kept)
     {
         var remote = context.Connection.RemoteIpAddress;
-        var protocol = dialects.Choose(context.WebSockets.WebSocketRequestedProtocols).Name;
+        var protocol = dialects.Choose(offeredProtocols).Name;
         var verdict = await backend.ConnectAsync(new ClientContext(null, protocol, remote?.ToString(), null, null, headers), context.RequestAborted);
         if (verdict.Refusal is { } refusal)
         {

@@ -91,6 +91,7 @@ public sealed class BroadcastMetrics : ITransportObserver, IConnectionObserver, 
     public static class Attributes
     {
         public const string Protocol = "broadcast.protocol";
+        public const string Transport = "broadcast.transport";
         public const string CloseReason = "broadcast.close.reason";
         public const string CloseCode = "websocket.close.code";
         public const string ErrorType = "error.type";
@@ -100,23 +101,25 @@ public sealed class BroadcastMetrics : ITransportObserver, IConnectionObserver, 
         public const string OverflowCause = "broadcast.overflow.cause";
     }
 
-    public void ConnectionOpened(string dialect)
+    public void ConnectionOpened(string dialect, string transport)
     {
         Interlocked.Increment(ref _opened);
         var protocol = ProtocolTag(dialect);
-        _activeConnections.Add(1, protocol);
-        _connectionsOpened.Add(1, protocol);
+        var carrier = TransportTag(transport);
+        _activeConnections.Add(1, protocol, carrier);
+        _connectionsOpened.Add(1, protocol, carrier);
     }
 
     /// <param name="reason">The label also logged (client_closed, policy_violation, connection_lost…).</param>
     /// <param name="closeCode">The WebSocket close code, if the close handshake happened.</param>
-    public void ConnectionClosed(string dialect, string reason, int? closeCode, TimeSpan duration)
+    public void ConnectionClosed(string dialect, string transport, string reason, int? closeCode, TimeSpan duration)
     {
         Interlocked.Increment(ref _closed);
         var protocol = ProtocolTag(dialect);
-        _activeConnections.Add(-1, protocol);
-        _connectionsClosed.Add(1, protocol, new(Attributes.CloseReason, reason), new(Attributes.CloseCode, CloseCodeTag(closeCode)));
-        _connectionDuration.Record(duration.TotalSeconds, protocol);
+        var carrier = TransportTag(transport);
+        _activeConnections.Add(-1, protocol, carrier);
+        _connectionsClosed.Add(1, protocol, carrier, new(Attributes.CloseReason, reason), new(Attributes.CloseCode, CloseCodeTag(closeCode)));
+        _connectionDuration.Record(duration.TotalSeconds, protocol, carrier);
     }
 
     public void MessageReceived() => Interlocked.Increment(ref _messagesReceived);
@@ -235,6 +238,8 @@ public sealed class BroadcastMetrics : ITransportObserver, IConnectionObserver, 
     }
 
     private static KeyValuePair<string, object?> ProtocolTag(string dialect) => new(Attributes.Protocol, dialect);
+
+    private static KeyValuePair<string, object?> TransportTag(string transport) => new(Attributes.Transport, transport);
 
     /// <summary>Known codes as themselves; anything else a client chose (3000-4999) as "other", to bound the series.</summary>
     private static string CloseCodeTag(int? code) => code switch

@@ -1,3 +1,4 @@
+using Broadcast.Server.Connections;
 using Broadcast.Server.Security;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 
@@ -18,10 +19,15 @@ internal sealed class CrossOriginPolicies(OriginPolicy origins) : ICorsPolicyPro
     /// <summary>For answers that depend on nothing but the request (<c>/api/connect-check</c>): every origin may read them.</summary>
     public const string AnyOrigin = "any-origin";
 
+    /// <summary>HTTP streaming and SSE: the origins <c>AllowedOrigins</c> allows, with the headers those transports use.</summary>
+    public const string Streaming = "streaming";
+
     /// <summary>How long a browser may keep a preflight's answer.</summary>
     private static readonly TimeSpan PreflightMaxAge = TimeSpan.FromMinutes(10);
 
     private static readonly CorsPolicy Everyone = Build(new CorsPolicyBuilder().AllowAnyOrigin());
+
+    private static readonly CorsPolicy EveryoneStreaming = BuildStreaming(new CorsPolicyBuilder().AllowAnyOrigin());
 
     public Task<CorsPolicy?> GetPolicyAsync(HttpContext context, string? policyName)
     {
@@ -30,15 +36,29 @@ internal sealed class CrossOriginPolicies(OriginPolicy origins) : ICorsPolicyPro
             return Task.FromResult<CorsPolicy?>(Everyone);
         }
 
-        if (policyName != Api)
+        if (policyName == Streaming && origins.AllowsAll)
+        {
+            return Task.FromResult<CorsPolicy?>(EveryoneStreaming);
+        }
+
+        if (policyName != Api && policyName != Streaming)
         {
             return Task.FromResult<CorsPolicy?>(null);
         }
 
         // Decided per request: with AllowedOrigins empty, the server's own origin is told by the request's Host.
         var request = context.Request;
-        return Task.FromResult<CorsPolicy?>(Build(new CorsPolicyBuilder().SetIsOriginAllowed(_ => origins.IsAllowed(request))));
+        var allowed = new CorsPolicyBuilder().SetIsOriginAllowed(_ => origins.IsAllowed(request));
+        return Task.FromResult<CorsPolicy?>(policyName == Streaming ? BuildStreaming(allowed) : Build(allowed));
     }
+
+    /// <summary>The stream's token header on POSTs, <c>Last-Event-ID</c> on an SSE reconnect; no credentials either.</summary>
+    private static CorsPolicy BuildStreaming(CorsPolicyBuilder builder) => builder
+        .WithMethods(HttpMethods.Get, HttpMethods.Post)
+        .WithHeaders("Authorization", "Content-Type", HttpStreamEndpoint.TokenHeader, "Last-Event-ID")
+        .WithExposedHeaders("Retry-After")
+        .SetPreflightMaxAge(PreflightMaxAge)
+        .Build();
 
     private static CorsPolicy Build(CorsPolicyBuilder builder) => builder
         .WithMethods(HttpMethods.Get, HttpMethods.Post)

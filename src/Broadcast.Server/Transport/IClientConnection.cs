@@ -14,6 +14,9 @@ public interface IClientConnection : IDisposable
 
     IPAddress? RemoteAddress { get; }
 
+    /// <summary>Which transport carries it (<see cref="TransportNames"/>): metrics count connections by it.</summary>
+    string Transport { get; }
+
     /// <summary>Where the connection's frames are queued (the session's sink).</summary>
     IFrameSink Frames { get; }
 

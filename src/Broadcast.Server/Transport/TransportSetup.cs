@@ -13,6 +13,9 @@ public static class TransportSetup
         services.AddSingleton<FlushScheduler>();
         services.AddSingleton<WebSocketTransport>();
         services.AddSingleton<Broadcast.Server.Transport.RawWebSockets.RawWebSocketTransport>();
+        services.AddSingleton<Broadcast.Server.Transport.HttpStreaming.ResponseKeepAlive>();
+        services.AddSingleton<Broadcast.Server.Transport.HttpStreaming.HttpStreamTransport>();
+        services.AddSingleton<Broadcast.Server.Transport.ServerSentEvents.SseTransport>();
         return services;
     }
 }

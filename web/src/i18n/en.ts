@@ -8,6 +8,8 @@ export const en = {
   statusIdle: 'Disconnected',
   statusConnecting: 'Connecting…',
   statusOpen: 'Connected',
+  transportWebSocket: 'over WebSocket',
+  transportHttpStream: 'over HTTP streaming',
   statusReconnecting: 'Reconnecting',
   reconnectIn: 'Reconnecting in {seconds} s',
   retryNow: 'Retry now',

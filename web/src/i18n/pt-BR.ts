@@ -10,6 +10,8 @@ export const ptBR: Messages = {
   statusIdle: 'Desconectado',
   statusConnecting: 'Conectando…',
   statusOpen: 'Conectado',
+  transportWebSocket: 'via WebSocket',
+  transportHttpStream: 'via streaming HTTP',
   statusReconnecting: 'Reconectando',
   reconnectIn: 'Reconectando em {seconds} s',
   retryNow: 'Tentar agora',

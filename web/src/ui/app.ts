@@ -126,6 +126,7 @@ export function mountApp(options: AppOptions): App {
     languageSelect: byTestId(root, 'language-select', HTMLSelectElement),
     badge: byTestId(root, 'status-badge', HTMLElement),
     badgeText: byTestId(root, 'status-text', HTMLElement),
+    transport: byTestId(root, 'transport', HTMLElement),
     countdown: byTestId(root, 'reconnect-countdown', HTMLElement),
     retryNow: byTestId(root, 'retry-now', HTMLButtonElement),
     toggle: byTestId(root, 'connection-toggle', HTMLButtonElement),
@@ -272,6 +273,11 @@ export function mountApp(options: AppOptions): App {
     const { state } = status;
     el.badge.dataset['status'] = state;
     el.badgeText.textContent = t(STATUS_TEXT[state]);
+    // Which transport carries the connection: shown while connected (a fallback is worth knowing about).
+    const transport = client.transportName;
+    el.transport.hidden = state !== 'open';
+    el.transport.dataset['transport'] = transport;
+    el.transport.textContent = t(transport === 'http-stream' ? 'transportHttpStream' : 'transportWebSocket');
     renderComposer();
     // idle = the user (or startup, or a refusal retrying cannot fix) stopped us; anything else is "trying".
     const manualOff = state === 'idle';

@@ -12,36 +12,15 @@
  * Bounded: the churn phase stops after SOAK_CYCLES drops (default 240) or
  * SOAK_MAX_MS (default 60 s), whichever comes first; the whole test has a 2-minute timeout.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BroadcastClient } from '../../src/index.js';
-import { FAST, connected, nodeClient, seeded, terminate, until } from './helpers.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { FAST, nodeClient, seeded, terminate } from './helpers.js';
 import { ServerProcess } from './server.js';
+import { channelsOf, runSoak } from './soakRun.js';
 
-const CHANNELS = ['soak-a', 'soak-b', 'soak-c', 'soak-d'];
 const CLIENTS = 8;
 const TARGET_CYCLES = Number(process.env['SOAK_CYCLES'] ?? 240);
 const MAX_CHURN_MS = Number(process.env['SOAK_MAX_MS'] ?? 60_000);
 const SEED = Number(process.env['SOAK_SEED'] ?? Date.now() % 1_000_000);
-/** Publishes a client may have in flight (unacknowledged) at once. */
-const IN_FLIGHT = 4;
-
-interface Peer {
-  readonly id: number;
-  readonly client: BroadcastClient;
-  /** channel → offsets received, in delivery order */
-  readonly received: Map<string, number[]>;
-  /** channel → offset → message, as received */
-  readonly seen: Map<string, Map<number, string>>;
-  /** channel → offsets of own acknowledged publications */
-  readonly own: Map<string, number[]>;
-  inFlight: number;
-  welcomes: number;
-  published: number;
-  duplicates: number;
-  drops: number;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('soak: publish while subscribers drop and resume', () => {
   let server: ServerProcess;
@@ -52,155 +31,16 @@ describe('soak: publish while subscribers drop and resume', () => {
     await server?.stop();
   });
 
-  it(`${CLIENTS} clients × ${CHANNELS.length} channels, ≥ 200 abrupt disconnect/resume cycles`, { timeout: 120_000 }, async () => {
-    const rng = seeded(SEED);
-    const started = Date.now();
-    const peers: Peer[] = [];
-    const failures: string[] = [];
-
-    for (let id = 0; id < CLIENTS; id++) {
-      const client = nodeClient(server.wsUrl, { ...FAST, name: `soak-${id}`, random: seeded(SEED + id + 1), publishTimeoutMs: 60_000 });
-      const peer: Peer = {
-        id,
-        client,
-        received: new Map(CHANNELS.map((c) => [c, []])),
-        seen: new Map(CHANNELS.map((c) => [c, new Map()])),
-        own: new Map(CHANNELS.map((c) => [c, []])),
-        inFlight: 0,
-        welcomes: 0,
-        published: 0,
-        duplicates: 0,
-        drops: 0,
-      };
-      client.on('publication', (p) => {
-        peer.received.get(p.channel)?.push(p.offset);
-        peer.seen.get(p.channel)?.set(p.offset, p.message);
-      });
-      client.on('connected', () => (peer.welcomes += 1));
-      client.on('unrecovered', (u) => failures.push(`client ${id}: unrecovered on ${u.channel}`));
-      client.on('subscriptionError', (e) => failures.push(`client ${id}: subscription error ${e.code}`));
-      client.on('error', (e) => failures.push(`client ${id}: error ${e.code} ${e.message}`));
-      client.connect();
-      peers.push(peer);
-    }
-    await Promise.all(peers.map((p) => connected(p.client)));
-    await Promise.all(peers.flatMap((p) => CHANNELS.map((c) => p.client.subscribe(c))));
-
-    // Publishers: each client keeps publishing sequenced messages to random channels.
-    let publishing = true;
-    const publishers = peers.map(async (peer) => {
-      const pending: Promise<void>[] = [];
-      let seq = 0;
-      while (publishing) {
-        if (peer.inFlight >= IN_FLIGHT) {
-          await sleep(2);
-          continue;
-        }
-        const channel = CHANNELS[Math.floor(rng() * CHANNELS.length)] ?? 'soak-a';
-        const message = `${peer.id}:${++seq}`;
-        peer.inFlight += 1;
-        peer.published += 1;
-        pending.push(
-          peer.client.publish(channel, message).then(
-            (ack) => {
-              peer.inFlight -= 1;
-              if (ack.duplicate) peer.duplicates += 1;
-              peer.own.get(channel)?.push(ack.offset);
-              peer.seen.get(channel)?.set(ack.offset, message);
-            },
-            (error: unknown) => {
-              peer.inFlight -= 1;
-              failures.push(`client ${peer.id}: publish ${message} failed: ${String(error)}`);
-            },
-          ),
-        );
-        await sleep(3 + rng() * 12);
-      }
-      await Promise.all(pending);
+  it(`${CLIENTS} clients × ${channelsOf('soak').length} channels, ≥ 200 abrupt disconnect/resume cycles`, { timeout: 120_000 }, async () => {
+    const { peers } = await runSoak({
+      clients: CLIENTS,
+      seed: SEED,
+      targetCycles: TARGET_CYCLES,
+      minCycles: 200,
+      maxChurnMs: MAX_CHURN_MS,
+      makeClient: (id) => nodeClient(server.wsUrl, { ...FAST, name: `soak-${id}`, random: seeded(SEED + id + 1), publishTimeoutMs: 60_000 }),
+      terminate,
     });
-
-    // Churn: drop a random connected client every few milliseconds.
-    let cycles = 0;
-    while (cycles < TARGET_CYCLES && Date.now() - started < MAX_CHURN_MS) {
-      await sleep(5 + rng() * 40);
-      const peer = peers[Math.floor(rng() * peers.length)];
-      if (peer && peer.client.status.state === 'open' && terminate(peer.client)) {
-        peer.drops += 1;
-        cycles += 1;
-      }
-    }
-    const churnMs = Date.now() - started;
-    publishing = false;
-    await Promise.all(publishers);
-
-    // Let every subscriber catch up (reconnect + replay).
-    const lastOffset = new Map<string, number>();
-    for (const channel of CHANNELS) {
-      let max = 0;
-      for (const p of peers) for (const o of p.own.get(channel) ?? []) max = Math.max(max, o);
-      lastOffset.set(channel, max);
-    }
-    const covered = (p: Peer, channel: string) =>
-      (p.received.get(channel)?.length ?? 0) + (p.own.get(channel)?.length ?? 0) >= (lastOffset.get(channel) ?? 0);
-    await until(() => peers.every((p) => CHANNELS.every((c) => covered(p, c))), 30_000, 'subscribers to catch up');
-    await sleep(300); // anything extra (a duplicate) would arrive now
-
-    // ---- verification ------------------------------------------------------
-    expect(failures).toEqual([]);
-    let deliveries = 0;
-    for (const channel of CHANNELS) {
-      const n = lastOffset.get(channel) ?? 0;
-      const history = await peers[0]!.client.history(channel, 0, 1);
-      expect(history.offset, `${channel}: server's latest offset`).toBe(n);
-
-      // Every publication is at exactly one offset: retries did not publish twice.
-      const messageAt = new Map<number, string>();
-      for (const p of peers) {
-        for (const [offset, message] of p.seen.get(channel) ?? []) {
-          const known = messageAt.get(offset);
-          if (known !== undefined) expect(message, `${channel}@${offset} differs between clients`).toBe(known);
-          messageAt.set(offset, message);
-        }
-      }
-      expect(messageAt.size, `${channel}: offsets with a message`).toBe(n);
-      expect(new Set(messageAt.values()).size, `${channel}: a message appears at two offsets`).toBe(n);
-
-      for (const p of peers) {
-        const received = p.received.get(channel) ?? [];
-        const own = p.own.get(channel) ?? [];
-        deliveries += received.length;
-        for (let i = 1; i < received.length; i++) {
-          if (received[i]! <= received[i - 1]!) {
-            throw new Error(`client ${p.id} ${channel}: offset ${received[i]} after ${received[i - 1]} (duplicate or out of order)`);
-          }
-        }
-        const ownSet = new Set(own);
-        const echoed = received.filter((o) => ownSet.has(o));
-        expect(echoed, `client ${p.id} ${channel}: received its own publications`).toEqual([]);
-        const all = [...received, ...own].sort((x, y) => x - y);
-        expect(all.length, `client ${p.id} ${channel}: received + own`).toBe(n);
-        expect(all.every((o, i) => o === i + 1), `client ${p.id} ${channel}: received ∪ own = 1..${n}`).toBe(true);
-      }
-    }
-
-    const publications = [...lastOffset.values()].reduce((a, b) => a + b, 0);
-    const published = peers.reduce((a, p) => a + p.published, 0);
-    const duplicates = peers.reduce((a, p) => a + p.duplicates, 0);
-    expect(published).toBe(publications);
-    expect(cycles).toBeGreaterThanOrEqual(200);
-    // Every drop was followed by a new welcome (a resumed connection), besides the first connections.
-    const resumes = peers.reduce((a, p) => a + p.welcomes, 0) - CLIENTS;
-    expect(resumes).toBeGreaterThanOrEqual(cycles);
-    const stats = peers.map((p) => p.client.stats);
-    const sum = (k: 'duplicatesDropped' | 'ownDropped' | 'publishRetries') => stats.reduce((a, s) => a + s[k], 0);
-    // The client's safety nets should never have had to act: the server sends no duplicates and no own publications.
-    expect(sum('ownDropped'), 'own publications sent by the server').toBe(0);
-    expect(sum('duplicatesDropped'), 'duplicate offsets sent by the server').toBe(0);
-    const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    console.log(
-      `soak: cycles=${cycles} resumes=${resumes} publications=${publications} deliveries=${deliveries} publish-retries=${sum('publishRetries')} acked-as-duplicate=${duplicates} ` +
-        `clients=${CLIENTS} channels=${CHANNELS.length} churn=${(churnMs / 1000).toFixed(1)}s total=${seconds}s seed=${SEED}`,
-    );
-    for (const p of peers) p.client.close();
+    for (const client of peers) client.close();
   });
 });

@@ -77,6 +77,8 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         }
     }
 
+    public string Transport => TransportNames.WebSocket;
+
     public IFrameSink Frames => this;
 
     CloseRequest? IClientConnection.CloseRequest => CloseRequest;

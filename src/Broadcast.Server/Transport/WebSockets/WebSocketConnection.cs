@@ -28,6 +28,8 @@ internal sealed class WebSocketConnection : IClientConnection
 
     public IPAddress? RemoteAddress => _writer.RemoteAddress;
 
+    public string Transport => TransportNames.WebSocket;
+
     public IFrameSink Frames => _writer;
 
     public CloseRequest? CloseRequest => _writer.CloseRequest;
