@@ -68,7 +68,10 @@ public sealed class ClientSession : ISubscriber
     public byte[]? ConnectData { get; internal set; }
 
     /// <summary>This client as the application's backend is told about it.</summary>
-    public ClientContext ForBackend() => new(ClientKey, Dialect.Name, RemoteAddress?.ToString(), UserId, HasGreeted ? Session : null, BackendHeaders);
+    public ClientContext ForBackend() => new(ClientKey, Dialect.Name, RemoteAddress?.ToString(), UserId, HasGreeted ? Session : null, BackendHeaders, Transport);
+
+    /// <summary>What carries the connection (<see cref="TransportNames"/>), as the backend is told.</summary>
+    public string Transport { get; init; } = TransportNames.WebSocket;
 
     /// <summary>Closes the connection when <see cref="Principal"/> expires without a refresh.</summary>
     internal ITimer? ExpiryTimer { get; set; }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Broadcast.Server.Transport;
 using Broadcast.Server.Transport.HttpStreaming;
 using Microsoft.Extensions.Options;
 
@@ -39,7 +40,7 @@ internal sealed class HttpStreamEndpoint(
 
         try
         {
-            var auth = await authenticator.AuthenticateAsync(context, Offered);
+            var auth = await authenticator.AuthenticateAsync(context, Offered, TransportNames.HttpStream);
             if (auth.IsRefused)
             {
                 await UpgradeAuthenticator.RefuseAsync(context, auth);

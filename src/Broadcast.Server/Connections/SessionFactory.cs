@@ -31,6 +31,7 @@ internal sealed class SessionFactory(NodeIdentity node, ConnectionRegistry regis
             Budget = budgets.CreateConnectionBudget(remoteAddress),
             BackendHeaders = auth.ForwardedHeaders,
             ConnectData = auth.ConnectData,
+            Transport = transport,
         };
         principals.Attach(session, auth.Principal);
         metrics.ConnectionOpened(dialect.Name, transport);

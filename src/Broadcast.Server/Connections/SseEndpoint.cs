@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Broadcast.Server.Transport;
 using Broadcast.Server.Transport.ServerSentEvents;
 
 namespace Broadcast.Server.Connections;
@@ -47,7 +48,7 @@ internal sealed class SseEndpoint(
 
         try
         {
-            var auth = await authenticator.AuthenticateAsync(context, HttpStreamEndpoint.Offered);
+            var auth = await authenticator.AuthenticateAsync(context, HttpStreamEndpoint.Offered, TransportNames.ServerSentEvents);
             if (auth.IsRefused)
             {
                 await UpgradeAuthenticator.RefuseAsync(context, auth);

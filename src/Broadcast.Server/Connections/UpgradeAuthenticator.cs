@@ -1,4 +1,5 @@
 using Broadcast.Server.Security;
+using Broadcast.Server.Transport;
 using Microsoft.AspNetCore.Http.Extensions;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -25,7 +26,7 @@ internal sealed class UpgradeAuthenticator(TokenValidator tokens, IBackendHooks 
     /// is removed from the request, so nothing later in the pipeline can see or log it. A client with a valid
     /// token is not asked about to the backend: its token says who it is.
     /// </summary>
-    public async ValueTask<UpgradeAuthentication> AuthenticateAsync(HttpContext context, IList<string>? offeredProtocols = null)
+    public async ValueTask<UpgradeAuthentication> AuthenticateAsync(HttpContext context, IList<string>? offeredProtocols = null, string transport = TransportNames.WebSocket)
     {
         var token = BearerToken.Parse(context.Request.Headers.Authorization.ToString()) ?? TakeQueryToken(context.Request);
         var headers = ForwardedHeaders(context.Request);
@@ -34,7 +35,7 @@ internal sealed class UpgradeAuthenticator(TokenValidator tokens, IBackendHooks 
         {
             if (backend.AsksOnConnect)
             {
-                return await AskBackendAsync(context, offeredProtocols ?? context.WebSockets.WebSocketRequestedProtocols, headers, kept);
+                return await AskBackendAsync(context, offeredProtocols ?? context.WebSockets.WebSocketRequestedProtocols, headers, kept, transport);
             }
 
             if (_options.Required)
@@ -56,11 +57,11 @@ internal sealed class UpgradeAuthenticator(TokenValidator tokens, IBackendHooks 
         return new UpgradeAuthentication(result.Principal, null) { ForwardedHeaders = kept };
     }
 
-    private async ValueTask<UpgradeAuthentication> AskBackendAsync(HttpContext context, IList<string> offeredProtocols, IReadOnlyDictionary<string, string> headers, IReadOnlyDictionary<string, string> kept)
+    private async ValueTask<UpgradeAuthentication> AskBackendAsync(HttpContext context, IList<string> offeredProtocols, IReadOnlyDictionary<string, string> headers, IReadOnlyDictionary<string, string> kept, string transport)
     {
         var remote = context.Connection.RemoteIpAddress;
         var protocol = dialects.Choose(offeredProtocols).Name;
-        var verdict = await backend.ConnectAsync(new ClientContext(null, protocol, remote?.ToString(), null, null, headers), context.RequestAborted);
+        var verdict = await backend.ConnectAsync(new ClientContext(null, protocol, remote?.ToString(), null, null, headers, transport), context.RequestAborted);
         if (verdict.Refusal is { } refusal)
         {
             AuthLog.UpgradeRefused(logger, remote, refusal.Code, refusal.Unavailable ? "the backend could not be asked" : "refused by the backend");

@@ -7,7 +7,8 @@ namespace Broadcast.Server.Security;
 /// <param name="User">The user the token or the backend named; null for an anonymous client.</param>
 /// <param name="Session">The public id of the client's session (v2 after hello); null before.</param>
 /// <param name="Headers">The client's upgrade request headers the operator chose to forward (<see cref="IBackendHooks.ForwardedHeaders"/>).</param>
-public sealed record ClientContext(string? Client, string Protocol, string? RemoteAddress, string? User, string? Session, IReadOnlyDictionary<string, string> Headers)
+/// <param name="Transport">What carries the connection: <c>websocket</c>, <c>http_stream</c> or <c>sse</c>.</param>
+public sealed record ClientContext(string? Client, string Protocol, string? RemoteAddress, string? User, string? Session, IReadOnlyDictionary<string, string> Headers, string Transport)
 {
     public static readonly IReadOnlyDictionary<string, string> NoHeaders = new Dictionary<string, string>();
 }

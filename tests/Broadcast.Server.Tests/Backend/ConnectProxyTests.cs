@@ -80,6 +80,31 @@ public abstract class ConnectProxyTests(EngineUnderTest engine)
     }
 
     [Fact]
+    public async Task The_backend_is_told_which_transport_carries_the_client()
+    {
+        await using var backend = await StartBackendAsync();
+        await using var nodes = await ProxyNodes.StartAsync(engine, Settings(backend));
+        await using (var socket = await ConnectV2Async(nodes.A, "ok"))
+        {
+            Assert.Equal("websocket", ScriptedBackend.Field(backend.Requests[^1], "transport"));
+        }
+
+        await using (var stream = await HttpStreamClient.OpenAsync(nodes.A.BaseAddress, r => r.Headers.Add("Cookie", "case=ok")))
+        {
+            Assert.Equal("alice", (await stream.HelloAsync()).GetProperty("user").GetString());
+            Assert.Equal("http_stream", ScriptedBackend.Field(backend.Requests[^1], "transport"));
+        }
+
+        var (opened, answer) = await SseClient.TryOpenAsync(nodes.A.BaseAddress, "/sse?channel=room:1", configure: r => r.Headers.Add("Cookie", "case=ok"));
+        Assert.True(opened is not null, $"SSE refused: {answer.StatusCode}");
+        await using (var sse = opened)
+        {
+            Assert.Equal("alice", (await sse.ReceiveAsync("welcome")).Json.GetProperty("user").GetString());
+            Assert.Equal("sse", ScriptedBackend.Field(backend.Requests[^1], "transport"));
+        }
+    }
+
+    [Fact]
     public async Task A_refusal_is_403_with_the_backend_code_and_a_backend_that_cannot_be_asked_is_503_by_default()
     {
         await using var backend = await StartBackendAsync();

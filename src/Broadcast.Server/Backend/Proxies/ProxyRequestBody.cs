@@ -21,7 +21,7 @@ internal static class ProxyRequestBody
                 writer.WriteString("client"u8, id);
             }
 
-            writer.WriteString("transport"u8, "websocket"u8);
+            writer.WriteString("transport"u8, client.Transport);
             writer.WriteString("protocol"u8, client.Protocol);
             writer.WriteString("remoteAddress"u8, client.RemoteAddress);
             writer.WriteString("user"u8, client.User);
