@@ -167,14 +167,19 @@ internal sealed partial class RedisDeliveryQueue : IDeliveryQueue, IAsyncDisposa
             return;
         }
 
-        try
+        // Another node (or an earlier run) may have made it: BUSYGROUP is an answer, not a failure of Redis (caught
+        // inside the operation, so the shard neither logs it as one nor counts it).
+        await _shard.RunAsync(async (db, _) =>
         {
-            await _shard.RunAsync((db, _) => db.StreamCreateConsumerGroupAsync(_key, Group, "0-0", createStream: true));
-        }
-        catch (EngineUnavailableException ex) when (IsServerError(ex, "BUSYGROUP"))
-        {
-            // Another node (or an earlier run) made it.
-        }
+            try
+            {
+                return await db.StreamCreateConsumerGroupAsync(_key, Group, "0-0", createStream: true);
+            }
+            catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
+            {
+                return false;
+            }
+        });
 
         _groupReady = true;
     }
