@@ -11,6 +11,7 @@ public static class ChannelsSetup
         services.AddSingleton<ChannelHub>();
         services.AddSingleton<Engines.IEngineListener>(sp => sp.GetRequiredService<ChannelHub>());
         services.AddSingleton<ChannelService>();
+        services.AddHostedService<ExpiredPresenceReporter>();
         return services;
     }
 }

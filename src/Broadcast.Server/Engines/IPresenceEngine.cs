@@ -15,4 +15,13 @@ public interface IPresenceEngine
 
     /// <summary>The channel's presence members on every node.</summary>
     ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets who is told about expired members this node removed outside <see cref="JoinAsync"/> and <see cref="LeaveAsync"/>
+    /// (those say so in their <see cref="PresenceChange.Expired"/>). By default nothing: in an engine whose members live
+    /// in one process (memory), members never expire; they go with their connection, or with the whole process.
+    /// </summary>
+    void ObserveExpiry(IPresenceExpiryObserver observer)
+    {
+    }
 }

@@ -132,4 +132,59 @@ public sealed class WebhookClusterTests(RedisEngineUnderTest engine) : IClassFix
         Assert.Equal(["channel_occupied", "presence_join"], receiver.Accepted.Where(e => held.Contains(e.Id)).Select(e => e.Type));
         Assert.Equal(held.Count, receiver.Accepted.Count(e => held.Contains(e.Id)));
     }
+
+    [Fact]
+    public async Task Members_of_a_killed_node_are_reported_left_and_their_channel_vacated_once_by_a_node_that_never_used_the_channel()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var keySpace = "w" + Guid.NewGuid().ToString("N")[..12];
+
+        // Members live 3 s after their node's last refresh; the survivor sweeps every 1.5 s.
+        var settings = receiver.Settings(new Dictionary<string, string?> { ["Broadcast:Redis:PresenceTtl"] = "00:00:03", ["Broadcast:Auth:AnonymousSubscribe"] = "*" });
+        await using var survivor = await engine.StartAsync(settings, keySpace);
+        var environment = new Dictionary<string, string>(engine.Environment(keySpace));
+        foreach (var (key, value) in settings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        }
+
+        const string Channel = "orphaned:room";
+        string doomed;
+        await using (var process = ServerProcess.Start(environment))
+        {
+            var address = await process.WaitUntilListeningAsync();
+            var client = await ExtendedClient.ConnectAsync(new Uri($"ws://{address.Authority}/ws/events"));
+            await client.SubscribeAsync(Channel, presence: true);
+            await Eventually.TrueAsync(() => receiver.Accepted.Any(e => e.Channel == Channel && e.Type == "presence_join"), Patience, "the join to be sent");
+            doomed = receiver.Accepted.First(e => e.Channel == Channel).Node;
+
+            // No leave can be sent by the node itself: it dies with its client still subscribed.
+            await process.KillAsync();
+        }
+
+        await Eventually.TrueAsync(
+            () => receiver.Accepted.Any(e => e.Channel == Channel && e.Type == "channel_vacated"),
+            Patience,
+            "the survivor to report the killed node's member left and the channel vacated");
+
+        // Until the survivor is done (nothing pending, all it counts as sent has arrived), so a duplicate it made would be counted below.
+        await Eventually.TrueAsync(
+            async () =>
+            {
+                var scrape = await PrometheusScrape.FetchAsync(survivor.Http);
+                return scrape.Sum("broadcast_server_webhook_events_pending") == 0
+                    && scrape.Sum("broadcast_server_webhook_events_sent_total") == receiver.Accepted.Count(e => e.Node != doomed);
+            },
+            Patience,
+            "the survivor to be done");
+        var events = receiver.Accepted.Where(e => e.Channel == Channel).ToList();
+        Assert.Single(events, e => e.Type == "channel_occupied");
+        Assert.Single(events, e => e.Type == "presence_join");
+        Assert.Single(events, e => e.Type == "presence_leave");
+        Assert.Single(events, e => e.Type == "channel_vacated");
+        Assert.Equal(
+            events.Single(e => e.Type == "presence_join").Json.GetProperty("member").GetRawText(),
+            events.Single(e => e.Type == "presence_leave").Json.GetProperty("member").GetRawText());
+        Assert.All(events.Where(e => e.Type is "presence_leave" or "channel_vacated"), e => Assert.NotEqual(doomed, e.Node));
+    }
 }

@@ -50,6 +50,35 @@ public abstract class DistributedEngineContractTests : EngineContractTests
     }
 
     [Fact]
+    public async Task The_members_of_a_node_that_died_are_reported_expired_once_by_the_nodes_that_stay_up_also_in_a_channel_only_it_used()
+    {
+        var (keeper, bystander) = (await NodeAsync(), await NodeAsync());
+        var (keeperSaw, bystanderSaw) = (new RecordingExpiryObserver(), new RecordingExpiryObserver());
+        keeper.Presence.ObserveExpiry(keeperSaw);
+        bystander.Presence.ObserveExpiry(bystanderSaw);
+        var (shared, lonely) = (Channel(), Channel());
+        var stays = new PresenceMember("n:1", "p_ana", "Ana", "user-ana");
+        await keeper.Presence.JoinAsync(shared, stays, CancellationToken.None);
+
+        // Not kept: it dies (stops refreshing) without a leave, as a killed process does.
+        var doomed = await CreateNodeAsync(DefaultOptions());
+        var (inShared, inLonely) = (new PresenceMember("n:2", "p_bob", "Bob", "user-bob"), new PresenceMember("n:3", "p_cy", null));
+        await doomed.Presence.JoinAsync(shared, inShared, CancellationToken.None);
+        await doomed.Presence.JoinAsync(lonely, inLonely, CancellationToken.None);
+        await doomed.DisposeAsync();
+
+        IReadOnlyList<(string Channel, PresenceMember Member, bool Vacated)> Reports() => [.. keeperSaw.Reports, .. bystanderSaw.Reports];
+        await Eventually.TrueAsync(() => Reports().Count >= 2, Wait, "both of the dead node's members to be reported");
+
+        // Reads remove expired members too: one that found them again would report them a second time.
+        Assert.Equal([stays], await bystander.Presence.GetPresenceAsync(shared, CancellationToken.None));
+        Assert.Empty(await keeper.Presence.GetPresenceAsync(lonely, CancellationToken.None));
+        Assert.Equal(
+            [(shared, inShared, false), (lonely, inLonely, true)],
+            Reports().OrderBy(report => report.Member.ClientKey, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task After_the_engine_lost_its_data_every_node_puts_its_present_members_back()
     {
         var (node, watcher) = (await NodeAsync(), await NodeAsync());

@@ -11,6 +11,9 @@ public sealed partial class RedisEngine
     private readonly Lock _presenceLock = new();
     private int _refreshing;
     private long _metaKeptAliveAt = long.MinValue;
+    private volatile IPresenceExpiryObserver? _expiry;
+
+    public void ObserveExpiry(IPresenceExpiryObserver observer) => _expiry = observer;
 
     public async ValueTask<PresenceChange> JoinAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
     {
@@ -24,10 +27,14 @@ public sealed partial class RedisEngine
             members[member.ClientKey] = member;
         }
 
-        return ToChange(await ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
+        var change = ToChange(await ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
             RedisScripts.Join,
             [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
             [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs, PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds()])));
+
+        // Not awaited: a lost add is made again by this node's next refresh of the channel, long before its members could expire.
+        await ShardOf(channel).RunAsync((db, _) => db.SetAddAsync(_keys.PresenceChannels(), channel, CommandFlags.FireAndForget));
+        return change;
     }
 
     public async ValueTask<PresenceChange> LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
@@ -49,7 +56,18 @@ public sealed partial class RedisEngine
             RedisScripts.GetPresence,
             [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
             [_clock.GetUtcNow().ToUnixTimeMilliseconds(), _keys.Events(channel, sharded).ToString(), PublishCommand(sharded)])))!;
-        return [.. values.Select(value => DeserializeMember((string)value!))];
+        ReportExpired(channel, values[1], (long)values[2] == 1);
+        return [.. ((RedisResult[])values[0]!).Select(value => DeserializeMember((string)value!))];
+    }
+
+    /// <summary>Tells the observer about expired members a refresh, a read or the sweep removed (the script that removed them ran here, so no other node tells).</summary>
+    private void ReportExpired(string channel, RedisResult swept, bool vacated)
+    {
+        var members = (RedisResult[])swept!;
+        if (members.Length > 0)
+        {
+            _expiry?.MembersExpired(channel, [.. members.Select(value => DeserializeMember((string)value!))], vacated);
+        }
     }
 
     private Task<RedisResult> RemoveMemberAsync(string channel, PresenceMember member) =>
@@ -122,7 +140,7 @@ public sealed partial class RedisEngine
         var refreshes = snapshot.Select(async entry =>
         {
             var (channel, members) = entry;
-            var added = (RedisResult[])(await ShardOf(channel).RunAsync((db, sharded) =>
+            var result = (RedisResult[])(await ShardOf(channel).RunAsync((db, sharded) =>
             {
                 var arguments = new RedisValue[5 + (members.Length * 2)];
                 arguments[0] = _keys.Events(channel, sharded).ToString();
@@ -138,7 +156,8 @@ public sealed partial class RedisEngine
 
                 return db.ScriptEvaluateAsync(RedisScripts.RefreshPresence, [_keys.Presence(channel), _keys.PresenceExpiry(channel)], arguments);
             }))!;
-            foreach (var key in added.Select(value => (string)value!))
+            ReportExpired(channel, result[1], (long)result[2] == 1);
+            foreach (var key in ((RedisResult[])result[0]!).Select(value => (string)value!))
             {
                 if (!IsLocalMember(channel, key))
                 {
@@ -146,7 +165,12 @@ public sealed partial class RedisEngine
                 }
             }
         }).ToList();
-        await Task.WhenAll(refreshes);
+
+        // Keeps the index of channels with presence complete: an add lost at a join, or undone by a sweep that
+        // raced it, is made again here, so a channel whose node dies is always found by the sweep.
+        var indexing = snapshot.GroupBy(entry => ShardOf(entry.Channel)).Select(group =>
+            group.Key.RunAsync((db, _) => db.SetAddAsync(_keys.PresenceChannels(), [.. group.Select(entry => (RedisValue)entry.Channel)])));
+        await Task.WhenAll(refreshes.Concat<Task>(indexing));
     }
 
     /// <summary>

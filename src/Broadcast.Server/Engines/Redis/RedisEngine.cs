@@ -44,6 +44,7 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
     private readonly SemaphoreSlim[] _subscriptionGates = [.. Enumerable.Range(0, SubscriptionGateCount).Select(_ => new SemaphoreSlim(1, 1))];
     private readonly CancellationTokenSource _disposed = new();
     private readonly ITimer _presenceRefresh;
+    private readonly ITimer _presenceSweep;
     private readonly ConcurrentBag<RedisDeliveryQueue> _queues = [];
 
     public RedisEngine(IEngineListener hub, TimeProvider clock, IOptions<StreamOptions> channelOptions, IOptions<RedisOptions> options, IEngineObserver metrics, BackgroundRetry retry, ILogger<RedisEngine> logger)
@@ -65,6 +66,11 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
         _shards = [.. configurations.Select((configuration, index) => new RedisShard(index, configuration, _options, metrics, retry, logger, OnLinkChanged))];
         var refreshEvery = _options.PresenceTtl / 3;
         _presenceRefresh = clock.CreateTimer(_ => _ = RefreshPresenceRoundAsync(), null, refreshEvery, refreshEvery);
+
+        // Half a member lifetime: a dead node's members are reported within about 1.5 TTL of its last refresh,
+        // well before the channel's keys (two lifetimes) expire with them unreported.
+        var sweepEvery = _options.PresenceTtl / 2;
+        _presenceSweep = clock.CreateTimer(_ => _ = SweepPresenceRoundAsync(), null, sweepEvery, sweepEvery);
     }
 
     /// <summary>A channel's presence keys outlive their last refresh by two member lifetimes (refreshes come every third of one).</summary>
@@ -257,6 +263,7 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
         }
 
         await _presenceRefresh.DisposeAsync();
+        await _presenceSweep.DisposeAsync();
         foreach (var queue in _queues)
         {
             await queue.DisposeAsync();

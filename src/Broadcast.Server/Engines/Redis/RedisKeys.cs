@@ -25,6 +25,13 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Sorted set: client key → expiry (Unix ms), refreshed by the node that holds the connection.</summary>
     public RedisKey PresenceExpiry(string channel) => $"{prefix}:{{{channel}}}:presence:exp";
 
+    /// <summary>
+    /// Set: the channels with presence members on this shard, for the periodic sweep that finds a dead node's
+    /// members when no live node uses the channel. Its own hash tag: it is read and changed by single commands,
+    /// never inside a channel's script (that would cross slots).
+    /// </summary>
+    public RedisKey PresenceChannels() => $"{prefix}:{{presence-channels}}";
+
     /// <summary>String: the user (token <c>sub</c>) a session belongs to, by the session's public id.</summary>
     public RedisKey SessionOwner(string publicId) => $"{prefix}:session:{publicId}";
 

@@ -175,7 +175,8 @@ internal static class RedisScripts
     /// then this node's members of the channel as (client key, member JSON) pairs. Extends them, and adds back
     /// (with a join event) any that Redis no longer has, as after it lost its data (issue #12, finding 2);
     /// drops members nobody extended (a dead node's) with a leave event; extends the keys' own expiry.
-    /// Returns the client keys it added back, for the node to check that each is still connected.
+    /// Returns the client keys it added back (for the node to check that each is still connected), then the
+    /// JSON of every member dropped (the node reports that they left), then whether the drops emptied the channel.
     /// </summary>
     public const string RefreshPresence = SweepExpired + "\n" + """
         local added = {}
@@ -186,10 +187,12 @@ internal static class RedisScripts
           end
           redis.call('ZADD', KEYS[2], ARGV[3], ARGV[i])
         end
-        sweep_expired(KEYS[1], KEYS[2], ARGV[4], ARGV[2], ARGV[1])
+        local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[4], ARGV[2], ARGV[1])
         redis.call('PEXPIRE', KEYS[1], ARGV[5])
         redis.call('PEXPIRE', KEYS[2], ARGV[5])
-        return added
+        local empty = 0
+        if #swept > 0 and redis.call('HLEN', KEYS[1]) == 0 then empty = 1 end
+        return {added, swept, empty}
         """;
 
     /// <summary>
@@ -209,10 +212,31 @@ internal static class RedisScripts
         return result
         """;
 
-    /// <summary>KEYS: presence, presence expiry. ARGV: now ms, pub/sub channel, publish command. Drops expired members (a crashed node's), returns the rest.</summary>
+    /// <summary>
+    /// KEYS: presence, presence expiry. ARGV: now ms, pub/sub channel, publish command. Drops expired members (a
+    /// crashed node's). Returns the JSON of the rest, the JSON of those dropped (the node reports that they
+    /// left), then whether the drops emptied the channel.
+    /// </summary>
     public const string GetPresence = SweepExpired + "\n" + """
-        sweep_expired(KEYS[1], KEYS[2], ARGV[1], ARGV[3], ARGV[2])
-        return redis.call('HVALS', KEYS[1])
+        local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[1], ARGV[3], ARGV[2])
+        local members = redis.call('HVALS', KEYS[1])
+        local empty = 0
+        if #swept > 0 and #members == 0 then empty = 1 end
+        return {members, swept, empty}
+        """;
+
+    /// <summary>
+    /// KEYS: presence, presence expiry. ARGV: now ms, pub/sub channel, publish command. The periodic sweep of a
+    /// channel no node of this one refreshes (its members' node may have died): drops expired members. Returns
+    /// the JSON of those dropped, whether the drops emptied the channel, then how many members are left (none:
+    /// the channel leaves the index of channels with presence).
+    /// </summary>
+    public const string SweepPresence = SweepExpired + "\n" + """
+        local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[1], ARGV[3], ARGV[2])
+        local left = redis.call('HLEN', KEYS[1])
+        local empty = 0
+        if #swept > 0 and left == 0 then empty = 1 end
+        return {swept, empty, left}
         """;
 
     /// <summary>KEYS: nodes, nodes expiry. ARGV: node id, report JSON, expiry ms, now ms. Returns every live report.</summary>
