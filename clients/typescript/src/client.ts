@@ -81,7 +81,9 @@ export interface ClientOptions {
   /**
    * The transports to try, in order (default `['websocket', 'http-stream']`; only `['websocket']` when
    * `createSocket` is given): an attempt that does not become ready moves on to the next one (see
-   * `transportName` and the `transport` event).
+   * `transportName` and the `transport` event). Add `'sse'` (last) for a client that only receives: it opens
+   * `/sse` with the client's channels and positions; publish, history, presence, rpc and authenticate reject
+   * with `receive_only` while on it.
    */
   readonly transports?: readonly TransportName[];
   /** fetch for HTTP streaming; defaults to the global one (Node 20 has it). */
@@ -354,7 +356,10 @@ export class BroadcastClient {
     const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
     // A socket factory of one's own (tests, custom sockets) is the only transport unless others are asked for.
     const transports = options.transports ?? (options.createSocket ? ['websocket' as const] : DEFAULT_TRANSPORTS);
-    this.chain = new TransportChain(transports, createSocket, options.fetch, options.createHttpStream);
+    this.chain = new TransportChain(transports, createSocket, options.fetch, options.createHttpStream, () => ({
+      channels: this.subs.all().map((s) => ({ channel: s.channel, position: s.position, presence: s.presence })),
+      name: this.displayName,
+    }));
     this.transport = new ReconnectingSocket({
       url: options.url,
       protocols: [subprotocolOf(this.encoding)],

@@ -91,6 +91,11 @@ export const ClientErrorCode = {
    * sent again by itself: it may not be safe to ask twice); call rpc() again if it is.
    */
   ConnectionLost: 'connection_lost',
+  /**
+   * The connection is the receive-only 'sse' transport: publish, history, presence, rpc and authenticate are
+   * not possible on it (nothing was sent). Retry once the client is back on WebSocket or HTTP streaming.
+   */
+  ReceiveOnly: 'receive_only',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 
