@@ -974,7 +974,16 @@ export class BroadcastClient {
         // Nothing was published and the server closes with 1001 next: keep the publish; it goes out again
         // (same id) after the reconnect, as after any connection lost before its ack.
         else if (request.kind === 'publish' && frame.code === V2ErrorCode.ShuttingDown) return;
-        else this.outbox.reject(frame.id, error);
+        // Sent before on a connection that dropped before its ack, and now the transport is receive-only:
+        // it may or may not have been published, which receive_only ("nothing was sent") would hide.
+        else if (request.kind === 'publish' && frame.code === ClientErrorCode.ReceiveOnly && request.sends > 1) {
+          this.outbox.reject(frame.id, new BroadcastError(
+            ClientErrorCode.ConnectionLost,
+            `The connection dropped before the ack of this publish and the ${this.chain.current} transport cannot publish: it may or may not have been published`,
+            request.channel,
+            frame.id,
+          ));
+        } else this.outbox.reject(frame.id, error);
         return;
       }
       const sub = this.subs.all().find((s) => s.requestId === frame.id);

@@ -88,7 +88,8 @@ export const ClientErrorCode = {
   ProtocolUnsupported: 'protocol_unsupported',
   /**
    * The connection dropped before an rpc's answer. The backend may or may not have handled it (an rpc is not
-   * sent again by itself: it may not be safe to ask twice); call rpc() again if it is.
+   * sent again by itself: it may not be safe to ask twice); call rpc() again if it is. Also a publish sent
+   * before a drop whose reconnect landed on the receive-only 'sse' transport: it may or may not have been published.
    */
   ConnectionLost: 'connection_lost',
   /**

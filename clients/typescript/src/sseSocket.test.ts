@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BroadcastClient } from './client.js';
 import { ClientErrorCode } from './codes.js';
 import type { FetchLike } from './httpStream.js';
+import { FakeSocketFactory } from './testing/index.js';
 import { SseSocket } from './sseSocket.js';
 
 /** A fetch answering every GET /sse with a stream the test writes events into; requests are recorded. */
@@ -169,6 +170,44 @@ describe("BroadcastClient with 'sse' in its transports", () => {
     await until(() => offsets.length === 3, 'the third publication');
     expect(offsets).toEqual([1, 2, 3]);
     expect(client.transportName).toBe('sse');
+    client.close();
+  });
+
+  it('a publish sent on WebSocket before the drop, and not acked, is connection_lost on SSE (its outcome is unknown)', async () => {
+    const f = fakeSse();
+    const sockets = new FakeSocketFactory();
+    let refuse = false;
+    const client = new BroadcastClient({
+      url: 'ws://h/ws/events',
+      transports: ['websocket', 'sse'],
+      createSocket: (url, protocols) => {
+        if (refuse) throw new Error('upgrade refused');
+        return sockets.create(url, protocols);
+      },
+      fetch: f.fetch,
+      backoff: { baseMs: 1, capMs: 1, minMs: 1 },
+      onlineSource: null,
+    });
+    const subscribed = client.subscribe('a');
+    client.connect();
+    const ws = sockets.latest;
+    ws.serverOpen();
+    ws.serverSend(WELCOME);
+    ws.serverSend({ type: 'subscribed', id: ws.framesOf('subscribe')[0]?.['id'], channel: 'a', epoch: 'E', offset: 0 });
+    await subscribed;
+    const sentBefore = client.publish('a', 'maybe');
+    const fresh = (async () => {
+      await until(() => client.transportName === 'sse' && client.status.state === 'open', 'sse');
+      return client.publish('a', 'never');
+    })();
+    expect(ws.framesOf('publish')).toHaveLength(1);
+    refuse = true;
+    ws.serverClose(1006);
+    await until(() => f.streams.length === 1, 'the sse stream');
+    f.latest().write('welcome', WELCOME);
+    f.latest().write('subscribed', { type: 'subscribed', id: 'a', channel: 'a', epoch: 'E', offset: 0, recovered: true, missed: 0 }, 'a=E:0');
+    await expect(sentBefore).rejects.toMatchObject({ code: ClientErrorCode.ConnectionLost });
+    await expect(fresh).rejects.toMatchObject({ code: ClientErrorCode.ReceiveOnly });
     client.close();
   });
 });
