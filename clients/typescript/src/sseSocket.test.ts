@@ -118,6 +118,20 @@ describe('SseSocket', () => {
     expect(socket.readyState).toBe(1);
   });
 
+  it('a subscription the server ended is passed on and left out when the stream reopens', async () => {
+    const f = fakeSse();
+    const socket = new SseSocket('ws://h/ws/events', { channels: ['a', 'b'].map((channel) => ({ channel, position: undefined, presence: false })) }, f.fetch);
+    const got: Record<string, unknown>[] = [];
+    socket.onmessage = (e) => got.push(JSON.parse(String(e.data)) as Record<string, unknown>);
+    await until(() => socket.readyState === 1, 'open');
+    f.latest().write('unsubscribed', { type: 'unsubscribed', channel: 'b', code: 'unsubscribed_by_server', error: 'by the application' });
+    await until(() => got.length === 1, 'unsubscribed');
+    expect(got[0]).toMatchObject({ type: 'unsubscribed', channel: 'b', code: 'unsubscribed_by_server' });
+    socket.send(JSON.stringify({ type: 'subscribe', id: 'r3', channel: 'c' }));
+    await until(() => f.streams.length === 2, 'the stream reopened');
+    expect(f.latest().url.searchParams.getAll('channel')).toEqual(['a', 'c']);
+  });
+
   it("closes with the server's close event, and with 1006 when the response is cut", async () => {
     const f = fakeSse();
     const closes: string[] = [];

@@ -192,6 +192,11 @@ export class SseSocket implements WebSocketLike {
     }
     if (name === 'subscribed' && channel !== undefined) return this.subscribed(channel, frame);
     if (name === 'broadcast-error') return this.error(frame);
+    if (name === 'unsubscribed' && channel !== undefined && frame['id'] === undefined) {
+      // The server ended it (the application unsubscribed the user): a reopen must not ask for it again.
+      this.channels.delete(channel);
+      this.positions.delete(channel);
+    }
     if (name === 'message') this.advance(channel, frame);
     this.deliver(frame);
     return undefined;
