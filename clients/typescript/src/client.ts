@@ -81,7 +81,9 @@ export interface ClientOptions {
   /**
    * The transports to try, in order (default `['websocket', 'http-stream']`; only `['websocket']` when
    * `createSocket` is given): an attempt that does not become ready moves on to the next one (see
-   * `transportName` and the `transport` event).
+   * `transportName` and the `transport` event). Add `'sse'` (last) for a client that only receives: it opens
+   * `/sse` with the client's channels and positions; publish, history, presence, rpc and authenticate reject
+   * with `receive_only` while on it.
    */
   readonly transports?: readonly TransportName[];
   /** fetch for HTTP streaming; defaults to the global one (Node 20 has it). */
@@ -354,7 +356,10 @@ export class BroadcastClient {
     const createSocket = options.createSocket ?? socketFactory(options.WebSocket);
     // A socket factory of one's own (tests, custom sockets) is the only transport unless others are asked for.
     const transports = options.transports ?? (options.createSocket ? ['websocket' as const] : DEFAULT_TRANSPORTS);
-    this.chain = new TransportChain(transports, createSocket, options.fetch, options.createHttpStream);
+    this.chain = new TransportChain(transports, createSocket, options.fetch, options.createHttpStream, () => ({
+      channels: this.subs.all().map((s) => ({ channel: s.channel, position: s.position, presence: s.presence })),
+      name: this.displayName,
+    }));
     this.transport = new ReconnectingSocket({
       url: options.url,
       protocols: [subprotocolOf(this.encoding)],
@@ -969,7 +974,16 @@ export class BroadcastClient {
         // Nothing was published and the server closes with 1001 next: keep the publish; it goes out again
         // (same id) after the reconnect, as after any connection lost before its ack.
         else if (request.kind === 'publish' && frame.code === V2ErrorCode.ShuttingDown) return;
-        else this.outbox.reject(frame.id, error);
+        // Sent before on a connection that dropped before its ack, and now the transport is receive-only:
+        // it may or may not have been published, which receive_only ("nothing was sent") would hide.
+        else if (request.kind === 'publish' && frame.code === ClientErrorCode.ReceiveOnly && request.sends > 1) {
+          this.outbox.reject(frame.id, new BroadcastError(
+            ClientErrorCode.ConnectionLost,
+            `The connection dropped before the ack of this publish and the ${this.chain.current} transport cannot publish: it may or may not have been published`,
+            request.channel,
+            frame.id,
+          ));
+        } else this.outbox.reject(frame.id, error);
         return;
       }
       const sub = this.subs.all().find((s) => s.requestId === frame.id);

@@ -88,9 +88,15 @@ export const ClientErrorCode = {
   ProtocolUnsupported: 'protocol_unsupported',
   /**
    * The connection dropped before an rpc's answer. The backend may or may not have handled it (an rpc is not
-   * sent again by itself: it may not be safe to ask twice); call rpc() again if it is.
+   * sent again by itself: it may not be safe to ask twice); call rpc() again if it is. Also a publish sent
+   * before a drop whose reconnect landed on the receive-only 'sse' transport: it may or may not have been published.
    */
   ConnectionLost: 'connection_lost',
+  /**
+   * The connection is the receive-only 'sse' transport: publish, history, presence, rpc and authenticate are
+   * not possible on it (nothing was sent). Retry once the client is back on WebSocket or HTTP streaming.
+   */
+  ReceiveOnly: 'receive_only',
 } as const;
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
 

@@ -11,6 +11,7 @@ import { computeDelay, DEFAULT_BACKOFF, type BackoffOptions, type Rng } from './
 import { Emitter } from './emitter.js';
 import type { FetchLike } from './httpStream.js';
 import { streamUrl } from './httpStream.js';
+import { readServerSentEvents } from './sseEvents.js';
 
 export interface EventStreamOptions {
   /** The server's WebSocket URL (`ws://host/ws/events`) or its base (`http://host`): `/sse` is derived from it. */
@@ -139,41 +140,11 @@ export class EventStreamReader {
   }
 
   /** Reads events until the response ends; returns the server's close, if it sent one. */
-  private async parse(body: ReadableStream<Uint8Array>): Promise<{ code: number; reason: string } | undefined> {
-    const reader = body.getReader();
-    const decoder = new TextDecoder();
-    let buffered = '';
-    let name = '';
-    let id: string | undefined;
-    let data = '';
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return undefined;
-      buffered += decoder.decode(value, { stream: true });
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).replace(/\r$/, '');
-        buffered = buffered.slice(newline + 1);
-        if (line === '') {
-          if (data !== '') {
-            if (id !== undefined) this.lastEventId = id;
-            const close = this.dispatch(name || 'message', data.replace(/\n$/, ''));
-            if (close) return close;
-          }
-          name = '';
-          id = undefined;
-          data = '';
-          continue;
-        }
-        if (line.startsWith(':')) continue;
-        const colon = line.indexOf(':');
-        const field = colon < 0 ? line : line.slice(0, colon);
-        const text = colon < 0 ? '' : line.slice(colon + 1).replace(/^ /, '');
-        if (field === 'event') name = text;
-        else if (field === 'id') id = text;
-        else if (field === 'data') data += `${text}\n`;
-      }
-    }
+  private parse(body: ReadableStream<Uint8Array>): Promise<{ code: number; reason: string } | undefined> {
+    return readServerSentEvents(body, (event) => {
+      if (event.id !== undefined) this.lastEventId = event.id;
+      return this.dispatch(event.name, event.data);
+    });
   }
 
   private dispatch(name: string, raw: string): { code: number; reason: string } | undefined {

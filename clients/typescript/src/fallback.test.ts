@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TransportChain } from './fallback.js';
+import type { FetchLike } from './httpStream.js';
+import { SseSocket } from './sseSocket.js';
 import type { WebSocketLike } from './transport.js';
 
 const fakeSocket = (protocol: string): WebSocketLike => ({
@@ -34,5 +36,20 @@ describe('TransportChain', () => {
     }, undefined, () => fakeSocket('stream'));
     expect(chain.create('ws://h/ws/events', []).protocol).toBe('stream');
     expect(chain.current).toBe('http-stream');
+  });
+});
+
+describe('TransportChain with sse', () => {
+  it("reaches 'sse' last, after WebSocket and HTTP streaming both failed, and makes an SseSocket", () => {
+    const never: FetchLike = () => new Promise(() => {});
+    const chain = new TransportChain(['websocket', 'http-stream', 'sse'], () => fakeSocket('ws'), never, () => fakeSocket('stream'), () => ({
+      channels: [{ channel: 'a', position: undefined, presence: false }],
+    }));
+    chain.failed();
+    chain.failed();
+    expect(chain.current).toBe('sse');
+    expect(chain.create('ws://h/ws/events', [])).toBeInstanceOf(SseSocket);
+    chain.failed();
+    expect(chain.current).toBe('websocket');
   });
 });

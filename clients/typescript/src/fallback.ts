@@ -1,7 +1,8 @@
 /**
  * TransportChain: which transport the next connection attempt uses, and the fallback between them.
  *
- * The client tries its transports in order (by default WebSocket, then HTTP streaming). An attempt that
+ * The client tries its transports in order (by default WebSocket, then HTTP streaming; 'sse' can be added
+ * last for a client that only receives). An attempt that
  * never became ready (the upgrade was refused or broken by a proxy, no WebSocket exists in this
  * environment, or nothing came back in time) moves the chain to the next transport for the next attempt;
  * after the last it starts over, so a network that heals gets WebSocket back. A transport that worked is
@@ -10,10 +11,14 @@
  * with since), so nothing is lost or doubled.
  */
 import { HttpStreamSocket, type FetchLike } from './httpStream.js';
+import { SseSocket, type SseStart } from './sseSocket.js';
 import type { WebSocketFactory, WebSocketLike } from './transport.js';
 
-/** `websocket`: `/ws/events` with `broadcast.v2`; `http-stream`: `GET /stream` + `POST /stream/send`. */
-export type TransportName = 'websocket' | 'http-stream';
+/**
+ * `websocket`: `/ws/events` with `broadcast.v2`; `http-stream`: `GET /stream` + `POST /stream/send`;
+ * `sse`: `GET /sse`, receive-only (publish, history, presence, rpc and authenticate fail with `receive_only`).
+ */
+export type TransportName = 'websocket' | 'http-stream' | 'sse';
 
 export const DEFAULT_TRANSPORTS: readonly TransportName[] = ['websocket', 'http-stream'];
 
@@ -26,6 +31,8 @@ export class TransportChain {
     private readonly createWebSocket: WebSocketFactory,
     private readonly fetchImpl?: FetchLike,
     private readonly createHttpStream?: WebSocketFactory,
+    /** The client's channels and positions when an 'sse' attempt starts (SSE names them in its URL). */
+    private readonly sseStart: () => SseStart = () => ({ channels: [] }),
   ) {
     if (order.length === 0) throw new Error('At least one transport is needed');
     this.order = [...new Set(order)];
@@ -50,6 +57,7 @@ export class TransportChain {
     for (let tried = 0; tried < this.order.length; tried++) {
       try {
         if (this.current === 'websocket') return this.createWebSocket(url, protocols);
+        if (this.current === 'sse') return new SseSocket(url, this.sseStart(), this.fetchImpl);
         return this.createHttpStream
           ? this.createHttpStream(url, protocols)
           : new HttpStreamSocket(url, this.fetchImpl);

@@ -53,4 +53,6 @@ export type { TransportName } from './fallback.js';
 export { HttpStreamSocket, streamUrl } from './httpStream.js';
 export type { FetchLike } from './httpStream.js';
 export { EventStreamReader } from './eventStream.js';
+export { SseSocket } from './sseSocket.js';
+export type { SseChannel, SseStart } from './sseSocket.js';
 export type { EventStreamEvents, EventStreamOptions, EventStreamPublication } from './eventStream.js';

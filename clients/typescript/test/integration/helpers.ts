@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { BroadcastClient, HttpStreamSocket, type ClientOptions } from '../../src/index.js';
+import { BroadcastClient, HttpStreamSocket, SseSocket, type ClientOptions } from '../../src/index.js';
 
 /** A client on the real server, with `ws` as the WebSocket (Node 20 has none built in). */
 export function nodeClient(url: string, options: Partial<ClientOptions> = {}): BroadcastClient {
@@ -8,7 +8,7 @@ export function nodeClient(url: string, options: Partial<ClientOptions> = {}): B
 
 /** Drops the connection abruptly (no close frame), like a network failure. */
 export function terminate(client: BroadcastClient): boolean {
-  if (client.socket instanceof HttpStreamSocket) {
+  if (client.socket instanceof HttpStreamSocket || client.socket instanceof SseSocket) {
     if (client.socket.readyState !== WebSocket.OPEN) return false;
     client.socket.terminate();
     return true;
