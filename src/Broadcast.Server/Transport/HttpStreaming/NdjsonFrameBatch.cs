@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Broadcast.Server.Transport.HttpStreaming;
 
 /// <summary>
@@ -12,32 +10,19 @@ internal struct NdjsonFrameBatch(byte[] buffer) : IFrameBatch
 
     public int Length { get; private set; }
 
+    private BatchTally _tally;
+
     /// <summary>Publications in the batch (replies and notices are not counted as deliveries).</summary>
-    public int Publications { get; private set; }
+    public readonly int Publications => _tally.Publications;
 
     /// <summary>When the oldest live publication in the batch was accepted: one latency sample per write.</summary>
-    public long OldestLiveTicks { get; private set; }
+    public readonly long OldestLiveTicks => _tally.OldestLiveTicks;
 
     public void Add(in OutboundFrame frame)
     {
-        if (frame.PublishedUtcTicks != 0)
-        {
-            Publications++;
-            if (frame.Kind == OutboundFrameKind.Live && OldestLiveTicks == 0)
-            {
-                OldestLiveTicks = frame.PublishedUtcTicks;
-            }
-        }
+        _tally.Count(frame);
 
-        var needed = Length + frame.Bytes.Length + 1;
-        if (needed > Buffer.Length)
-        {
-            // A frame larger than the batch: grow the buffer just for this batch.
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Buffer.Length * 2));
-            Buffer.AsSpan(0, Length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(Buffer);
-            Buffer = larger;
-        }
+        Buffer = BatchBuffer.WithRoom(Buffer, Length, Length + frame.Bytes.Length + 1);
 
         frame.Bytes.Span.CopyTo(Buffer.AsSpan(Length));
         Length += frame.Bytes.Length;

@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace Broadcast.Server.Transport.ServerSentEvents;
 
 /// <summary>
@@ -18,20 +16,17 @@ internal struct SseFrameBatch(byte[] buffer, SsePositions positions) : IFrameBat
 
     public int Length { get; private set; }
 
-    public int Publications { get; private set; }
+    private BatchTally _tally;
 
-    public long OldestLiveTicks { get; private set; }
+    /// <summary>Publications in the batch (replies and notices are not counted as deliveries).</summary>
+    public readonly int Publications => _tally.Publications;
+
+    /// <summary>When the oldest live publication in the batch was accepted: one latency sample per write.</summary>
+    public readonly long OldestLiveTicks => _tally.OldestLiveTicks;
 
     public void Add(in OutboundFrame frame)
     {
-        if (frame.PublishedUtcTicks != 0)
-        {
-            Publications++;
-            if (frame.Kind == OutboundFrameKind.Live && OldestLiveTicks == 0)
-            {
-                OldestLiveTicks = frame.PublishedUtcTicks;
-            }
-        }
+        _tally.Count(frame);
 
         var json = frame.Bytes.Span;
         var fields = SseFrameFields.Read(json);
@@ -100,17 +95,7 @@ internal struct SseFrameBatch(byte[] buffer, SsePositions positions) : IFrameBat
         return false;
     }
 
-    private void Reserve(int bytes)
-    {
-        var needed = Length + bytes;
-        if (needed > Buffer.Length)
-        {
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Buffer.Length * 2));
-            Buffer.AsSpan(0, Length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(Buffer);
-            Buffer = larger;
-        }
-    }
+    private void Reserve(int bytes) => Buffer = BatchBuffer.WithRoom(Buffer, Length, Length + bytes);
 
     private void Append(ReadOnlySpan<byte> bytes)
     {

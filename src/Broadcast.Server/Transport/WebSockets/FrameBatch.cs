@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Broadcast.Server.Transport.WebSockets;
@@ -17,25 +16,20 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
     /// <summary>Bytes framed so far (or, for an unframed batch, payload bytes collected).</summary>
     public int Length { get; private set; }
 
+    private BatchTally _tally;
+
     /// <summary>Publications in the batch (replies and notices are not counted as deliveries).</summary>
-    public int Publications { get; private set; }
+    public readonly int Publications => _tally.Publications;
 
     /// <summary>When the oldest live publication in the batch was accepted: one latency sample per write.</summary>
-    public long OldestLiveTicks { get; private set; }
+    public readonly long OldestLiveTicks => _tally.OldestLiveTicks;
 
     /// <summary>Frames as binary (opcode 2) rather than text (opcode 1): the connection's dialect is a binary one.</summary>
     public bool Binary { get; init; }
 
     public void Add(in OutboundFrame frame)
     {
-        if (frame.PublishedUtcTicks != 0)
-        {
-            Publications++;
-            if (frame.Kind == OutboundFrameKind.Live && OldestLiveTicks == 0)
-            {
-                OldestLiveTicks = frame.PublishedUtcTicks;
-            }
-        }
+        _tally.Count(frame);
 
         if (unframed is not null)
         {
@@ -44,15 +38,7 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
             return;
         }
 
-        var needed = Length + MaxHeaderBytes + frame.Bytes.Length;
-        if (needed > Buffer.Length)
-        {
-            // A frame larger than the batch: grow the buffer just for this batch.
-            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Buffer.Length * 2));
-            Buffer.AsSpan(0, Length).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(Buffer);
-            Buffer = larger;
-        }
+        Buffer = BatchBuffer.WithRoom(Buffer, Length, Length + MaxHeaderBytes + frame.Bytes.Length);
 
         var start = Length;
         Length += WriteDataFrame(frame.Bytes.Span, Buffer.AsSpan(Length), Binary);
