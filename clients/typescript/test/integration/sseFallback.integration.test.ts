@@ -79,9 +79,11 @@ describe("fallback to 'sse'", () => {
     await last;
 
     await expect(receiver.publish('chain-a', 'from a reader')).rejects.toMatchObject({ code: ClientErrorCode.ReceiveOnly });
-    const complete = () => [...acked].every(([c, n]) => (received.get(c)?.length ?? 0) >= n);
-    await until(complete, 30_000, 'the receiver to catch up');
-    await sleep(300); // a duplicate would arrive now
+    // A last publication on each channel, awaited instead of a pause: each channel arrives in order, so a
+    // duplicate of anything earlier would have come before it.
+    await Promise.all([publish('chain-a', 1), publish('chain-b', 1)]);
+    const ended = () => [...acked].every(([c, n]) => received.get(c)?.at(-1) === n);
+    await until(ended, 30_000, 'the receiver to catch up to the last publications');
 
     expect(lost).toEqual([]);
     const a = received.get('chain-a') ?? [];
