@@ -105,6 +105,45 @@ public sealed class WebhookClusterTests(RedisEngineUnderTest engine) : IClassFix
     }
 
     [Fact]
+    public async Task A_node_that_stops_gracefully_hands_the_leaves_and_vacated_events_of_its_closing_connections_to_Redis_first()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var keySpace = "w" + Guid.NewGuid().ToString("N")[..12];
+        await using var survivor = await engine.StartAsync(receiver.Settings(), keySpace);
+        var stopping = await engine.StartAsync(receiver.Settings(), keySpace);
+        const int Channels = 300;
+        var clients = new List<ExtendedClient>();
+        for (var i = 0; i < Channels; i++)
+        {
+            var client = await ExtendedClient.ConnectAsync(stopping);
+            await client.SubscribeAsync("stopping:" + i);
+            clients.Add(client);
+        }
+
+        await Eventually.TrueAsync(() => receiver.Accepted.Select(e => e.Id).Distinct().Count() >= 2 * Channels, Patience, "every occupied and join");
+
+        // Stopping closes every connection (each leaves its channel, which is vacated) while the node shuts down.
+        await stopping.DisposeAsync();
+        var vacated = 0;
+        try
+        {
+            await Eventually.TrueAsync(
+                () => (vacated = receiver.Accepted.Where(e => e.Type == "channel_vacated").Select(e => e.Channel).Distinct().Count()) == Channels,
+                Patience,
+                "every channel vacated");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} ({vacated} of {Channels})", ex);
+        }
+
+        foreach (var client in clients)
+        {
+            await client.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Events_a_killed_node_held_are_sent_by_another_node()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
