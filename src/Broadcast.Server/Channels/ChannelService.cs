@@ -58,6 +58,8 @@ public sealed partial class ChannelService(
 
         var subscription = new ChannelSubscription(connection, channel, wantsPresence, SlowConsumerPolicyFor(channel));
         connection.Subscriptions[channel] = subscription;
+        bool? recovered;
+        int missed;
         try
         {
             // Registered before history is read: whatever is published from here on is held by the
@@ -68,14 +70,12 @@ public sealed partial class ChannelService(
             await engine.SubscribeNodeAsync(channel, cancellationToken);
 
             var history = await engine.ReadHistoryAsync(channel, since?.Offset ?? 0, since is null ? 0 : Math.Max(_historySize, 1), cancellationToken);
-            bool? recovered = since is { } from
+            recovered = since is { } from
                 ? string.Equals(from.Epoch, history.Position.Epoch, StringComparison.Ordinal) && from.Offset <= history.Position.Offset && !history.Truncated
                 : null;
             IReadOnlyList<Publication> replay = recovered == true ? history.Publications : [];
-            var missed = replay.Count(p => !string.Equals(p.Origin, connection.Session, StringComparison.Ordinal));
+            missed = replay.Count(p => !string.Equals(p.Origin, connection.Session, StringComparison.Ordinal));
             subscription.GoLive(replyFor(history.Position, recovered, missed), history.Position, replay);
-            Report(channel, await presence.JoinAsync(channel, subscription.Member, cancellationToken), subscription.Member, joined: true);
-            return new SubscribeOutcome(SubscribeFailure.None, recovered, missed);
         }
         catch (EngineUnavailableException ex)
         {
@@ -84,6 +84,19 @@ public sealed partial class ChannelService(
             RemoveFromHub(subscription);
             return new SubscribeOutcome(SubscribeFailure.EngineUnavailable, null, 0);
         }
+
+        try
+        {
+            PresenceChangeReport.Tell(events, channel, await presence.JoinAsync(channel, subscription.Member, cancellationToken), subscription.Member, joined: true);
+        }
+        catch (EngineUnavailableException ex)
+        {
+            // The subscription is live (its reply is sent) and stays: the engine keeps the member and settles the
+            // join in the background (it may or may not have been made), reporting it once it knows.
+            LogEngineFailure(logger, "presence join", channel, ex.Message);
+        }
+
+        return new SubscribeOutcome(SubscribeFailure.None, recovered, missed);
     }
 
     /// <summary>Ends a subscription. Returns false if the connection was not subscribed.</summary>
@@ -137,7 +150,7 @@ public sealed partial class ChannelService(
     {
         try
         {
-            Report(subscription.Channel, await presence.LeaveAsync(subscription.Channel, subscription.Member, cancellationToken), subscription.Member, joined: false);
+            PresenceChangeReport.Tell(events, subscription.Channel, await presence.LeaveAsync(subscription.Channel, subscription.Member, cancellationToken), subscription.Member, joined: false);
         }
         catch (EngineUnavailableException ex)
         {
@@ -176,49 +189,6 @@ public sealed partial class ChannelService(
 
     public ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken) =>
         presence.GetPresenceAsync(channel, cancellationToken);
-
-    /// <summary>
-    /// Tells <see cref="IChannelEvents"/> what a join or leave changed, in the order it happened: the expired
-    /// members the engine dropped on the way left first (and, if that emptied the channel before this join, it
-    /// was vacated), then this member, then the channel.
-    /// </summary>
-    private void Report(string channel, PresenceChange change, PresenceMember member, bool joined)
-    {
-        foreach (var expired in change.Expired)
-        {
-            events.MemberLeft(channel, expired);
-        }
-
-        if (joined && change.Channel && change.Expired.Count > 0)
-        {
-            events.Vacated(channel);
-        }
-
-        if (joined)
-        {
-            if (change.Channel)
-            {
-                events.Occupied(channel);
-            }
-
-            if (change.Member)
-            {
-                events.MemberJoined(channel, member);
-            }
-        }
-        else
-        {
-            if (change.Member)
-            {
-                events.MemberLeft(channel, member);
-            }
-
-            if (change.Channel)
-            {
-                events.Vacated(channel);
-            }
-        }
-    }
 
     private void RemoveFromHub(ChannelSubscription subscription)
     {

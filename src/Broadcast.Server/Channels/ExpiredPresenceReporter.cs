@@ -5,6 +5,7 @@ namespace Broadcast.Server.Channels;
 /// <summary>
 /// Passes the expired members the engine removed outside a join or leave (a dead node's, found by a refresh, a
 /// presence read or the sweep) on to <see cref="IChannelEvents"/>: each one left, then the channel was vacated.
+/// And the outcome of a join or leave the engine learned after its caller was told it failed.
 /// A hosted service, so it is attached at start-up on every node, also on one no client ever connects to (the
 /// engine cannot take the events itself: the webhook queue they feed is the engine's own).
 /// </summary>
@@ -22,6 +23,9 @@ internal sealed class ExpiredPresenceReporter(IPresenceEngine presence, IChannel
             events.Vacated(channel);
         }
     }
+
+    public void OutcomeSettled(string channel, PresenceMember member, bool joined, PresenceChange change) =>
+        PresenceChangeReport.Tell(events, channel, change, member, joined);
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -110,6 +110,31 @@ public sealed class AuthTests
     }
 
     [Fact]
+    public async Task An_EC_public_key_whose_PEM_text_happens_to_contain_RSA_is_read_as_the_EC_key_it_is()
+    {
+        // About one P-256 key in 2,300 has "RSA" somewhere in its base64: the one RS256_and_ES256 drew now and then.
+        var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        for (var tries = 0; !ec.ExportSubjectPublicKeyInfoPem().Contains("RSA", StringComparison.Ordinal); tries++)
+        {
+            Assert.True(tries < 200_000, "no P-256 key with RSA in its PEM after 200,000 tries");
+            ec.Dispose();
+            ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        }
+
+        using (ec)
+        {
+            await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+            {
+                ["Broadcast:Auth:Required"] = "true",
+                ["Broadcast:Auth:PublicKeyPem"] = ec.ExportSubjectPublicKeyInfoPem(),
+            });
+            Assert.Equal(HttpStatusCode.SwitchingProtocols, await UpgradeStatusAsync(server.WebSocketUri, Bearer(TestTokens.Es256(ec, TestTokens.Claims("e")))));
+            using var other = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            Assert.Equal(HttpStatusCode.Unauthorized, await UpgradeStatusAsync(server.WebSocketUri, Bearer(TestTokens.Es256(other, TestTokens.Claims("e")))));
+        }
+    }
+
+    [Fact]
     public async Task The_public_key_can_come_from_a_PEM_file()
     {
         using var ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -92,14 +92,18 @@ describe('tokens', () => {
 
   it('reconnects present the token authenticate() had accepted', async () => {
     const bo = make(server.wsUrl, 'bo', token('bob', ['*'], ['*']));
-    const ana = make(server.wsUrl, 'ana', token('alice', ['auth:r'], [], 2));
+    // Long enough for the connection, the subscribe and the refresh below on a loaded machine (with 2 s, whose
+    // whole seconds leave as little as 1, the first connection was now and then refused as expired).
+    const first = token('alice', ['auth:r'], [], 6);
+    const firstExpires = (JSON.parse(Buffer.from(first.split('.')[1] ?? '', 'base64url').toString()) as { exp: number }).exp * 1000;
+    const ana = make(server.wsUrl, 'ana', first);
     const got: string[] = [];
     ana.on('publication', (p) => got.push(p.message));
     await ana.subscribe('auth:r');
     await ana.authenticate(token('alice', ['auth:r'], []));
 
     // Once the first token has expired, a reconnect with it would get 401: the client must use the fresh one.
-    await new Promise((r) => setTimeout(r, 3000));
+    await until(() => Date.now() > firstExpires + 250, 15_000, 'the first token to expire');
     let welcomes = 0;
     ana.on('connected', () => (welcomes += 1));
     expect(terminate(ana)).toBe(true);

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { BroadcastClient, PublicationEvent, RecoveredEvent, ResumedEvent, UnrecoveredEvent } from '../../src/index.js';
 import { FAST, connected, nodeClient, terminate, until } from './helpers.js';
+import { Relay } from './relay.js';
 import { ServerProcess } from './server.js';
 
 const clients: BroadcastClient[] = [];
@@ -138,8 +139,11 @@ describe('against the real server', () => {
     expect(result.duplicate).toBe(true);
     expect(result.offset).toBe(1);
     expect(JSON.parse(sent[0] ?? '{}')).toMatchObject({ type: 'publish', id: result.id });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(got).toEqual(['exactly once']);
+    // A later publication, awaited instead of a pause: the channel arrives in order, so a second copy of the
+    // first would have come before it.
+    await a.publish('it-retry', 'after');
+    await until(() => got.at(-1) === 'after', 5000, 'the later publication');
+    expect(got).toEqual(['exactly once', 'after']);
   });
 });
 
@@ -199,9 +203,12 @@ describe('when history is too short', () => {
 
 describe('across a server restart', () => {
   it('reconnects with backoff and reports unrecovered: the in-memory history is gone', async () => {
-    const server = await ServerProcess.start();
+    // The clients connect through a relay that keeps its port: the restarted server gets a fresh one.
+    const relay = await Relay.start();
+    let server = await ServerProcess.start();
     try {
-      const b = make(server.wsUrl);
+      relay.forwardTo(server.port);
+      const b = make(relay.wsUrl);
       const unrecovered: string[] = [];
       const resumed: ResumedEvent[] = [];
       b.on('unrecovered', (u) => unrecovered.push(u.channel));
@@ -214,12 +221,14 @@ describe('across a server restart', () => {
       });
       await b.subscribe('it-restart');
       await b.subscribe('it-restart-2');
-      const a = make(server.wsUrl);
+      const a = make(relay.wsUrl);
       await a.publish('it-restart', 'before');
 
+      relay.forwardTo(undefined);
       await server.stop();
       await until(() => b.status.state === 'reconnecting', 10_000, 'reconnecting');
-      await server.start();
+      server = await ServerProcess.start();
+      relay.forwardTo(server.port);
       await until(() => resumed.length === 1, 30_000, 'resume after restart');
       expect(welcomes).toBe(2);
       // The client offered its session again (the server may or may not take it; the epochs changed either way).
@@ -228,6 +237,7 @@ describe('across a server restart', () => {
       expect(resumed[0]).toMatchObject({ unrecovered: expect.arrayContaining(['it-restart', 'it-restart-2']), missed: 0 });
     } finally {
       await server.stop();
+      await relay.stop();
     }
   });
 });

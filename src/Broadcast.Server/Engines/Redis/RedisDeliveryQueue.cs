@@ -19,6 +19,9 @@ internal sealed partial class RedisDeliveryQueue : IDeliveryQueue, IAsyncDisposa
     private const string Group = "delivery";
     private const string Field = "e";
 
+    /// <summary>How long a stopping node keeps handing its buffered entries to Redis (while Redis answers, that takes a moment; while it does not, they are lost after this).</summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>KEYS: stream. ARGV: group, consumer, ids. Touches (resets the idle time of) those ids still pending with this consumer; returns them.</summary>
     private const string KeepScript = """
         local kept = {}
@@ -142,7 +145,10 @@ internal sealed partial class RedisDeliveryQueue : IDeliveryQueue, IAsyncDisposa
 
     public async ValueTask DisposeAsync()
     {
-        await _stopped.CancelAsync();
+        // What is buffered goes to Redis first, for a bounded time: a node that stops gracefully has just closed
+        // its connections, and the leaves and vacated events they made are still here. Later appends are refused.
+        _buffer.Writer.TryComplete();
+        _stopped.CancelAfter(DrainTimeout);
         try
         {
             await _pump;

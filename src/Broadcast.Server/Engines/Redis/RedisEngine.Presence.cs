@@ -27,13 +27,29 @@ public sealed partial class RedisEngine
             members[member.ClientKey] = member;
         }
 
-        var change = ToChange(await ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
-            RedisScripts.Join,
-            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs, PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds()])));
+        var operation = NewOperation();
+        PresenceChange change;
+        try
+        {
+            change = ToChange(await RunJoinAsync(channel, member, operation));
+        }
+        catch (EngineUnavailableException)
+        {
+            // Redis may or may not have run it, and the member is still subscribed here: settled in the background.
+            SettleJoin(channel, member, operation);
+            throw;
+        }
 
-        // Not awaited: a lost add is made again by this node's next refresh of the channel, long before its members could expire.
-        await ShardOf(channel).RunAsync((db, _) => db.SetAddAsync(_keys.PresenceChannels(), channel, CommandFlags.FireAndForget));
+        try
+        {
+            // Not awaited: a lost add is made again by this node's next refresh of the channel, long before its members could expire.
+            await ShardOf(channel).RunAsync((db, _) => db.SetAddAsync(_keys.PresenceChannels(), channel, CommandFlags.FireAndForget));
+        }
+        catch (EngineUnavailableException)
+        {
+            // The same: the next refresh adds it.
+        }
+
         return change;
     }
 
@@ -45,9 +61,25 @@ public sealed partial class RedisEngine
             {
                 _localPresence.Remove(channel);
             }
+
+            if (_settlingJoins.Contains((channel, member.ClientKey)))
+            {
+                // Its join is still being settled: that leaves once the join's outcome is known, so the two are
+                // decided (and reported) in the order they happened.
+                return PresenceChange.Of(false, false);
+            }
         }
 
-        return ToChange(await RemoveMemberAsync(channel, member));
+        var operation = NewOperation();
+        try
+        {
+            return ToChange(await RunLeaveAsync(channel, member, operation));
+        }
+        catch (EngineUnavailableException)
+        {
+            SettleLeave(channel, member, operation);
+            throw;
+        }
     }
 
     public async ValueTask<IReadOnlyCollection<PresenceMember>> GetPresenceAsync(string channel, CancellationToken cancellationToken)
@@ -70,11 +102,20 @@ public sealed partial class RedisEngine
         }
     }
 
-    private Task<RedisResult> RemoveMemberAsync(string channel, PresenceMember member) =>
+    private Task<RedisResult> RunJoinAsync(string channel, PresenceMember member, string operation) =>
+        ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
+            RedisScripts.Join,
+            [_keys.Presence(channel), _keys.PresenceExpiry(channel), _keys.PresenceOutcome(channel, operation)],
+            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs, PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds()]));
+
+    private Task<RedisResult> RunLeaveAsync(string channel, PresenceMember member, string operation) =>
         ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
             RedisScripts.Leave,
-            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds()]));
+            [_keys.Presence(channel), _keys.PresenceExpiry(channel), _keys.PresenceOutcome(channel, operation)],
+            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds(), PresenceKeyTtlMs]));
+
+    /// <summary>Removes a member a refresh added back after it had left here (webhooks are not told: they were not told of the add-back either).</summary>
+    private Task<RedisResult> RemoveMemberAsync(string channel, PresenceMember member) => RunLeaveAsync(channel, member, NewOperation());
 
     /// <summary>The answer of the join and leave scripts: member changed, channel changed, then the expired members dropped.</summary>
     private static PresenceChange ToChange(RedisResult result)
@@ -127,7 +168,11 @@ public sealed partial class RedisEngine
         List<(string Channel, PresenceMember[] Members)> snapshot;
         lock (_presenceLock)
         {
-            snapshot = [.. _localPresence.Select(entry => (entry.Key, entry.Value.Values.ToArray()))];
+            // Not the members whose join is being settled: the refresh would add them back unreported, and the
+            // join, run again, would then find nothing to add (and report nothing).
+            snapshot = [.. _localPresence
+                .Select(entry => (entry.Key, entry.Value.Values.Where(member => !_settlingJoins.Contains((entry.Key, member.ClientKey))).ToArray()))
+                .Where(entry => entry.Item2.Length > 0)];
         }
 
         if (snapshot.Count == 0)

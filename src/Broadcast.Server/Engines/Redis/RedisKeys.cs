@@ -25,6 +25,9 @@ internal sealed class RedisKeys(string prefix)
     /// <summary>Sorted set: client key → expiry (Unix ms), refreshed by the node that holds the connection.</summary>
     public RedisKey PresenceExpiry(string channel) => $"{prefix}:{{{channel}}}:presence:exp";
 
+    /// <summary>String: what one join or leave decided (its script's answer), kept a while so that running it again, after its answer was lost, returns the same.</summary>
+    public RedisKey PresenceOutcome(string channel, string operation) => $"{prefix}:{{{channel}}}:presence:op:{operation}";
+
     /// <summary>
     /// Set: the channels with presence members on this shard, for the periodic sweep that finds a dead node's
     /// members when no live node uses the channel. Its own hash tag: it is read and changed by single commands,

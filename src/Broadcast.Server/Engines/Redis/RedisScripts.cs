@@ -151,12 +151,28 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, expiry ms, key ttl ms, publish command, now ms.
-    /// The keys expire too, so a channel whose every node died leaves nothing behind. Drops expired members
-    /// first (a dead node's), so they do not hide that the channel is empty. Returns: whether the member is new,
-    /// whether it is the channel's only member (the channel became occupied), then the JSON of every member dropped.
+    /// The answer of a join or leave, kept under its operation's own key for as long as the presence keys live
+    /// (key ttl ms): a node whose call timed out (Redis may or may not have run it) runs it again with the same
+    /// key and is told what was decided, so the change is reported once, by that node, and never re-decided.
     /// </summary>
-    public const string Join = SweepExpired + "\n" + """
+    private const string RecordOutcome = """
+        local function record_outcome(key, ttl, result)
+          redis.call('SET', key, cjson.encode(result), 'PX', ttl)
+          return result
+        end
+        """;
+
+    /// <summary>
+    /// KEYS: presence, presence expiry, the operation's outcome. ARGV: pub/sub channel, client key, member JSON,
+    /// expiry ms, key ttl ms, publish command, now ms. The keys expire too, so a channel whose every node died
+    /// leaves nothing behind. Drops expired members first (a dead node's), so they do not hide that the channel
+    /// is empty. Returns: whether the member is new, whether it is the channel's only member (the channel became
+    /// occupied), then the JSON of every member dropped. Run again with the same outcome key (its answer was
+    /// lost), it changes nothing and returns what it decided the first time (<see cref="RecordOutcome"/>).
+    /// </summary>
+    public const string Join = SweepExpired + "\n" + RecordOutcome + "\n" + """
+        local settled = redis.call('GET', KEYS[3])
+        if settled then return cjson.decode(settled) end
         local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[7], ARGV[6], ARGV[1])
         local added = redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
@@ -167,7 +183,7 @@ internal static class RedisScripts
         if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then only = 1 end
         local result = {added, only}
         for _, member in ipairs(swept) do result[#result + 1] = member end
-        return result
+        return record_outcome(KEYS[3], ARGV[5], result)
         """;
 
     /// <summary>
@@ -196,11 +212,14 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, client key, member JSON, publish command, now ms.
-    /// Drops expired members first, like <see cref="Join"/>. Returns: whether the member was there, whether the
-    /// channel is now empty (vacated, by this leave or the drops), then the JSON of every member dropped.
+    /// KEYS: presence, presence expiry, the operation's outcome. ARGV: pub/sub channel, client key, member JSON,
+    /// publish command, now ms, key ttl ms. Drops expired members first, like <see cref="Join"/>. Returns: whether
+    /// the member was there, whether the channel is now empty (vacated, by this leave or the drops), then the
+    /// JSON of every member dropped. Run again with the same outcome key, it returns the first answer, like <see cref="Join"/>.
     /// </summary>
-    public const string Leave = SweepExpired + "\n" + """
+    public const string Leave = SweepExpired + "\n" + RecordOutcome + "\n" + """
+        local settled = redis.call('GET', KEYS[3])
+        if settled then return cjson.decode(settled) end
         local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[5], ARGV[4], ARGV[1])
         local removed = redis.call('HDEL', KEYS[1], ARGV[2])
         redis.call('ZREM', KEYS[2], ARGV[2])
@@ -209,7 +228,7 @@ internal static class RedisScripts
         if (removed > 0 or #swept > 0) and redis.call('HLEN', KEYS[1]) == 0 then empty = 1 end
         local result = {removed, empty}
         for _, member in ipairs(swept) do result[#result + 1] = member end
-        return result
+        return record_outcome(KEYS[3], ARGV[6], result)
         """;
 
     /// <summary>
