@@ -1,11 +1,9 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using Broadcast.Server.Security;
 using Broadcast.Server.Transport;
 using Broadcast.Server.Transport.RawWebSockets;
-using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Connections.Features;
+using Broadcast.Server.Transport.Sockets;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -13,55 +11,88 @@ using Microsoft.Extensions.Options;
 namespace Broadcast.Server.Connections;
 
 /// <summary>
-/// Kestrel connection middleware for <c>Broadcast:WebSocketStack</c> = <c>Connection</c>: reads a
-/// connection's first request itself and, when it is a WebSocket upgrade of <c>/ws/events</c>, admits and
-/// authenticates it with the same checks, statuses and bodies as <see cref="WebSocketEndpoint"/>, answers 101
-/// and runs the session on a <see cref="RawWebSocketConnection"/> that owns the socket. Every other request
-/// (plain HTTP, HTTP/2, TLS, anything unusual) is left unread for Kestrel's HTTP pipeline on the same port.
+/// The connection layer's side of <c>Broadcast:WebSocketStack</c> = <c>Connection</c> (the server's own
+/// listener, <see cref="BareSocketListener"/>): which accepted sockets are looked at, and the upgrade of
+/// <c>/ws/events</c> served on the bare socket with the same checks, statuses and bodies as
+/// <see cref="WebSocketEndpoint"/>: admission, authentication, a 101 and the session on a
+/// <see cref="RawWebSocketConnection"/>. Every other request (plain HTTP, HTTP/2, TLS, anything unusual) goes
+/// to Kestrel's HTTP pipeline on the same port, untouched.
 /// </summary>
-internal sealed class ConnectionLevelUpgrade(
+internal sealed class BareSocketUpgrade(
     UpgradeAdmission admission,
     UpgradeAuthenticator authenticator,
     ClientDialects dialects,
     RawWebSocketTransport transport,
     SessionRunner runner,
     TrustedProxies trustedProxies,
+    AddressSocketLimiter sockets,
+    ConnectionLimiter connections,
     IServiceProvider services,
     IOptions<LimitsOptions> limits,
+    IOptions<ConnectionOptions> connectionOptions,
+    IOptions<TransportOptions> transportOptions,
     IOptions<Microsoft.AspNetCore.HostFiltering.HostFilteringOptions> hostFiltering,
-    ILogger<ConnectionLevelUpgrade> logger)
+    ILogger<BareSocketUpgrade> logger) : IBareSocketHandler
 {
     private readonly string[] _allowedHosts = [.. hostFiltering.Value.AllowedHosts ?? []];
 
-    private readonly TimeSpan _handshakeTimeout = limits.Value.HandshakeTimeout;
+    // Sockets held by the listener (being looked at, or serving a WebSocket): Kestrel's MaxConcurrentConnections
+    // counts only its own, so the same bound is kept here for these.
+    private int _held;
 
-    /// <summary>The middleware, for <c>ListenOptions.Use</c>.</summary>
-    public ConnectionDelegate Wrap(ConnectionDelegate next) => connection => HandleAsync(connection, next);
+    public string Path => WebSocketEndpointSetup.Path;
 
-    private async Task HandleAsync(ConnectionContext connection, ConnectionDelegate next)
+    public TimeSpan HandshakeTimeout { get; } = limits.Value.HandshakeTimeout;
+
+    /// <summary>The drain's whole time (publishes in flight, then the clients' queues) and the close handshake.</summary>
+    public TimeSpan ShutdownWait { get; } = (connectionOptions.Value.ShutdownTimeout * 1.5) + transportOptions.Value.CloseTimeout;
+
+    public SocketAdmission Admit(IPAddress? remote)
     {
-        if (connection.Features.Get<IConnectionSocketFeature>()?.Socket is not { } socket)
-        {
-            // Not a socket Kestrel owns (a test host, a named pipe): Kestrel's path serves it.
-            await next(connection);
-            return;
-        }
-
-        var remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
-        if (trustedProxies.Contains(remoteAddress))
+        if (trustedProxies.Contains(remote))
         {
             // A known reverse proxy: the client's address and host are in its forwarded headers, which only
             // Kestrel's pipeline (the forwarded-headers middleware) reads; limits and origin checks need them.
-            await next(connection);
-            return;
+            return SocketAdmission.HandOff;
         }
+
+        if (Interlocked.Increment(ref _held) > connections.TransportLimit)
+        {
+            Interlocked.Decrement(ref _held);
+            return SocketAdmission.Close;
+        }
+
+        if (!sockets.TryOpen(remote))
+        {
+            Interlocked.Decrement(ref _held);
+            return SocketAdmission.Close;
+        }
+
+        return SocketAdmission.Inspect;
+    }
+
+    public void Leave(IPAddress? remote)
+    {
+        sockets.Close(remote);
+        Interlocked.Decrement(ref _held);
+    }
+
+    public async Task<bool> ServeAsync(BareSocket socket, UpgradeRequest request)
+    {
+        if (!PassesHostFiltering(request))
+        {
+            // Nothing consumed: Kestrel's host filtering answers it (400).
+            return true;
+        }
+
+        var remoteAddress = socket.RemoteEndPoint?.Address;
 
         // Only what the session needs outlives the handshake: the request, its headers and the context the
         // checks read are dropped before the connection settles in (they were kilobytes per idle client).
-        var accepted = await HandshakeAsync(connection, socket, remoteAddress, next);
+        var (accepted, keepAlive) = await HandshakeAsync(socket, request, remoteAddress);
         if (accepted is not { } session)
         {
-            return;
+            return keepAlive;
         }
 
         try
@@ -72,39 +103,22 @@ internal sealed class ConnectionLevelUpgrade(
         {
             admission.Release(remoteAddress);
         }
+
+        return false;
     }
 
     /// <summary>
-    /// Reads and answers the handshake: the accepted connection (admitted: its place is released by the
-    /// caller), or null when it was refused, handed on to Kestrel, or never completed.
+    /// Answers the handshake: the accepted connection (admitted: its place is released by the caller), or
+    /// null when it was refused (and whether the refusal keeps the connection for Kestrel).
     /// </summary>
-    private async Task<(IClientConnection Client, IClientDialect Dialect, UpgradeAuthentication Auth)?> HandshakeAsync(ConnectionContext connection, Socket socket, IPAddress? remoteAddress, ConnectionDelegate next)
+    private async Task<((IClientConnection Client, IClientDialect Dialect, UpgradeAuthentication Auth)? Accepted, bool KeepAlive)> HandshakeAsync(BareSocket socket, UpgradeRequest request, IPAddress? remoteAddress)
     {
-        UpgradeRequest? request;
-        try
-        {
-            using var timeout = new CancellationTokenSource(_handshakeTimeout);
-            request = await UpgradeRequestReader.ReadAsync(connection.Transport.Input, WebSocketEndpointSetup.Path, timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // The head did not arrive within Broadcast:Limits:HandshakeTimeout: closed, as Kestrel does.
-            return null;
-        }
-
-        if (request is null || !PassesHostFiltering(request))
-        {
-            await next(connection);
-            return null;
-        }
-
         // The path only: the query may carry a token (access_token), which is never logged.
-        ConnectionLog.UpgradeRead(logger, connection.ConnectionId, request.Path);
-        var context = RequestContext(connection, request, remoteAddress, out var body);
+        ConnectionLog.UpgradeRead(logger, socket.Id, request.Path);
+        var context = RequestContext(socket, request, remoteAddress, out var body);
         if (!await admission.TryAdmitAsync(context, remoteAddress))
         {
-            await RefuseAsync(connection, socket, request, context, body, next);
-            return null;
+            return (null, await RefuseAsync(socket, request, context, body));
         }
 
         // Before the upgrade, so a client without a valid token gets a plain 401 and no WebSocket.
@@ -114,15 +128,14 @@ internal sealed class ConnectionLevelUpgrade(
             // Its place is freed before the answer: the connection may go on to Kestrel for more requests.
             admission.Release(remoteAddress);
             await UpgradeAuthenticator.RefuseAsync(context, auth);
-            await RefuseAsync(connection, socket, request, context, body, next);
-            return null;
+            return (null, await RefuseAsync(socket, request, context, body));
         }
 
         try
         {
             var dialect = dialects.Choose(request.Subprotocols);
-            var client = await transport.AcceptAsync(connection, socket, request, runner.NextId(), remoteAddress, dialect.Subprotocol, runner.MessageLimits);
-            return (client, dialect, auth);
+            var client = await transport.AcceptAsync(socket, request, runner.NextId(), remoteAddress, dialect.Subprotocol, runner.MessageLimits);
+            return ((client, dialect, auth), false);
         }
         catch
         {
@@ -149,7 +162,7 @@ internal sealed class ConnectionLevelUpgrade(
     }
 
     /// <summary>The request as the upgrade checks read it: headers, target, the client's address; a response that collects the refusal.</summary>
-    private HttpContext RequestContext(ConnectionContext connection, UpgradeRequest request, IPAddress? remoteAddress, out MemoryStream body)
+    private HttpContext RequestContext(BareSocket socket, UpgradeRequest request, IPAddress? remoteAddress, out MemoryStream body)
     {
         var headers = new HeaderDictionary();
         foreach (var (name, values) in request.Headers)
@@ -173,21 +186,22 @@ internal sealed class ConnectionLevelUpgrade(
         features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(body));
         features.Set<IHttpConnectionFeature>(new HttpConnectionFeature
         {
-            ConnectionId = connection.ConnectionId,
+            ConnectionId = socket.Id,
             RemoteIpAddress = remoteAddress,
-            RemotePort = (connection.RemoteEndPoint as IPEndPoint)?.Port ?? 0,
-            LocalIpAddress = (connection.LocalEndPoint as IPEndPoint)?.Address,
-            LocalPort = (connection.LocalEndPoint as IPEndPoint)?.Port ?? 0,
+            RemotePort = socket.RemoteEndPoint?.Port ?? 0,
+            LocalIpAddress = socket.LocalEndPoint?.Address,
+            LocalPort = socket.LocalEndPoint?.Port ?? 0,
         });
         features.Set<IServiceProvidersFeature>(new ServiceProvidersFeature { RequestServices = services });
         return new DefaultHttpContext(features);
     }
 
     /// <summary>
-    /// Sends the refusal the checks wrote, as Kestrel would have. A refusal that keeps the connection (403,
-    /// 401) hands it to Kestrel's HTTP pipeline for any further request; one that says <c>Connection: close</c> closes it.
+    /// Consumes the request and sends the refusal the checks wrote, as Kestrel would have. True when the
+    /// refusal keeps the connection (403, 401: Kestrel's HTTP pipeline serves any further request); false
+    /// when it says <c>Connection: close</c>.
     /// </summary>
-    private static async Task RefuseAsync(ConnectionContext connection, Socket socket, UpgradeRequest request, HttpContext context, MemoryStream body, ConnectionDelegate next)
+    private static async Task<bool> RefuseAsync(BareSocket socket, UpgradeRequest request, HttpContext context, MemoryStream body)
     {
         var response = context.Response;
         var head = new StringBuilder()
@@ -204,13 +218,8 @@ internal sealed class ConnectionLevelUpgrade(
         }
 
         head.Append("\r\n");
-        var input = connection.Transport.Input;
-        var read = await input.ReadAsync();
-        input.AdvanceTo(read.Buffer.GetPosition(request.Length));
-        await RawWebSocketTransport.SendAsync(socket, Encoding.Latin1.GetBytes(head.ToString()).Concat(body.ToArray()).ToArray());
-        if (!string.Equals(response.Headers.Connection, "close", StringComparison.OrdinalIgnoreCase))
-        {
-            await next(connection);
-        }
+        await socket.DiscardAsync((int)request.Length);
+        await socket.SendAsync(Encoding.Latin1.GetBytes(head.ToString()).Concat(body.ToArray()).ToArray());
+        return !string.Equals(response.Headers.Connection, "close", StringComparison.OrdinalIgnoreCase);
     }
 }
