@@ -86,10 +86,12 @@ internal sealed class BareSocketUpgrade(
         }
 
         var remoteAddress = socket.RemoteEndPoint?.Address;
+        var handshake = HandshakeAsync(socket, request, remoteAddress);
 
         // Only what the session needs outlives the handshake: the request, its headers and the context the
         // checks read are dropped before the connection settles in (they were kilobytes per idle client).
-        var (accepted, keepAlive) = await HandshakeAsync(socket, request, remoteAddress);
+        request = null!;
+        var (accepted, keepAlive) = await handshake;
         if (accepted is not { } session)
         {
             return keepAlive;

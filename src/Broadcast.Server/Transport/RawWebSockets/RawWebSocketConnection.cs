@@ -110,7 +110,21 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         var bytes = 0;
         while (true)
         {
-            var read = await _input.ReadAsync().ConfigureAwait(false);
+            if (!_input.TryRead(out var read))
+            {
+                try
+                {
+                    // Idle here, the connection's only wait is the socket's zero-byte receive.
+                    await _connection.Input.WaitForDataAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    // Reset or aborted: the read below reports the end.
+                }
+
+                read = await _input.ReadAsync().ConfigureAwait(false);
+            }
+
             var buffer = read.Buffer;
             var outcome = Parse(ref buffer, ref bytes);
             if (outcome is { } result)

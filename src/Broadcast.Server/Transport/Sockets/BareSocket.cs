@@ -18,9 +18,10 @@ internal sealed class BareSocket(Socket socket, string id)
 
     public Socket Socket => socket;
 
-    public IPEndPoint? RemoteEndPoint { get; } = socket.RemoteEndPoint as IPEndPoint;
+    // The socket keeps both once asked: not copied here.
+    public IPEndPoint? RemoteEndPoint => socket.RemoteEndPoint as IPEndPoint;
 
-    public IPEndPoint? LocalEndPoint { get; } = socket.LocalEndPoint as IPEndPoint;
+    public IPEndPoint? LocalEndPoint => socket.LocalEndPoint as IPEndPoint;
 
     /// <summary>The bytes after the request head: made once the head is consumed.</summary>
     public SocketPipeReader Input => _input ??= new SocketPipeReader(socket);

@@ -190,7 +190,12 @@ internal sealed class BareSocketListener : IConnectionListener
             else
             {
                 bare = new BareSocket(socket, "bare-" + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                handOff = await _handler.ServeAsync(bare, request).ConfigureAwait(false);
+                var serving = _handler.ServeAsync(bare, request);
+
+                // This method waits for the whole session: the parsed head (its headers, a few hundred bytes
+                // of strings) must not stay alive in its state for that long.
+                request = null;
+                handOff = await serving.ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

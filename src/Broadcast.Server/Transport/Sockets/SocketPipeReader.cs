@@ -81,6 +81,18 @@ internal sealed class SocketPipeReader(Socket socket) : PipeReader
         }
     }
 
+    /// <summary>
+    /// With nothing held, completes once bytes arrive (or the peer goes): the wait is the socket's own
+    /// zero-byte receive, so a connection idle in it holds no state of this reader's (no suspended read, no
+    /// buffer); <see cref="ReadAsync"/> then returns without waiting. With a partial frame held it completes
+    /// at once (<see cref="ReadAsync"/> waits for the rest). Throws what the socket throws when it was reset
+    /// or closed; <see cref="ReadAsync"/> then reports the end.
+    /// </summary>
+    public ValueTask<int> WaitForDataAsync() =>
+        _end > _start || _ended || Volatile.Read(ref _cancelRequested) != 0
+            ? new ValueTask<int>(0)
+            : socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None);
+
     public override void AdvanceTo(SequencePosition consumed) => AdvanceTo(consumed, consumed);
 
     public override void AdvanceTo(SequencePosition consumed, SequencePosition examined)
