@@ -171,6 +171,35 @@ public sealed class BareSocketListenerTests
         }, TimeSpan.FromSeconds(20), "a socket to be admitted again");
     }
 
+    [Fact]
+    public async Task WebSockets_on_the_own_listener_are_not_Kestrel_connections()
+    {
+        await using var server = await RunningServer.StartAsync(On("Connection"));
+        var sockets = new List<RawWebSocket>();
+        try
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                sockets.Add(await RawWebSocket.ConnectAsync(server.BaseAddress));
+            }
+
+            await server.WaitForConnectionCountAsync(5);
+
+            // The WebSockets are the server's own sockets: Kestrel counts only the connection of the scrape itself
+            // (docs/metrics.md: count WebSockets with broadcast_server_active_connections).
+            var scrape = await Http.PrometheusScrape.FetchAsync(server.Http);
+            Assert.Equal(5, scrape.Sum("broadcast_server_active_connections", ("broadcast_transport", "websocket")));
+            Assert.InRange(scrape.Sum("kestrel_active_connections"), 0, 1);
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+    }
+
     private static async Task<TcpClient> ConnectAsync(Uri server)
     {
         var tcp = new TcpClient { NoDelay = true };

@@ -124,7 +124,7 @@ internal sealed class BareSocketListener : IConnectionListener
                 Socket socket;
                 try
                 {
-                    socket = await _listenSocket.AcceptAsync().ConfigureAwait(false);
+                    socket = await _listenSocket.AcceptAsync(CancellationToken.None).ConfigureAwait(false);
                 }
                 catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionReset)
                 {
@@ -144,7 +144,9 @@ internal sealed class BareSocketListener : IConnectionListener
                     socket.NoDelay = true;
                 }
 
-                _ = ServeSocketAsync(socket);
+                // On the thread pool, as Kestrel dispatches its connections: a client that sent its head with
+                // the connect would otherwise be peeked, admitted and answered inline, here, holding up every accept behind it.
+                ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Listener.ServeSocketAsync(state.Socket), (Listener: this, Socket: socket), preferLocal: false);
             }
         }
         catch (Exception ex) when (ex is ObjectDisposedException or SocketException)
