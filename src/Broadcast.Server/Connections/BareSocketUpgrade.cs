@@ -40,6 +40,8 @@ internal sealed class BareSocketUpgrade(
     // counts only its own, so the same bound is kept here for these.
     private int _held;
 
+    private HashSet<int>? _tlsPorts;
+
     public string Path => WebSocketEndpointSetup.Path;
 
     public TimeSpan HandshakeTimeout { get; } = limits.Value.HandshakeTimeout;
@@ -47,12 +49,13 @@ internal sealed class BareSocketUpgrade(
     /// <summary>The drain's whole time (publishes in flight, then the clients' queues) and the close handshake.</summary>
     public TimeSpan ShutdownWait { get; } = (connectionOptions.Value.ShutdownTimeout * 1.5) + transportOptions.Value.CloseTimeout;
 
-    public SocketAdmission Admit(IPAddress? remote)
+    public SocketAdmission Admit(IPAddress? remote, int localPort)
     {
-        if (trustedProxies.Contains(remote))
+        if (trustedProxies.Contains(remote) || TlsPorts().Contains(localPort))
         {
             // A known reverse proxy: the client's address and host are in its forwarded headers, which only
             // Kestrel's pipeline (the forwarded-headers middleware) reads; limits and origin checks need them.
+            // An HTTPS endpoint: only Kestrel's TLS comes first there (a plain-text upgrade must not be served on it).
             return SocketAdmission.HandOff;
         }
 
@@ -69,6 +72,38 @@ internal sealed class BareSocketUpgrade(
         }
 
         return SocketAdmission.Inspect;
+    }
+
+    /// <summary>
+    /// The ports of the server's HTTPS endpoints, read once the server listens (a listener knows only its
+    /// address, not that Kestrel puts TLS on it): every connection to them is Kestrel's.
+    /// </summary>
+    private HashSet<int> TlsPorts()
+    {
+        if (Volatile.Read(ref _tlsPorts) is { } known)
+        {
+            return known;
+        }
+
+        var addresses = services.GetService<Microsoft.AspNetCore.Hosting.Server.IServer>()?.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses;
+        if (addresses is null || addresses.Count == 0)
+        {
+            // Not listening yet (a connection cannot come before), or a host without addresses: nothing is HTTPS.
+            return [];
+        }
+
+        var ports = addresses
+            .Select(BindingAddress.Parse)
+            .Where(address => address.Scheme == Uri.UriSchemeHttps)
+            .Select(address => address.Port)
+            .ToHashSet();
+        if (services.GetService<IHostApplicationLifetime>()?.ApplicationStarted.IsCancellationRequested == true)
+        {
+            // Kept only once every endpoint is bound: while Kestrel binds, the list is still being filled.
+            Volatile.Write(ref _tlsPorts, ports);
+        }
+
+        return ports;
     }
 
     public void Leave(IPAddress? remote)

@@ -4,6 +4,9 @@ using System.Text;
 using Broadcast.Server.Transport.RawWebSockets;
 using Broadcast.Server.Transport.WebSockets;
 using Broadcast.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Broadcast.Server.Tests.Connections;
 
@@ -198,6 +201,64 @@ public sealed class BareSocketListenerTests
                 await socket.DisposeAsync();
             }
         }
+    }
+
+    [Fact]
+    public async Task On_an_HTTPS_endpoint_an_upgrade_is_served_inside_TLS_and_never_in_plain_text()
+    {
+        using var certificate = SelfSignedCertificate();
+        var app = BroadcastServer.Build(["--urls", "https://127.0.0.1:0"], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Logging:LogLevel:Default"] = "Warning",
+                ["Broadcast:WebSocketStack"] = "Connection",
+                ["Broadcast:Limits:HandshakeTimeout"] = "00:00:02",
+            });
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate));
+        });
+        await app.StartAsync();
+        try
+        {
+            var address = new Uri(app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()!.Addresses.Single());
+
+            // A plain-text upgrade sent to the HTTPS port is Kestrel's TLS's to refuse: no WebSocket without TLS.
+            using (var plain = await ConnectAsync(address))
+            {
+                var stream = plain.GetStream();
+                await stream.WriteAsync(Encoding.ASCII.GetBytes(UpgradeHead(address)));
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                Assert.DoesNotContain("101", await ReadToEndAsync(stream, deadline.Token), StringComparison.Ordinal);
+            }
+
+            // Inside TLS, the upgrade is served (by Kestrel's pipeline, as on the Kestrel stack).
+            using var tcp = await ConnectAsync(address);
+            using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+            await tls.AuthenticateAsClientAsync("localhost");
+            await tls.WriteAsync(Encoding.ASCII.GetBytes(UpgradeHead(address)));
+            var head = new StringBuilder();
+            var one = new byte[1];
+            while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal) && await tls.ReadAsync(one) == 1)
+            {
+                head.Append((char)one[0]);
+            }
+
+            Assert.StartsWith("HTTP/1.1 101", head.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await app.StopAsync(stop.Token);
+            await app.DisposeAsync();
+        }
+    }
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1));
+        return System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12(made.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx), null);
     }
 
     private static async Task<TcpClient> ConnectAsync(Uri server)

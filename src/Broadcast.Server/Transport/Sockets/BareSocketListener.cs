@@ -162,7 +162,7 @@ internal sealed class BareSocketListener : IConnectionListener
     private async Task ServeSocketAsync(Socket socket)
     {
         var remote = (socket.RemoteEndPoint as IPEndPoint)?.Address;
-        switch (_handler.Admit(remote))
+        switch (_handler.Admit(remote, (EndPoint as IPEndPoint)?.Port ?? 0))
         {
             case SocketAdmission.Close:
                 await RefuseAsync(socket).ConfigureAwait(false);

@@ -20,10 +20,10 @@ internal interface IBareSocketHandler
     TimeSpan ShutdownWait { get; }
 
     /// <summary>
-    /// A new socket from <paramref name="remote"/>: looked at (its place counted until <see cref="Leave"/>),
-    /// handed to Kestrel untouched, or closed at once.
+    /// A new socket from <paramref name="remote"/> to <paramref name="localPort"/>: looked at (its place
+    /// counted until <see cref="Leave"/>), handed to Kestrel untouched, or closed at once.
     /// </summary>
-    SocketAdmission Admit(IPAddress? remote);
+    SocketAdmission Admit(IPAddress? remote, int localPort);
 
     /// <summary>A socket <see cref="Admit"/> let in leaves the listener (closed, or handed on to Kestrel, which counts it itself).</summary>
     void Leave(IPAddress? remote);
