@@ -88,17 +88,13 @@ public static class BroadcastServer
         builder.Services.AddBackend();
         builder.Services.AddHttpEndpoints();
         builder.Services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>()
-            .Configure<IOptions<LimitsOptions>, ConnectionLimiter, AddressSocketLimiter, IOptions<TransportOptions>, IServiceProvider>((kestrel, limits, limiter, sockets, transport, services) =>
+            .Configure<IOptions<LimitsOptions>, ConnectionLimiter, AddressSocketLimiter>((kestrel, limits, limiter, sockets) =>
             {
                 kestrel.ConfigureEndpointDefaults(listen =>
                 {
                     // Every endpoint counts its sockets per address from the first byte, before any request is read.
+                    // (With the Connection stack, the server's own listener counts the sockets it serves itself.)
                     listen.Use(sockets.Wrap);
-                    if (transport.Value.WebSocketStack == WebSocketStack.Connection)
-                    {
-                        // Then the upgrade of /ws/events is read at the connection level; everything else goes on to HTTP.
-                        listen.Use(services.GetRequiredService<ConnectionLevelUpgrade>().Wrap);
-                    }
                 });
                 // Both: a client that sends nothing at all waits on Kestrel's keep-alive timeout (130 s by
                 // default), not on the request-headers one; neither may hold a connection past the deadline.

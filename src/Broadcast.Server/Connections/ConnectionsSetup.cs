@@ -17,7 +17,8 @@ public static class ConnectionsSetup
         services.AddSingleton<SessionTeardown>();
         services.AddSingleton<SessionRunner>();
         services.AddSingleton<WebSocketEndpoint>();
-        services.AddSingleton<ConnectionLevelUpgrade>();
+        services.AddSingleton<BareSocketUpgrade>();
+        services.AddSingleton<Broadcast.Server.Transport.Sockets.IBareSocketHandler>(sp => sp.GetRequiredService<BareSocketUpgrade>());
         services.AddOptions<StreamingOptions>().BindConfiguration(StreamingOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<HttpStreamRegistry>();
         services.AddSingleton<HttpStreamEndpoint>();

@@ -44,18 +44,8 @@ public sealed class AddressSocketLimiter
     private async Task HandleAsync(ConnectionDelegate next, ConnectionContext context)
     {
         var peer = (context.RemoteEndPoint as IPEndPoint)?.Address;
-        if (AddressKey.Of(peer) is not { } address || _proxies.Contains(peer))
+        if (!TryOpen(peer))
         {
-            // A Unix socket or a named pipe: nothing to count by; a proxy's sockets are many clients'.
-            await next(context);
-            return;
-        }
-
-        if (_open.AddOrUpdate(address, 1, static (_, n) => n + 1) > Limit)
-        {
-            Release(address);
-            _metrics.SocketRefused();
-            LimitLog.SocketRefused(_logger, address, Limit);
             // Returning without reading closes the connection (FIN): nothing was read, so nothing is answered.
             return;
         }
@@ -65,6 +55,39 @@ public sealed class AddressSocketLimiter
             await next(context);
         }
         finally
+        {
+            Close(peer);
+        }
+    }
+
+    /// <summary>
+    /// Counts a new socket from <paramref name="peer"/>; false (refused, counted in the metrics and logged)
+    /// when its address already holds <see cref="Limit"/>. A socket with no address to count by (a Unix
+    /// socket, a named pipe) or from a trusted proxy always opens. Each true is ended by one <see cref="Close"/>.
+    /// </summary>
+    public bool TryOpen(IPAddress? peer)
+    {
+        if (AddressKey.Of(peer) is not { } address || _proxies.Contains(peer))
+        {
+            // Nothing to count by; a proxy's sockets are many clients'.
+            return true;
+        }
+
+        if (_open.AddOrUpdate(address, 1, static (_, n) => n + 1) > Limit)
+        {
+            Release(address);
+            _metrics.SocketRefused();
+            LimitLog.SocketRefused(_logger, address, Limit);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A socket <see cref="TryOpen"/> let in has closed (or left the count's owner).</summary>
+    public void Close(IPAddress? peer)
+    {
+        if (AddressKey.Of(peer) is { } address && !_proxies.Contains(peer))
         {
             Release(address);
         }

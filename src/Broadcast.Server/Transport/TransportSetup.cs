@@ -13,6 +13,10 @@ public static class TransportSetup
         services.AddSingleton<FlushScheduler>();
         services.AddSingleton<WebSocketTransport>();
         services.AddSingleton<Broadcast.Server.Transport.RawWebSockets.RawWebSocketTransport>();
+
+        // Kestrel binds TCP endpoints with this one (the last registered transport that can bind an endpoint wins):
+        // with the Connection stack, the server owns each socket from accept.
+        services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, Sockets.BareSocketListenerFactory>();
         services.AddSingleton<Broadcast.Server.Transport.HttpStreaming.ResponseKeepAlive>();
         services.AddSingleton<Broadcast.Server.Transport.HttpStreaming.HttpStreamTransport>();
         services.AddSingleton<Broadcast.Server.Transport.ServerSentEvents.SseTransport>();

@@ -7,23 +7,23 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Unicode;
 using Broadcast.Server.Transport.Compression;
+using Broadcast.Server.Transport.Sockets;
 using Broadcast.Server.Transport.WebSockets;
-using Microsoft.AspNetCore.Connections;
 
 namespace Broadcast.Server.Transport.RawWebSockets;
 
 /// <summary>
 /// A WebSocket the server upgraded itself, at the connection level (<c>Broadcast:WebSocketStack</c> =
-/// <c>Connection</c>): no HTTP request stays alive under it. Frames are read from Kestrel's input pipe (its
-/// socket transport waits for data with zero-byte reads, so an idle connection holds no buffer) and parsed
-/// here; each flush round's batch, pongs, pings and the close frame are written by the one writer straight to
-/// the socket, never through Kestrel's output pipe.
+/// <c>Connection</c>) on a socket it accepted itself (<see cref="BareSocket"/>): no Kestrel connection and no
+/// HTTP request stays alive under it. Frames are read straight from the socket (<see cref="SocketPipeReader"/>
+/// waits for data with zero-byte receives, so an idle connection holds no buffer) and parsed here; each flush
+/// round's batch, pongs, pings and the close frame are written by the one writer straight to the socket.
 /// </summary>
 internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnection
 {
     private readonly Socket _socket;
+    private readonly BareSocket _connection;
     private readonly PipeReader _input;
-    private readonly ConnectionContext _connection;
     private readonly MessageLimits _limits;
     private readonly MessageBuffer _message;
 
@@ -57,13 +57,13 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     private CancellationTokenSource? _abort;
     private int _disposed;
 
-    internal RawWebSocketConnection(long id, Socket socket, PipeReader input, ConnectionContext connection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, KeepAliveClock keepAlive, FlushScheduler flusher, ITransportObserver observer, ILogger logger, FrameCompression? compression = null)
+    internal RawWebSocketConnection(long id, BareSocket connection, IPAddress? remoteAddress, MessageLimits limits, TransportOptions options, KeepAliveClock keepAlive, FlushScheduler flusher, ITransportObserver observer, ILogger logger, FrameCompression? compression = null)
         : base(id, remoteAddress, options, flusher, observer, logger)
     {
         Compression = compression;
         _inflated = compression is null ? null : new MessageBuffer(limits.MaxBytes);
-        _socket = socket;
-        _input = input;
+        _socket = connection.Socket;
+        _input = connection.Input;
         _connection = connection;
         _limits = limits;
         _message = new MessageBuffer(limits.MaxBytes);
@@ -110,7 +110,21 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         var bytes = 0;
         while (true)
         {
-            var read = await _input.ReadAsync().ConfigureAwait(false);
+            if (!_input.TryRead(out var read))
+            {
+                try
+                {
+                    // Idle here, the connection's only wait is the socket's zero-byte receive.
+                    await _connection.Input.WaitForDataAsync().ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+                {
+                    // Reset or aborted: the read below reports the end.
+                }
+
+                read = await _input.ReadAsync().ConfigureAwait(false);
+            }
+
             var buffer = read.Buffer;
             var outcome = Parse(ref buffer, ref bytes);
             if (outcome is { } result)
@@ -546,14 +560,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     private void AbortNow()
     {
-        try
-        {
-            _connection.Abort();
-        }
-        catch (ObjectDisposedException)
-        {
-            // Already gone.
-        }
+        _connection.Abort();
     }
 
     // ---- keep-alive ----

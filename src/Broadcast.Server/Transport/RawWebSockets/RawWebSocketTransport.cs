@@ -1,9 +1,8 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using Broadcast.Server.Transport.Compression;
-using Microsoft.AspNetCore.Connections;
+using Broadcast.Server.Transport.Sockets;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Transport.RawWebSockets;
@@ -21,14 +20,8 @@ internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportOb
     /// <summary>True when the setting chose this transport (<c>Broadcast:WebSocketStack</c> = <c>Connection</c>).</summary>
     public bool Enabled => _options.WebSocketStack == WebSocketStack.Connection;
 
-    /// <summary>Writes <paramref name="response"/> (a whole HTTP response head and body) straight to the socket.</summary>
-    public static async Task SendAsync(Socket socket, ReadOnlyMemory<byte> response)
-    {
-        await socket.SendAsync(response, SocketFlags.None).ConfigureAwait(false);
-    }
-
     /// <summary>Answers <paramref name="request"/> with 101 (and <paramref name="subProtocol"/>, if any) and returns the connection, read within <paramref name="limits"/>.</summary>
-    public async Task<IClientConnection> AcceptAsync(ConnectionContext connection, Socket socket, UpgradeRequest request, long id, IPAddress? remoteAddress, string? subProtocol, MessageLimits limits)
+    public async Task<IClientConnection> AcceptAsync(BareSocket connection, UpgradeRequest request, long id, IPAddress? remoteAddress, string? subProtocol, MessageLimits limits)
     {
         // The handshake of RFC 6455 section 4.2.2; the only extension is permessage-deflate, when enabled and offered.
         var head = new StringBuilder("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: ")
@@ -47,12 +40,10 @@ internal sealed class RawWebSocketTransport(FlushScheduler flusher, ITransportOb
 
         head.Append("\r\n");
 
-        // The request is answered: its bytes leave the pipe, and what follows them is the first frame.
-        var input = connection.Transport.Input;
-        var read = await input.ReadAsync().ConfigureAwait(false);
-        input.AdvanceTo(read.Buffer.GetPosition(request.Length));
-        await SendAsync(socket, Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
-        return new RawWebSocketConnection(id, socket, input, connection, remoteAddress, limits, _options, _keepAlive, flusher, observer, logger, extension is null ? null : deflate.Compression);
+        // The request (peeked, still in the kernel's buffer) is consumed: what follows it is the first frame.
+        await connection.DiscardAsync((int)request.Length).ConfigureAwait(false);
+        await connection.SendAsync(Encoding.ASCII.GetBytes(head.ToString())).ConfigureAwait(false);
+        return new RawWebSocketConnection(id, connection, remoteAddress, limits, _options, _keepAlive, flusher, observer, logger, extension is null ? null : deflate.Compression);
     }
 
     public void Dispose() => _keepAlive.Dispose();

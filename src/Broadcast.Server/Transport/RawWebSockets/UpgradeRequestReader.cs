@@ -1,14 +1,13 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Text;
 using Microsoft.Extensions.Primitives;
 
 namespace Broadcast.Server.Transport.RawWebSockets;
 
 /// <summary>
-/// Reads the first request of a connection far enough to tell whether it is a clean WebSocket upgrade of
-/// one path. Anything else (another path or method, HTTP/2, TLS, a body, a malformed or oversized head)
-/// is left unread in the pipe for Kestrel's HTTP pipeline, which answers it exactly as without this reader.
+/// Reads the first request of a connection (peeked, not consumed) far enough to tell whether it is a clean
+/// WebSocket upgrade of one path. Anything else (another path or method, HTTP/2, TLS, a body, a malformed or
+/// oversized head) is left unread for Kestrel's HTTP pipeline, which answers it exactly as without this reader.
 /// </summary>
 internal static class UpgradeRequestReader
 {
@@ -18,61 +17,38 @@ internal static class UpgradeRequestReader
     private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
 
     /// <summary>
-    /// The upgrade request for <paramref name="path"/>, or null to hand the connection to Kestrel. Either
-    /// way nothing is consumed: the caller advances past <see cref="UpgradeRequest.Length"/> once it answers.
-    /// Throws <see cref="OperationCanceledException"/> when <paramref name="cancel"/> fires first (the handshake timeout).
+    /// What the bytes received so far (<paramref name="buffer"/>, from the connection's first byte) are: an
+    /// upgrade of <paramref name="path"/> (<paramref name="request"/>, its <see cref="UpgradeRequest.Length"/>
+    /// the bytes to consume once it is answered), not ours (hand the bytes to Kestrel untouched), or not
+    /// enough yet to tell.
     /// </summary>
-    public static async Task<UpgradeRequest?> ReadAsync(PipeReader input, string path, CancellationToken cancel)
-    {
-        var prefix = Encoding.ASCII.GetBytes("GET " + path);
-        while (true)
-        {
-            var read = await input.ReadAsync(cancel).ConfigureAwait(false);
-            var buffer = read.Buffer;
-            var decision = Inspect(buffer, prefix, out var request);
-            if (decision == Decision.NeedMore && !read.IsCompleted)
-            {
-                input.AdvanceTo(buffer.Start, buffer.End);
-                continue;
-            }
-
-            // Nothing consumed or examined: the next read (ours or Kestrel's) sees every byte at once.
-            input.AdvanceTo(buffer.Start);
-            return decision == Decision.Upgrade ? request : null;
-        }
-    }
-
-    private enum Decision
-    {
-        NeedMore,
-        NotOurs,
-        Upgrade,
-    }
-
-    private static Decision Inspect(in ReadOnlySequence<byte> buffer, byte[] prefix, out UpgradeRequest? request)
+    public static UpgradeHeadDecision Inspect(in ReadOnlySequence<byte> buffer, string path, out UpgradeRequest? request)
     {
         request = null;
-        var reader = new SequenceReader<byte>(buffer);
-        var start = buffer.Length < prefix.Length ? buffer.Length : prefix.Length;
+        Span<byte> prefix = stackalloc byte[4 + path.Length];
+        "GET "u8.CopyTo(prefix);
+        Encoding.ASCII.GetBytes(path, prefix[4..]);
+        var start = (int)Math.Min(buffer.Length, prefix.Length);
         Span<byte> first = stackalloc byte[prefix.Length];
         buffer.Slice(0, start).CopyTo(first);
-        if (!first[..(int)start].SequenceEqual(prefix.AsSpan(0, (int)start)))
+        if (!first[..start].SequenceEqual(prefix[..start]))
         {
-            return Decision.NotOurs;
+            return UpgradeHeadDecision.NotOurs;
         }
 
+        var reader = new SequenceReader<byte>(buffer);
         if (!reader.TryReadTo(out ReadOnlySequence<byte> head, EndOfHead))
         {
-            return buffer.Length > MaxHeadBytes ? Decision.NotOurs : Decision.NeedMore;
+            return buffer.Length > MaxHeadBytes ? UpgradeHeadDecision.NotOurs : UpgradeHeadDecision.NeedMore;
         }
 
         if (head.Length > MaxHeadBytes)
         {
-            return Decision.NotOurs;
+            return UpgradeHeadDecision.NotOurs;
         }
 
-        request = Parse(Encoding.Latin1.GetString(head), reader.Consumed, prefix.Length - 4);
-        return request is null ? Decision.NotOurs : Decision.Upgrade;
+        request = Parse(Encoding.Latin1.GetString(head), reader.Consumed, path.Length);
+        return request is null ? UpgradeHeadDecision.NotOurs : UpgradeHeadDecision.Upgrade;
     }
 
     /// <summary>Parses a request head; null for anything but a plain, well-formed <c>GET</c> of the path without a body.</summary>

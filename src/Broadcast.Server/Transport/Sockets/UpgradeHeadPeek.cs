@@ -1,0 +1,68 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Broadcast.Server.Transport.RawWebSockets;
+
+namespace Broadcast.Server.Transport.Sockets;
+
+/// <summary>
+/// Looks at a new connection's first request without consuming a byte of it (<see cref="SocketFlags.Peek"/>),
+/// so that whatever it is not ours goes to Kestrel exactly as it arrived. Waits for the first bytes with a
+/// zero-byte receive (no buffer held). A head that arrives in pieces is peeked again after short, growing
+/// pauses: the kernel cannot wake a peek for "more than what is there", and clients send a head in one go.
+/// </summary>
+internal static class UpgradeHeadPeek
+{
+    /// <summary>The first peek's buffer: an ordinary upgrade head is a few hundred bytes.</summary>
+    private const int FirstPeekBytes = 4096;
+
+    /// <summary>Room for the largest head Kestrel accepts, and a byte more to see that one is larger.</summary>
+    private const int LargestPeekBytes = UpgradeRequestReader.MaxHeadBytes + 8;
+
+    private static readonly TimeSpan LongestPause = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The upgrade request when the head is one of <paramref name="path"/>; otherwise null with
+    /// <paramref name="ended"/> telling whether the peer went (or sent nothing) before any byte arrived.
+    /// Throws <see cref="OperationCanceledException"/> when <paramref name="cancel"/> (the handshake timeout) fires first.
+    /// </summary>
+    public static async Task<(UpgradeRequest? Request, bool Ended)> PeekAsync(Socket socket, string path, CancellationToken cancel)
+    {
+        await socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancel).ConfigureAwait(false);
+        var buffer = ArrayPool<byte>.Shared.Rent(FirstPeekBytes);
+        var pause = TimeSpan.FromMilliseconds(1);
+        try
+        {
+            while (true)
+            {
+                var peeked = await socket.ReceiveAsync(buffer, SocketFlags.Peek, cancel).ConfigureAwait(false);
+                if (peeked == 0)
+                {
+                    return (null, true);
+                }
+
+                switch (UpgradeRequestReader.Inspect(new ReadOnlySequence<byte>(buffer, 0, peeked), path, out var request))
+                {
+                    case UpgradeHeadDecision.Upgrade:
+                        return (request, false);
+                    case UpgradeHeadDecision.NotOurs:
+                        return (null, false);
+                }
+
+                if (peeked == buffer.Length && buffer.Length < LargestPeekBytes)
+                {
+                    // The buffer is full and the head goes on: peek again with room for all of it.
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = ArrayPool<byte>.Shared.Rent(LargestPeekBytes);
+                    continue;
+                }
+
+                await Task.Delay(pause, cancel).ConfigureAwait(false);
+                pause = pause * 2 < LongestPause ? pause * 2 : LongestPause;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}
