@@ -41,9 +41,10 @@ public sealed class RawWebSocket : IAsyncDisposable
         public string Text => Encoding.UTF8.GetString(Opcode == Close ? Payload.AsSpan(Math.Min(2, Payload.Length)) : Payload);
     }
 
-    public static async Task<RawWebSocket> ConnectAsync(Uri httpBase, string path = "/ws/events", string? extraHeaders = null, System.Net.IPAddress? localAddress = null)
+    /// <param name="receiveBufferSize">When set, the socket's receive buffer (fixed, not grown by the kernel): a client that stops reading stalls the server's writes sooner.</param>
+    public static async Task<RawWebSocket> ConnectAsync(Uri httpBase, string path = "/ws/events", string? extraHeaders = null, System.Net.IPAddress? localAddress = null, int? receiveBufferSize = null)
     {
-        var (socket, response) = await UpgradeAsync(httpBase, path, extraHeaders, localAddress);
+        var (socket, response) = await UpgradeAsync(httpBase, path, extraHeaders, localAddress, receiveBufferSize: receiveBufferSize);
         if (!response.StartsWith("HTTP/1.1 101", StringComparison.Ordinal))
         {
             await socket.DisposeAsync();
@@ -64,10 +65,16 @@ public sealed class RawWebSocket : IAsyncDisposable
         return response;
     }
 
-    private static async Task<(RawWebSocket Socket, string Response)> UpgradeAsync(Uri httpBase, string path, string? extraHeaders, System.Net.IPAddress? localAddress, string? host = null)
+    private static async Task<(RawWebSocket Socket, string Response)> UpgradeAsync(Uri httpBase, string path, string? extraHeaders, System.Net.IPAddress? localAddress, string? host = null, int? receiveBufferSize = null)
     {
         var tcp = localAddress is null ? new TcpClient() : new TcpClient(new System.Net.IPEndPoint(localAddress, 0));
         tcp.NoDelay = true;
+        if (receiveBufferSize is { } size)
+        {
+            // Before connecting, so the window offered to the server is that small from the start.
+            tcp.ReceiveBufferSize = size;
+        }
+
         await tcp.ConnectAsync(httpBase.Host, httpBase.Port);
         var socket = new RawWebSocket(tcp);
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));

@@ -7,7 +7,8 @@ namespace Broadcast.Server.Transport;
 /// <summary>
 /// Writes connections' queued frames in rounds. Queuing a frame marks its connection dirty (once, however
 /// many frames follow); a round then writes every dirty connection's frames with one write each. Rounds
-/// start at most once per interval (<c>Broadcast:FlushInterval</c>): a frame arriving after a quiet spell is written at once,
+/// start at most once per interval (<c>Broadcast:FlushInterval</c>, stretched up to <c>Broadcast:FlushIntervalMax</c> while
+/// rounds are heavy: <see cref="FlushCadence"/>): a frame arriving after a quiet spell is written at once,
 /// while under load each write carries every frame that arrived since the last round, so the cost of a
 /// send is shared by many deliveries. The work is split over one shard per core, each running at most one
 /// round at a time on the thread pool; a round never waits for a socket (a write that cannot complete at
@@ -22,16 +23,17 @@ internal sealed class FlushScheduler
     private readonly Shard[] _shards;
 
     public FlushScheduler(IOptions<TransportOptions> options)
-        : this(options.Value.FlushInterval, Environment.ProcessorCount)
+        : this(options.Value.FlushInterval, Environment.ProcessorCount, options.Value.FlushIntervalMax)
     {
     }
 
-    public FlushScheduler(TimeSpan interval, int shards)
+    /// <param name="maxInterval">How far heavy rounds may stretch the interval; null (or not above <paramref name="interval"/>): never.</param>
+    public FlushScheduler(TimeSpan interval, int shards, TimeSpan? maxInterval = null)
     {
         _shards = new Shard[Math.Max(1, shards)];
         for (var i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new Shard(interval);
+            _shards[i] = new Shard(interval, maxInterval ?? interval);
         }
     }
 
@@ -44,7 +46,7 @@ internal sealed class FlushScheduler
         // Two lists swapped each round (rather than a concurrent queue, whose segments are allocated as it
         // grows), so steady-state rounds allocate nothing.
         private readonly Lock _lock = new();
-        private readonly long _intervalTicks;
+        private readonly FlushCadence _cadence;
         private readonly Timer? _timer;
         private List<IFlushTarget> _dirty = [];
         private List<IFlushTarget> _round = [];
@@ -52,11 +54,12 @@ internal sealed class FlushScheduler
         private long _lastRoundStart;
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BatchBytes);
 
-        public Shard(TimeSpan interval)
+        public Shard(TimeSpan interval, TimeSpan maxInterval)
         {
-            _intervalTicks = (long)(interval.TotalSeconds * Stopwatch.Frequency);
-            _lastRoundStart = Stopwatch.GetTimestamp() - _intervalTicks;
-            if (_intervalTicks > 0)
+            var intervalTicks = (long)(interval.TotalSeconds * Stopwatch.Frequency);
+            _cadence = new FlushCadence(intervalTicks, (long)(maxInterval.TotalSeconds * Stopwatch.Frequency));
+            _lastRoundStart = Stopwatch.GetTimestamp() - intervalTicks;
+            if (intervalTicks > 0)
             {
                 _timer = new Timer(static state => ((Shard)state!).RunSoon(), this, Timeout.Infinite, Timeout.Infinite);
             }
@@ -80,7 +83,8 @@ internal sealed class FlushScheduler
 
         public void Execute()
         {
-            Volatile.Write(ref _lastRoundStart, Stopwatch.GetTimestamp());
+            var start = Stopwatch.GetTimestamp();
+            Volatile.Write(ref _lastRoundStart, start);
 
             // Only the connections dirty when the round began: one that gets new frames while the round
             // runs waits for the next, so its frames are written together.
@@ -105,6 +109,7 @@ internal sealed class FlushScheduler
                 _roundPending = again;
             }
 
+            _cadence.RoundEnded(Stopwatch.GetTimestamp() - start);
             if (again)
             {
                 StartRound();
@@ -113,7 +118,7 @@ internal sealed class FlushScheduler
 
         private void StartRound()
         {
-            var wait = _intervalTicks - (Stopwatch.GetTimestamp() - Volatile.Read(ref _lastRoundStart));
+            var wait = _cadence.WaitTicks(Stopwatch.GetTimestamp() - Volatile.Read(ref _lastRoundStart));
             if (_timer is null || wait <= 0)
             {
                 RunSoon();

@@ -42,6 +42,15 @@ public sealed class TransportOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushInterval must be between {1} and {2}.")]
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>
+    /// How far heavy write rounds may stretch <see cref="FlushInterval"/>: after a round that spent at least half the
+    /// interval writing, the next waits twice as long, up to this; light rounds bring it back, and after a quiet spell
+    /// (no round for two intervals) a frame goes out at once. Fewer, fuller writes when the server is busy, at the price
+    /// of at most this much added latency. Not above <see cref="FlushInterval"/> (the same, or less): never stretched.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushIntervalMax must be between {1} and {2}.")]
+    public TimeSpan FlushIntervalMax { get; set; } = TimeSpan.FromMilliseconds(2);
+
     /// <summary>How long a close handshake the server started may take before the socket is aborted.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Broadcast:CloseTimeout must be between {1} and {2}.")]
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -433,10 +433,31 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             return;
         }
 
+        var sent = 0;
+        if (NonBlockingSend.Supported)
+        {
+            sent = NonBlockingSend.Send(_socket, buffer.AsSpan(0, length));
+            if (sent < 0)
+            {
+                AbortNow();
+                FinishFlush();
+                return;
+            }
+
+            if (sent == length)
+            {
+                Written(batch.Publications, batch.Length, batch.OldestLiveTicks);
+                FinishFlush();
+                return;
+            }
+        }
+
+        // What the kernel did not take at once (all of it without the system call) goes through the socket's
+        // asynchronous send, which waits for room when the client reads slowly.
         ValueTask<int> send;
         try
         {
-            send = _socket.SendAsync(buffer.AsMemory(0, length), SocketFlags.None);
+            send = _socket.SendAsync(buffer.AsMemory(sent, length - sent), SocketFlags.None);
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {

@@ -49,6 +49,7 @@ internal sealed class WebSocketTransport(FlushScheduler flusher, ITransportObser
         KeepAliveInterval = _options.KeepAliveInterval,
         KeepAliveTimeout = _options.KeepAliveTimeout,
         FlushInterval = _options.FlushInterval,
+        FlushIntervalMax = _options.FlushIntervalMax,
         CloseTimeout = _options.CloseTimeout,
     };
 }
