@@ -143,6 +143,9 @@ public abstract class HistoryPagingTests(EngineUnderTest engine)
             // only after its 40 publishes: under load those took longer than the default 5 s, the server gave up
             // on the close and aborted, and the test saw no close frame. What is asserted stays the same.
             ["Broadcast:CloseTimeout"] = "00:02:00",
+            // Nor may a keep-alive cut it off first: a client that reads nothing answers no ping, and under load
+            // the publishes outlast the 15 s interval plus the 10 s pong wait (the test then saw no close frame).
+            ["Broadcast:KeepAliveInterval"] = "00:00:00",
         });
         var epoch = await PublishAsync(server, "big", 1000, i => $"{i}:" + new string('r', 16 * 1024));
 
