@@ -9,8 +9,14 @@ namespace Broadcast.Server.Transport;
 /// <param name="AbortAfter">Abort the socket if the close handshake has not finished by then.</param>
 public sealed record CloseRequest(WebSocketCloseStatus Status, string Reason, bool DrainFirst, TimeSpan AbortAfter)
 {
+    /// <summary>
+    /// The connection was already gone when the server ended it (a write failed, the request was aborted): the
+    /// close is never read, and logs and metrics say <c>connection_lost</c> whichever way the session then ends.
+    /// </summary>
+    public bool PeerGone { get; init; }
+
     /// <summary>Label used in logs and metrics.</summary>
-    public string Label => Status switch
+    public string Label => PeerGone ? "connection_lost" : Status switch
     {
         WebSocketCloseStatus.NormalClosure => "normal",
         WebSocketCloseStatus.EndpointUnavailable => "going_away",

@@ -272,7 +272,7 @@ internal abstract class ResponseStreamConnection : QueuedFrameWriter, IClientCon
         }
 
         // Ends the session: nothing queued can reach the client any more.
-        if (Close(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, "connection lost", drainFirst: false))
+        if (RequestClose(new CloseRequest(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, "connection lost", DrainFirst: false, CloseTimeout) { PeerGone = true }))
         {
             Volatile.Write(ref _lost, 1);
         }
