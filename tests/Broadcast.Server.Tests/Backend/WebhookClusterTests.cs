@@ -29,15 +29,15 @@ public sealed class WebhookClusterTests(RedisEngineUnderTest engine) : IClassFix
             var onA = await ExtendedClient.ConnectAsync(a);
             var onB = await ExtendedClient.ConnectAsync(b);
             await Task.WhenAll(onA.SubscribeAsync("shared:" + i), onB.SubscribeAsync("shared:" + i));
-            await Eventually.TrueAsync(() => Deduplicated(receiver, "shared:" + i).Count(e => e.Type == "presence_join") == 2, Patience, "both joins of shared:" + i);
+            await Eventually.TrueAsync(() => receiver.Deduplicated("shared:" + i).Count(e => e.Type == "presence_join") == 2, Patience, "both joins of shared:" + i);
             await Task.WhenAll(onA.DisposeAsync().AsTask(), onB.DisposeAsync().AsTask());
         }
 
-        await Eventually.TrueAsync(() => Enumerable.Range(0, Channels).All(i => Deduplicated(receiver, "shared:" + i).Any(e => e.Type == "channel_vacated")), Patience, "every channel vacated");
+        await Eventually.TrueAsync(() => Enumerable.Range(0, Channels).All(i => receiver.Deduplicated("shared:" + i).Any(e => e.Type == "channel_vacated")), Patience, "every channel vacated");
         for (var i = 0; i < Channels; i++)
         {
             // At least once: a receiver dedupes by event id (docs/integration.md); what is counted is each event, not each delivery.
-            var events = Deduplicated(receiver, "shared:" + i);
+            var events = receiver.Deduplicated("shared:" + i);
             Assert.Single(events, e => e.Type == "channel_occupied");
             Assert.Single(events, e => e.Type == "channel_vacated");
             Assert.Equal(2, events.Count(e => e.Type == "presence_join"));
@@ -48,9 +48,6 @@ public sealed class WebhookClusterTests(RedisEngineUnderTest engine) : IClassFix
         }
     }
 
-    /// <summary>The channel's events as a receiver that dedupes by id sees them: each id once, in the order it first arrived.</summary>
-    private static List<ReceivedEvent> Deduplicated(WebhookReceiver receiver, string channel) =>
-        [.. receiver.Accepted.Where(e => e.Channel == channel).DistinctBy(e => e.Id)];
 
     [Fact]
     public async Task With_three_nodes_and_a_receiver_that_always_answers_200_every_event_is_delivered_exactly_once()
@@ -79,15 +76,7 @@ public sealed class WebhookClusterTests(RedisEngineUnderTest engine) : IClassFix
 
             // Until every node is done (nothing pending anywhere, and all they count as sent has arrived), so a
             // duplicate, had any node sent one, would be among what is counted below.
-            await Eventually.TrueAsync(
-                async () =>
-                {
-                    var scrapes = await Task.WhenAll(nodes.Select(node => PrometheusScrape.FetchAsync(node.Http)));
-                    return scrapes.All(s => s.Sum("broadcast_server_webhook_events_pending") == 0)
-                        && scrapes.Sum(s => s.Sum("broadcast_server_webhook_events_sent_total")) == receiver.Accepted.Count;
-                },
-                Patience,
-                "every node to be done");
+            await receiver.WaitUntilNodesDoneAsync(Patience, nodes);
             var accepted = receiver.Accepted;
             Assert.Equal(80, accepted.Count);
             Assert.Equal(80, accepted.Select(e => e.Id).Distinct().Count());

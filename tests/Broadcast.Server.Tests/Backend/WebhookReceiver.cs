@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Broadcast.Server.Tests.Http;
 using Broadcast.Testing;
 using Microsoft.AspNetCore.Http;
 
@@ -114,6 +115,24 @@ internal sealed class WebhookReceiver : IAsyncDisposable
         context.Response.StatusCode = status;
         await context.Response.WriteAsync("");
     }
+
+    /// <summary>The channel's accepted events as a receiver that dedupes by id sees them: each id once, in the order it first arrived.</summary>
+    public List<ReceivedEvent> Deduplicated(string channel) =>
+        [.. Accepted.Where(e => e.Channel == channel).DistinctBy(e => e.Id)];
+
+    /// <summary>
+    /// Until every node is done (nothing pending anywhere, and all they count as sent has arrived here), so an event
+    /// any node sent twice would be among what is counted afterwards.
+    /// </summary>
+    public Task WaitUntilNodesDoneAsync(TimeSpan patience, params RunningServer[] nodes) => Eventually.TrueAsync(
+        async () =>
+        {
+            var scrapes = await Task.WhenAll(nodes.Select(node => PrometheusScrape.FetchAsync(node.Http)));
+            return scrapes.All(s => s.Sum("broadcast_server_webhook_events_pending") == 0)
+                && scrapes.Sum(s => s.Sum("broadcast_server_webhook_events_sent_total")) == Accepted.Count;
+        },
+        patience,
+        "every node to be done");
 
     public ValueTask DisposeAsync() => Backend.DisposeAsync();
 }

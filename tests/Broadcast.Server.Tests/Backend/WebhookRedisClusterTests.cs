@@ -32,29 +32,21 @@ public sealed class WebhookRedisClusterTests(RedisClusterFixture fixture)
                 await using var onA = await ExtendedClient.ConnectAsync(nodes[0]);
                 await using var onB = await ExtendedClient.ConnectAsync(nodes[1]);
                 await Task.WhenAll(onA.SubscribeAsync(channel), onB.SubscribeAsync(channel));
-                await Eventually.TrueAsync(() => Deduplicated(receiver, channel).Count(e => e.Type == "presence_join") == 2, Patience, "both joins of " + channel);
+                await Eventually.TrueAsync(() => receiver.Deduplicated(channel).Count(e => e.Type == "presence_join") == 2, Patience, "both joins of " + channel);
                 await onA.PublishAsync(channel, "m" + i, "p" + i);
                 Assert.Equal("m" + i, (await onB.ReceiveAsync("pub")).GetProperty("message").GetString());
             }
 
-            await Eventually.TrueAsync(() => Enumerable.Range(0, Channels).All(i => Deduplicated(receiver, "cl:" + i).Any(e => e.Type == "channel_vacated")), Patience, "every channel vacated");
+            await Eventually.TrueAsync(() => Enumerable.Range(0, Channels).All(i => receiver.Deduplicated("cl:" + i).Any(e => e.Type == "channel_vacated")), Patience, "every channel vacated");
 
             // Until both nodes are done (nothing pending, all they count as sent has arrived), so a duplicate would be counted.
-            await Eventually.TrueAsync(
-                async () =>
-                {
-                    var scrapes = await Task.WhenAll(nodes.Select(node => PrometheusScrape.FetchAsync(node.Http)));
-                    return scrapes.All(s => s.Sum("broadcast_server_webhook_events_pending") == 0)
-                        && scrapes.Sum(s => s.Sum("broadcast_server_webhook_events_sent_total")) == receiver.Accepted.Count;
-                },
-                Patience,
-                "both nodes to be done");
+            await receiver.WaitUntilNodesDoneAsync(Patience, nodes);
 
             var accepted = receiver.Accepted;
             Assert.Equal(accepted.Count, accepted.Select(e => e.Id).Distinct().Count());
             for (var i = 0; i < Channels; i++)
             {
-                var events = Deduplicated(receiver, "cl:" + i);
+                var events = receiver.Deduplicated("cl:" + i);
                 Assert.Equal(
                     ["channel_occupied", "channel_vacated", "presence_join", "presence_join", "presence_leave", "presence_leave", "publication"],
                     events.Select(e => e.Type).Order(StringComparer.Ordinal));
@@ -71,6 +63,4 @@ public sealed class WebhookRedisClusterTests(RedisClusterFixture fixture)
         }
     }
 
-    private static List<ReceivedEvent> Deduplicated(WebhookReceiver receiver, string channel) =>
-        [.. receiver.Accepted.Where(e => e.Channel == channel).DistinctBy(e => e.Id)];
 }

@@ -51,7 +51,7 @@ public sealed class WebhookUnknownOutcomeTests
         }
 
         await Eventually.TrueAsync(() => Types(receiver, Channel).Count == 4, Patience, "the leave and vacated events");
-        await WaitUntilDoneAsync(node, receiver);
+        await receiver.WaitUntilNodesDoneAsync(Patience, node);
         Assert.Equal(["channel_occupied", "presence_join", "presence_leave", "channel_vacated"], Types(receiver, Channel));
     }
 
@@ -81,8 +81,8 @@ public sealed class WebhookUnknownOutcomeTests
         }
 
         await Eventually.TrueAsync(() => Types(receiver, Channel).Count(type => type == "presence_leave") == 1, Patience, "both joins and the leave");
-        await WaitUntilDoneAsync(node, receiver);
-        var events = Deduplicated(receiver, Channel);
+        await receiver.WaitUntilNodesDoneAsync(Patience, node);
+        var events = receiver.Deduplicated(Channel);
         Assert.Single(events, e => e.Type == "channel_occupied");
         Assert.Equal(["test:leaves", "test:stays"], events.Where(e => e.Type == "presence_join").Select(Client).Order(StringComparer.Ordinal));
         Assert.Equal(["test:leaves"], events.Where(e => e.Type == "presence_leave").Select(Client));
@@ -94,19 +94,7 @@ public sealed class WebhookUnknownOutcomeTests
 
     private static string Client(ReceivedEvent e) => e.Json.GetProperty("member").GetProperty("client").GetString()!;
 
-    /// <summary>The channel's events as a receiver that dedupes by id sees them: each id once, in the order it first arrived.</summary>
-    private static List<ReceivedEvent> Deduplicated(WebhookReceiver receiver, string channel) =>
-        [.. receiver.Accepted.Where(e => e.Channel == channel).DistinctBy(e => e.Id)];
 
-    private static List<string> Types(WebhookReceiver receiver, string channel) => [.. Deduplicated(receiver, channel).Select(e => e.Type)];
+    private static List<string> Types(WebhookReceiver receiver, string channel) => [.. receiver.Deduplicated(channel).Select(e => e.Type)];
 
-    /// <summary>Until the node is done (nothing pending, all it counts as sent has arrived), so an event it made twice would be counted.</summary>
-    private static Task WaitUntilDoneAsync(RunningServer node, WebhookReceiver receiver) => Eventually.TrueAsync(
-        async () =>
-        {
-            var scrape = await PrometheusScrape.FetchAsync(node.Http);
-            return scrape.Sum("broadcast_server_webhook_events_pending") == 0 && scrape.Sum("broadcast_server_webhook_events_sent_total") == receiver.Accepted.Count;
-        },
-        Patience,
-        "the node to be done");
 }

@@ -23,7 +23,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 {
     private readonly Socket _socket;
     private readonly BareSocket _connection;
-    private readonly PipeReader _input;
+    private readonly SocketPipeReader _input;
     private readonly MessageLimits _limits;
     private readonly MessageBuffer _message;
 
@@ -115,7 +115,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
                 try
                 {
                     // Idle here, the connection's only wait is the socket's zero-byte receive.
-                    await _connection.Input.WaitForDataAsync().ConfigureAwait(false);
+                    await _input.WaitForDataAsync().ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
                 {
