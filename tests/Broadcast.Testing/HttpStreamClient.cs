@@ -13,24 +13,20 @@ namespace Broadcast.Testing;
 /// </summary>
 public sealed class HttpStreamClient : IAsyncDisposable
 {
-    private readonly HttpClient _http;
-    private readonly HttpResponseMessage _response;
+    private readonly OpenResponse _open;
     private readonly Channel<JsonElement> _frames = Channel.CreateUnbounded<JsonElement>();
-    private readonly CancellationTokenSource _stop = new();
     private readonly Task _reader;
-    private int _disposed;
 
     private HttpStreamClient(HttpClient http, HttpResponseMessage response, Stream body)
     {
-        _http = http;
-        _response = response;
+        _open = new OpenResponse(http, response);
         _reader = ReadAsync(body);
     }
 
     /// <summary>The stream's token, from its first line (null until read: <see cref="OpenAsync"/> waits for it).</summary>
     public string Token { get; private set; } = "";
 
-    public HttpResponseMessage Response => _response;
+    public HttpResponseMessage Response => _open.Response;
 
     /// <summary>Completes when the response ended (the server's last line, or a cut).</summary>
     public Task Completion => _reader;
@@ -79,7 +75,7 @@ public sealed class HttpStreamClient : IAsyncDisposable
         using var request = new HttpRequestMessage(HttpMethod.Post, "/stream/send") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/x-ndjson");
         request.Headers.TryAddWithoutValidation("Broadcast-Stream", token ?? Token);
-        return await _http.SendAsync(request);
+        return await _open.Http.SendAsync(request);
     }
 
     /// <summary>Sends frames and fails unless they were accepted (202).</summary>
@@ -156,7 +152,7 @@ public sealed class HttpStreamClient : IAsyncDisposable
         try
         {
             using var reader = new StreamReader(body, Encoding.UTF8);
-            while (await reader.ReadLineAsync(_stop.Token) is { } line)
+            while (await reader.ReadLineAsync(_open.Stopping) is { } line)
             {
                 if (line.Length > 0)
                 {
@@ -174,24 +170,5 @@ public sealed class HttpStreamClient : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync();
-        _response.Dispose();
-        try
-        {
-            await _reader;
-        }
-        catch (Exception)
-        {
-        }
-
-        _http.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _open.DisposeAsync(_reader);
 }

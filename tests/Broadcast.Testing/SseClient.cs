@@ -14,21 +14,17 @@ public sealed record SseEvent(string Event, string? Id, string Data)
 /// <summary>A raw <c>text/event-stream</c> reader for tests, parsing events as a browser's EventSource does (comments skipped).</summary>
 public sealed class SseClient : IAsyncDisposable
 {
-    private readonly HttpClient _http;
-    private readonly HttpResponseMessage _response;
+    private readonly OpenResponse _open;
     private readonly Channel<SseEvent> _events = Channel.CreateUnbounded<SseEvent>();
-    private readonly CancellationTokenSource _stop = new();
     private readonly Task _reader;
-    private int _disposed;
 
     private SseClient(HttpClient http, HttpResponseMessage response, Stream body)
     {
-        _http = http;
-        _response = response;
+        _open = new OpenResponse(http, response);
         _reader = ReadAsync(body);
     }
 
-    public HttpResponseMessage Response => _response;
+    public HttpResponseMessage Response => _open.Response;
 
     /// <summary>The id of the last event that had one: what a browser would send as <c>Last-Event-ID</c>.</summary>
     public string? LastEventId { get; private set; }
@@ -95,7 +91,7 @@ public sealed class SseClient : IAsyncDisposable
             string? name = null;
             string? id = null;
             var data = new StringBuilder();
-            while (await reader.ReadLineAsync(_stop.Token) is { } line)
+            while (await reader.ReadLineAsync(_open.Stopping) is { } line)
             {
                 if (line.Length == 0)
                 {
@@ -140,24 +136,5 @@ public sealed class SseClient : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
-        {
-            return;
-        }
-
-        await _stop.CancelAsync();
-        _response.Dispose();
-        try
-        {
-            await _reader;
-        }
-        catch (Exception)
-        {
-        }
-
-        _http.Dispose();
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _open.DisposeAsync(_reader);
 }
