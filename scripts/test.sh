@@ -87,6 +87,23 @@ if [ -f "$RESULTS/e2e.log" ]; then
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 fi
 
+# Name every failed test last: CI keeps only the tail of this output.
+python3 - "$RESULTS" <<'PY' || true
+import glob, re, sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for trx in sorted(glob.glob(sys.argv[1] + "/*.trx")):
+    for r in ET.parse(trx).getroot().iterfind(".//t:UnitTestResult[@outcome='Failed']", ns):
+        msg = r.findtext(".//t:Message", default="", namespaces=ns).strip().splitlines()
+        print("FAILED TEST:", r.get("testName"))
+        for line in msg[:6]:
+            print("    " + line[:300])
+PY
+for report in "$RESULTS"/vitest*.json; do
+  [ -f "$report" ] || continue
+  node -e 'const r=require(process.argv[1]);for(const f of r.testResults)for(const a of f.assertionResults)if(a.status==="failed"){console.log("FAILED TEST:",a.fullName);for(const m of (a.failureMessages||[]).slice(0,1))console.log("    "+m.split("\n").slice(0,6).join("\n    "))}' "$report" || true
+done
+[ -f "$RESULTS/e2e.log" ] && grep -E "^\s*not ok" "$RESULTS/e2e.log" | sed 's/^/FAILED TEST: /' || true
+
 echo
 if [ ${#failed_stages[@]} -gt 0 ]; then
   echo "Failed stages: ${failed_stages[*]}"

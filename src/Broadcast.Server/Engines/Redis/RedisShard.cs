@@ -41,12 +41,23 @@ internal sealed partial class RedisShard : IAsyncDisposable
     /// <summary>This shard's place in <c>Broadcast:Redis:Shards</c> (0 for a single Redis).</summary>
     public int Index { get; }
 
-    /// <summary>Connects so that a wrong address shows in the log at once; failures are retried by the next operation. Never throws.</summary>
+    /// <summary>
+    /// Connects so that a wrong address shows in the log at once, and waits (at most the operation timeout)
+    /// for the pub/sub link too: the client reports itself connected once its command link is up, and a
+    /// SUBSCRIBE made before the other link finishes its handshake fails with "no connection is available".
+    /// Failures are retried by the next operation. Never throws.
+    /// </summary>
     public async Task StartAsync()
     {
         try
         {
-            await Connection();
+            var connection = await Connection();
+            var subscriber = connection.GetSubscriber();
+            var deadline = Environment.TickCount64 + (long)_options.OperationTimeout.TotalMilliseconds;
+            while (connection.IsConnected && !subscriber.IsConnected() && Environment.TickCount64 < deadline)
+            {
+                await Task.Delay(10);
+            }
         }
         catch (Exception ex)
         {
