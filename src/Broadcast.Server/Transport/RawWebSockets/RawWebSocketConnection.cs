@@ -85,6 +85,12 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     public int? PeerCloseStatus => _peerCloseStatus >= 0 ? _peerCloseStatus : null;
 
+    /// <summary>
+    /// The socket's own zero-byte receive while nothing is held: an idle connection keeps no suspended
+    /// <see cref="ReceiveAsync"/> (232 B each), only the socket's wait.
+    /// </summary>
+    public ValueTask<int> WaitToReceiveAsync() => _input.WaitForDataAsync();
+
     public Task WhenWrittenAsync() => Written().Task;
 
     private TaskCompletionSource Written()
@@ -112,16 +118,8 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         {
             if (!_input.TryRead(out var read))
             {
-                try
-                {
-                    // Idle here, the connection's only wait is the socket's zero-byte receive.
-                    await _input.WaitForDataAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-                {
-                    // Reset or aborted: the read below reports the end.
-                }
-
+                // The receive loop waited for the bytes (WaitToReceiveAsync): this waits only for the rest of
+                // a message that is arriving, and the reader waits with a zero-byte receive, no buffer held.
                 read = await _input.ReadAsync().ConfigureAwait(false);
             }
 
