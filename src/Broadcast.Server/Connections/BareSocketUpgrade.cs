@@ -201,14 +201,13 @@ internal sealed class BareSocketUpgrade(
     /// <summary>The request as the upgrade checks read it: headers, target, the client's address; a response that collects the refusal.</summary>
     private HttpContext RequestContext(BareSocket socket, UpgradeRequest request, IPAddress? remoteAddress, out MemoryStream body)
     {
-        var headers = new HeaderDictionary();
-        foreach (var (name, values) in request.Headers)
-        {
-            headers[name] = values;
-        }
+        // The parsed headers themselves (case-insensitive, as HeaderDictionary needs), not a copy: the checks only read them.
+        var headers = new HeaderDictionary(request.Headers);
 
         body = new MemoryStream();
-        var features = new FeatureCollection();
+
+        // Room for the six features set here and the few the checks add, without growing.
+        var features = new FeatureCollection(8);
         features.Set<IHttpRequestFeature>(new HttpRequestFeature
         {
             Protocol = "HTTP/1.1",

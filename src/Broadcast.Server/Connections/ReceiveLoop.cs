@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Sockets;
 
 using Broadcast.Server.Transport;
 
@@ -20,6 +21,24 @@ internal sealed class ReceiveLoop(IConnectionObserver metrics, ILogger<ReceiveLo
         var sliceStart = Stopwatch.GetTimestamp();
         while (true)
         {
+            var wait = connection.WaitToReceiveAsync();
+            var waited = !wait.IsCompleted;
+            try
+            {
+                // Idle here: on the connection-level transport the only state held is the socket's own wait.
+                // Always awaited, even when complete: that is what hands the socket's wait back for reuse.
+                await wait;
+            }
+            catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
+            {
+                // Reset or aborted: the receive below reports the end.
+            }
+
+            if (waited)
+            {
+                sliceStart = Stopwatch.GetTimestamp();
+            }
+
             var receive = connection.ReceiveAsync();
             if (!receive.IsCompleted)
             {

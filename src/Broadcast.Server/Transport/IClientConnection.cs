@@ -33,6 +33,16 @@ public interface IClientConnection : IDisposable
     /// </summary>
     ValueTask<ReceivedMessage> ReceiveAsync();
 
+    /// <summary>
+    /// Completes once <see cref="ReceiveAsync"/> has bytes to work on, or the connection ended: the receive loop
+    /// waits here while the client is idle, so a transport whose wait is the socket's own (the connection-level
+    /// one: a zero-byte receive) keeps no suspended receive of its own per idle connection. May throw what the
+    /// socket throws when the connection breaks (<see cref="System.Net.Sockets.SocketException"/>,
+    /// <see cref="ObjectDisposedException"/>); the <see cref="ReceiveAsync"/> that follows reports the end.
+    /// The count means nothing. By default complete at once: <see cref="ReceiveAsync"/> waits itself.
+    /// </summary>
+    ValueTask<int> WaitToReceiveAsync() => default;
+
     /// <summary>Completes once everything the connection will send, its close frame included, was written (or the socket was aborted).</summary>
     Task WhenWrittenAsync();
 }

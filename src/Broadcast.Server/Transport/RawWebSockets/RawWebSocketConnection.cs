@@ -85,6 +85,12 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     public int? PeerCloseStatus => _peerCloseStatus >= 0 ? _peerCloseStatus : null;
 
+    /// <summary>
+    /// The socket's own zero-byte receive while nothing is held: an idle connection keeps no suspended
+    /// <see cref="ReceiveAsync"/> (232 B each), only the socket's wait.
+    /// </summary>
+    public ValueTask<int> WaitToReceiveAsync() => _input.WaitForDataAsync();
+
     public Task WhenWrittenAsync() => Written().Task;
 
     private TaskCompletionSource Written()
@@ -112,16 +118,8 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         {
             if (!_input.TryRead(out var read))
             {
-                try
-                {
-                    // Idle here, the connection's only wait is the socket's zero-byte receive.
-                    await _input.WaitForDataAsync().ConfigureAwait(false);
-                }
-                catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
-                {
-                    // Reset or aborted: the read below reports the end.
-                }
-
+                // The receive loop waited for the bytes (WaitToReceiveAsync): this waits only for the rest of
+                // a message that is arriving, and the reader waits with a zero-byte receive, no buffer held.
                 read = await _input.ReadAsync().ConfigureAwait(false);
             }
 
@@ -532,7 +530,20 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         {
             if (CloseRequest is { } close)
             {
-                await _socket.SendAsync(ControlFrames.Close((int)close.Status, close.Reason), SocketFlags.None).ConfigureAwait(false);
+                var frame = ControlFrames.Close((int)close.Status, close.Reason);
+
+                // A non-blocking send first, as for data: a peer already gone (a client that closed without
+                // waiting for the answer, every client of a storm) costs one failed system call, not a
+                // SocketException with its stack trace (about 25 KB and most of a connection's CPU in a storm).
+                var sent = NonBlockingSend.Supported ? NonBlockingSend.Send(_socket, frame) : 0;
+                if (sent < 0)
+                {
+                    AbortNow();
+                }
+                else if (sent < frame.Length)
+                {
+                    await _socket.SendAsync(frame.AsMemory(sent), SocketFlags.None).ConfigureAwait(false);
+                }
             }
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)

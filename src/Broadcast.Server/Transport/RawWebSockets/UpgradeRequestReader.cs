@@ -52,34 +52,40 @@ internal static class UpgradeRequestReader
     }
 
     /// <summary>Parses a request head; null for anything but a plain, well-formed <c>GET</c> of the path without a body.</summary>
+    /// <remarks>Walks the head as spans: only the target, each header's name and value become strings.</remarks>
     private static UpgradeRequest? Parse(string head, long length, int pathLength)
     {
-        var lines = head.Split("\r\n");
-        var requestLine = lines[0].Split(' ');
-        if (requestLine.Length != 3 || requestLine[2] != "HTTP/1.1")
+        var rest = head.AsSpan();
+        var requestLine = NextLine(ref rest);
+        var firstSpace = requestLine.IndexOf(' ');
+        var lastSpace = requestLine.LastIndexOf(' ');
+        if (firstSpace <= 0 || lastSpace == firstSpace || !requestLine[(lastSpace + 1)..].SequenceEqual("HTTP/1.1")
+            || requestLine[(firstSpace + 1)..lastSpace].Contains(' '))
         {
             return null;
         }
 
-        var target = requestLine[1];
+        var target = requestLine[(firstSpace + 1)..lastSpace];
         if (target.Length > pathLength && target[pathLength] != '?')
         {
             // Another path that merely starts with this one.
             return null;
         }
 
-        var headers = new Dictionary<string, StringValues>(StringComparer.OrdinalIgnoreCase);
-        foreach (var line in lines.AsSpan(1))
+        // An upgrade carries about ten headers: room for them without growing.
+        var headers = new Dictionary<string, StringValues>(16, StringComparer.OrdinalIgnoreCase);
+        while (!rest.IsEmpty)
         {
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0 || line[0] is ' ' or '\t' || !IsToken(line.AsSpan(0, colon)) || line.Any(c => c != '\t' && char.IsControl(c)))
+            var line = NextLine(ref rest);
+            var colon = line.IndexOf(':');
+            if (colon <= 0 || line[0] is ' ' or '\t' || !IsToken(line[..colon]) || HasControl(line))
             {
                 // Folded, unnamed or malformed: Kestrel answers it (400).
                 return null;
             }
 
-            var name = line[..colon];
-            var value = line[(colon + 1)..].Trim(' ', '\t');
+            var name = line[..colon].ToString();
+            var value = line[(colon + 1)..].Trim(" \t").ToString();
             headers[name] = headers.TryGetValue(name, out var existing) ? StringValues.Concat(existing, value) : new StringValues(value);
         }
 
@@ -89,8 +95,40 @@ internal static class UpgradeRequestReader
             return null;
         }
 
-        var request = new UpgradeRequest(target, headers, length);
+        var request = new UpgradeRequest(target.ToString(), headers, length);
         return request.IsWebSocketUpgrade ? request : null;
+    }
+
+    /// <summary>The line at the start of <paramref name="rest"/> (without its CRLF); <paramref name="rest"/> moves past it.</summary>
+    private static ReadOnlySpan<char> NextLine(ref ReadOnlySpan<char> rest)
+    {
+        var end = rest.IndexOf("\r\n");
+        ReadOnlySpan<char> line;
+        if (end < 0)
+        {
+            line = rest;
+            rest = default;
+        }
+        else
+        {
+            line = rest[..end];
+            rest = rest[(end + 2)..];
+        }
+
+        return line;
+    }
+
+    private static bool HasControl(ReadOnlySpan<char> line)
+    {
+        foreach (var c in line)
+        {
+            if (c != '\t' && char.IsControl(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsToken(ReadOnlySpan<char> name)

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.Sockets;
+using Broadcast.Server.Transport.RawWebSockets;
 
 namespace Broadcast.Server.Transport.Sockets;
 
@@ -27,7 +28,38 @@ internal sealed class BareSocket(Socket socket, string id)
     public SocketPipeReader Input => _input ??= new SocketPipeReader(socket);
 
     /// <summary>Consumes the first <paramref name="count"/> bytes (the request head, already received by the kernel: it was peeked).</summary>
-    public async ValueTask DiscardAsync(int count)
+    public ValueTask DiscardAsync(int count)
+    {
+        if (NonBlockingReceive.Supported)
+        {
+            // Peeked, so the kernel holds all of it: taken at once, without an asynchronous receive.
+            Span<byte> scratch = stackalloc byte[1024];
+            while (count > 0)
+            {
+                var read = NonBlockingReceive.Receive(socket, scratch[..Math.Min(count, scratch.Length)], peek: false);
+                if (read == NonBlockingReceive.WouldBlock)
+                {
+                    break;
+                }
+
+                if (read <= 0)
+                {
+                    return ValueTask.FromException(new SocketException((int)SocketError.ConnectionReset));
+                }
+
+                count -= read;
+            }
+
+            if (count == 0)
+            {
+                return ValueTask.CompletedTask;
+            }
+        }
+
+        return DiscardSlowlyAsync(count);
+    }
+
+    private async ValueTask DiscardSlowlyAsync(int count)
     {
         var scratch = ArrayPool<byte>.Shared.Rent(Math.Min(count, 16 * 1024));
         try
@@ -50,7 +82,29 @@ internal sealed class BareSocket(Socket socket, string id)
     }
 
     /// <summary>Writes <paramref name="bytes"/> whole (an HTTP answer, a frame batch).</summary>
-    public async ValueTask SendAsync(ReadOnlyMemory<byte> bytes)
+    public ValueTask SendAsync(ReadOnlyMemory<byte> bytes)
+    {
+        if (NonBlockingSend.Supported)
+        {
+            // An HTTP answer fits the new socket's buffer: one system call, and the socket never makes (and
+            // then keeps, for the connection's whole life) the event args of an asynchronous send.
+            var sent = NonBlockingSend.Send(socket, bytes.Span);
+            if (sent < 0)
+            {
+                return ValueTask.FromException(new SocketException((int)SocketError.ConnectionReset));
+            }
+
+            bytes = bytes[sent..];
+            if (bytes.IsEmpty)
+            {
+                return ValueTask.CompletedTask;
+            }
+        }
+
+        return SendSlowlyAsync(bytes);
+    }
+
+    private async ValueTask SendSlowlyAsync(ReadOnlyMemory<byte> bytes)
     {
         while (!bytes.IsEmpty)
         {

@@ -177,12 +177,7 @@ internal sealed class BareSocketListener : IConnectionListener
         BareSocket? bare = null;
         try
         {
-            UpgradeRequest? request;
-            bool ended;
-            using (var timeout = new CancellationTokenSource(_handler.HandshakeTimeout))
-            {
-                (request, ended) = await UpgradeHeadPeek.PeekAsync(socket, _handler.Path, timeout.Token).ConfigureAwait(false);
-            }
+            var (request, ended) = await UpgradeHeadPeek.PeekAsync(socket, _handler.Path, _handler.HandshakeTimeout).ConfigureAwait(false);
 
             if (request is null)
             {
