@@ -406,7 +406,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     // ---- writing ----
 
-    public override void Flush(ref byte[] buffer)
+    public override int Flush(ref byte[] buffer)
     {
         ContinueReplays();
         var batch = new FrameBatch(buffer) { Binary = SendsBinary };
@@ -430,7 +430,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         if (length == 0)
         {
             FinishFlush();
-            return;
+            return 0;
         }
 
         var sent = 0;
@@ -441,14 +441,14 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             {
                 AbortNow();
                 FinishFlush();
-                return;
+                return 0;
             }
 
             if (sent == length)
             {
                 Written(batch.Publications, batch.Length, batch.OldestLiveTicks);
                 FinishFlush();
-                return;
+                return FramesCarried(batch.Publications);
             }
         }
 
@@ -463,7 +463,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         {
             AbortNow();
             FinishFlush();
-            return;
+            return 0;
         }
 
         if (!send.IsCompleted)
@@ -472,7 +472,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             var pending = buffer;
             buffer = ArrayPool<byte>.Shared.Rent(FlushScheduler.BatchBytes);
             _ = CompleteSendAsync(send, pending, batch.Publications, batch.Length, batch.OldestLiveTicks);
-            return;
+            return FramesCarried(batch.Publications);
         }
 
         try
@@ -486,6 +486,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         }
 
         FinishFlush();
+        return FramesCarried(batch.Publications);
     }
 
     private int WriteControls(Span<byte> destination)
