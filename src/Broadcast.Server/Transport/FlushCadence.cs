@@ -11,8 +11,9 @@ namespace Broadcast.Server.Transport;
 /// what the writes carry. Sparse writes (fewer than <see cref="SparseFramesPerWrite"/> frames each on average: many
 /// clients, each getting a frame now and then, so nearly every delivery pays a whole write) of heavy rounds double
 /// it. So does a writer that cannot keep up (rounds back to back, <see cref="SaturatedShare"/> of the time or more,
-/// though its writes already carry <see cref="DenseFramesPerWrite"/> frames or more): its frames wait in queues
-/// anyway, and fuller writes free the core. It halves again, down to <c>FlushIntervalMax</c>, once writes carry more
+/// though its writes already carry <see cref="DenseFramesPerWrite"/> frames or more), up to
+/// <see cref="SaturatedStretch"/> times FlushIntervalMax: its frames wait in queues anyway, and fuller writes free the
+/// core. It halves again, down to <c>FlushIntervalMax</c>, once writes carry more
 /// than <see cref="FullFramesPerWrite"/> frames and rounds take under <see cref="RelaxedShare"/> of the time, and
 /// towards the base once most rounds are light. A workload whose clients get frames often without saturating the
 /// writer (a chat) fills its writes within <c>FlushIntervalMax</c> and stays there.</item>
@@ -24,7 +25,7 @@ namespace Broadcast.Server.Transport;
 /// One per shard, used by one thread at a time: the round that just ended, or the one caller that schedules the
 /// next round. "Nothing left waiting when a round ends" cannot serve as the quiet signal: on one core nothing is
 /// queued while a round runs, however busy the server is. Past FlushIntervalMax, rounds are weighed together until
-/// they made at least <see cref="WindowWrites"/> writes (one round of a large fan-out, several of a small one), so
+/// they made at least <see cref="WindowWrites"/> writes (a round or two of a large fan-out, several of a small one), so
 /// one round that caught a few stragglers does not move the interval; the share of the time spent writing is
 /// counted from the end of the round before the first one weighed.
 /// </remarks>
@@ -45,8 +46,11 @@ internal sealed class FlushCadence
     /// <summary>Rounds taking less than this share of the time (in quarters: a half) leave the writer room: full writes may come back.</summary>
     public const int RelaxedShare = 2;
 
+    /// <summary>How far a saturated writer with dense writes stretches: this many times FlushIntervalMax at most (8 ms by default).</summary>
+    public const int SaturatedStretch = 4;
+
     /// <summary>At least this many writes are weighed together before the interval moves past FlushIntervalMax...</summary>
-    public const int WindowWrites = 256;
+    public const int WindowWrites = 1024;
 
     /// <summary>...or this many rounds, whichever comes first (a few clients make few writes).</summary>
     public const int WindowRounds = 8;
@@ -173,7 +177,9 @@ internal sealed class FlushCadence
         }
         else if (writingShare >= SaturatedShare && _windowFrames >= DenseFramesPerWrite * _windowWrites)
         {
-            next = Math.Min(_busyMaxTicks, current * 2);
+            // Its writes already share each send among 8 frames or more, so every doubling buys less while what the
+            // frames wait doubles: a few doublings at most.
+            next = Math.Max(current, Math.Min(Math.Min(_busyMaxTicks, SaturatedStretch * _maxTicks), current * 2));
         }
         else if (writingShare < RelaxedShare && _windowFrames > FullFramesPerWrite * _windowWrites)
         {

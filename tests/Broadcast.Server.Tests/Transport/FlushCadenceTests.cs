@@ -17,6 +17,9 @@ public sealed class FlushCadenceTests
     private const long Heavy = Base / 2;
     private const long Light = Base / 10;
 
+    // One round of a large fan-out: as many writes as the cadence weighs together.
+    private const int Many = FlushCadence.WindowWrites;
+
     [Fact]
     public void Heavy_rounds_stretch_the_interval_by_doubling_up_to_the_bound()
     {
@@ -106,7 +109,7 @@ public sealed class FlushCadenceTests
         var rounds = new Rounds(new FlushCadence(0, Max, BusyMax));
         for (var i = 0; i < 10; i++)
         {
-            rounds.Run(10 * Heavy, writes: 1_000, frames: 1_000);
+            rounds.Run(10 * Heavy, writes: Many, frames: Many);
         }
 
         Assert.Equal(0, rounds.Interval);
@@ -121,7 +124,7 @@ public sealed class FlushCadenceTests
         var seen = new List<long>();
         for (var i = 0; i < 12; i++)
         {
-            rounds.Run(Heavy, writes: 1_000, frames: 1_200);
+            rounds.Run(Heavy, writes: Many, frames: Many * 6 / 5);
             seen.Add(rounds.Interval);
         }
 
@@ -140,7 +143,7 @@ public sealed class FlushCadenceTests
         var seen = new List<long>();
         for (var i = 0; i < 8; i++)
         {
-            rounds.Run(Heavy, writes: 1_000, frames: 6_000);
+            rounds.Run(Heavy, writes: Many, frames: Many * 6);
             seen.Add(rounds.Interval);
         }
 
@@ -155,7 +158,7 @@ public sealed class FlushCadenceTests
         rounds.StretchToBusyMax();
         for (var i = 0; i < 8; i++)
         {
-            rounds.Run(Heavy, writes: 1_000, frames: 3_000);
+            rounds.Run(Heavy, writes: Many, frames: Many * 3);
         }
 
         Assert.Equal(BusyMax, rounds.Interval);
@@ -185,22 +188,30 @@ public sealed class FlushCadenceTests
         Assert.Equal(Max, rounds.Interval);
 
         rounds.Run(Heavy, writes: 10, frames: 10);
-        rounds.Run(Heavy, writes: 200, frames: 800);
-        rounds.Run(Heavy, writes: 200, frames: 800);
         Assert.Equal(Max, rounds.Interval);
+        for (var i = 0; i < 2 * FlushCadence.WindowRounds; i++)
+        {
+            rounds.Run(Heavy, writes: 200, frames: 800);
+            Assert.Equal(Max, rounds.Interval);
+        }
     }
 
     [Fact]
-    public void A_saturated_writer_whose_writes_are_already_full_stretches_too()
+    public void A_saturated_writer_whose_writes_are_already_full_stretches_too_but_not_as_far()
     {
-        // 500 clients at 2,000 frames a second: rounds back to back, a dozen frames per write.
+        // 500 clients at 2,000 frames a second on a core that cannot keep up: each round lasts longer than any
+        // interval and the next one starts as it ends, a dozen frames per write.
         var rounds = new Rounds(new FlushCadence(Base, Max, BusyMax));
+        var seen = new List<long>();
         for (var i = 0; i < 12; i++)
         {
-            rounds.Run(rounds.Interval, writes: 500, frames: 6_000, share: 4);
+            rounds.Run(BusyMax, writes: Many, frames: Many * 12, share: 4);
+            seen.Add(rounds.Interval);
         }
 
-        Assert.Equal(BusyMax, rounds.Interval);
+        Assert.Equal([2 * Base, Max, 2 * Max, FlushCadence.SaturatedStretch * Max], seen.Take(4));
+        Assert.True(FlushCadence.SaturatedStretch * Max < BusyMax);
+        Assert.Equal(FlushCadence.SaturatedStretch * Max, rounds.Interval);
     }
 
     [Fact]
@@ -210,7 +221,7 @@ public sealed class FlushCadenceTests
         var rounds = new Rounds(new FlushCadence(Base, Max, BusyMax));
         for (var i = 0; i < 12; i++)
         {
-            rounds.Run(rounds.Interval, writes: 500, frames: 6_000, share: 2);
+            rounds.Run(rounds.Interval, writes: Many, frames: Many * 12, share: 2);
         }
 
         Assert.Equal(Max, rounds.Interval);
@@ -242,7 +253,7 @@ public sealed class FlushCadenceTests
 
         // The next busy spell climbs again from the base, one doubling per round.
         rounds.Now += 2 * BusyMax;
-        rounds.Run(Heavy, writes: 1_000, frames: 1_000);
+        rounds.Run(Heavy, writes: Many, frames: Many);
         Assert.Equal(2 * Base, rounds.Interval);
     }
 
@@ -275,7 +286,7 @@ public sealed class FlushCadenceTests
         {
             for (var i = 0; i < 10; i++)
             {
-                Run(Heavy, writes: 1_000, frames: 1_000);
+                Run(Heavy, writes: Many, frames: Many);
             }
 
             Assert.Equal(BusyMax, Interval);
