@@ -8,7 +8,7 @@ namespace Broadcast.Server.Transport;
 /// Writes connections' queued frames in rounds. Queuing a frame marks its connection dirty (once, however
 /// many frames follow); a round then writes every dirty connection's frames with one write each. Rounds
 /// start at most once per interval (<c>Broadcast:FlushInterval</c>, stretched up to <c>Broadcast:FlushIntervalMax</c> while
-/// rounds are heavy, and up to <c>Broadcast:FlushIntervalBusyMax</c> while what the writes carry says waiting pays:
+/// rounds are heavy, and up to <c>Broadcast:FlushIntervalSparseMax</c> while their writes carry about one frame each:
 /// <see cref="FlushCadence"/>): a frame arriving after a quiet spell is written at once,
 /// while under load each write carries every frame that arrived since the last round, so the cost of a
 /// send is shared by many deliveries. The work is split over one shard per core, each running at most one
@@ -24,18 +24,18 @@ internal sealed class FlushScheduler
     private readonly Shard[] _shards;
 
     public FlushScheduler(IOptions<TransportOptions> options)
-        : this(options.Value.FlushInterval, Environment.ProcessorCount, options.Value.FlushIntervalMax, options.Value.FlushIntervalBusyMax)
+        : this(options.Value.FlushInterval, Environment.ProcessorCount, options.Value.FlushIntervalMax, options.Value.FlushIntervalSparseMax)
     {
     }
 
     /// <param name="maxInterval">How far heavy rounds may stretch the interval; null (or not above <paramref name="interval"/>): never.</param>
-    /// <param name="busyMaxInterval">How far sparse writes or a saturated writer may stretch it; null (or not above <paramref name="maxInterval"/>): no further.</param>
-    public FlushScheduler(TimeSpan interval, int shards, TimeSpan? maxInterval = null, TimeSpan? busyMaxInterval = null)
+    /// <param name="sparseMaxInterval">How far heavy rounds of sparse writes may stretch it; null (or not above <paramref name="maxInterval"/>): no further.</param>
+    public FlushScheduler(TimeSpan interval, int shards, TimeSpan? maxInterval = null, TimeSpan? sparseMaxInterval = null)
     {
         _shards = new Shard[Math.Max(1, shards)];
         for (var i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new Shard(interval, maxInterval ?? interval, busyMaxInterval ?? maxInterval ?? interval);
+            _shards[i] = new Shard(interval, maxInterval ?? interval, sparseMaxInterval ?? maxInterval ?? interval);
         }
     }
 
@@ -56,10 +56,10 @@ internal sealed class FlushScheduler
         private long _lastRoundStart;
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BatchBytes);
 
-        public Shard(TimeSpan interval, TimeSpan maxInterval, TimeSpan busyMaxInterval)
+        public Shard(TimeSpan interval, TimeSpan maxInterval, TimeSpan sparseMaxInterval)
         {
             var intervalTicks = ToTicks(interval);
-            _cadence = new FlushCadence(intervalTicks, ToTicks(maxInterval), ToTicks(busyMaxInterval));
+            _cadence = new FlushCadence(intervalTicks, ToTicks(maxInterval), ToTicks(sparseMaxInterval));
             _lastRoundStart = Stopwatch.GetTimestamp() - intervalTicks;
             if (intervalTicks > 0)
             {

@@ -52,17 +52,15 @@ public sealed class TransportOptions
     public TimeSpan FlushIntervalMax { get; set; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>
-    /// How far write rounds may stretch past <see cref="FlushIntervalMax"/> where waiting pays more than it costs, judged
-    /// by what the writes carry: heavy rounds whose writes carry fewer than two frames each on average (many clients,
-    /// each getting a message now and then, so nearly every delivery pays for a whole write), or a writer that cannot
-    /// keep up (rounds back to back, three quarters of the time or more) although its writes already carry eight frames
-    /// or more. The interval doubles up to this while that lasts, and halves back to <see cref="FlushIntervalMax"/> once
-    /// writes carry more than four frames and rounds take under half the time. Clients that get messages often without
-    /// saturating the writer (a chat) fill their writes within <see cref="FlushIntervalMax"/> and never wait longer. Not
-    /// above <see cref="FlushIntervalMax"/> (the same, or less): no further stretching.
+    /// How far heavy write rounds may stretch past <see cref="FlushIntervalMax"/> while their writes are sparse: carry
+    /// fewer than two frames each on average (many clients, each getting a message now and then, so nearly every
+    /// delivery pays for a whole write). The interval doubles up to this while they stay so, and halves back down to
+    /// <see cref="FlushIntervalMax"/> once writes carry more than four frames. Clients that get messages often (a chat),
+    /// or a busy writer whose writes are already full, fill their writes within <see cref="FlushIntervalMax"/> and never
+    /// wait longer. Not above <see cref="FlushIntervalMax"/> (the same, or less): no further stretching.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushIntervalBusyMax must be between {1} and {2}.")]
-    public TimeSpan FlushIntervalBusyMax { get; set; } = TimeSpan.FromMilliseconds(16);
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushIntervalSparseMax must be between {1} and {2}.")]
+    public TimeSpan FlushIntervalSparseMax { get; set; } = TimeSpan.FromMilliseconds(16);
 
     /// <summary>How long a close handshake the server started may take before the socket is aborted.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Broadcast:CloseTimeout must be between {1} and {2}.")]

@@ -50,7 +50,7 @@ internal sealed class WebSocketTransport(FlushScheduler flusher, ITransportObser
         KeepAliveTimeout = _options.KeepAliveTimeout,
         FlushInterval = _options.FlushInterval,
         FlushIntervalMax = _options.FlushIntervalMax,
-        FlushIntervalBusyMax = _options.FlushIntervalBusyMax,
+        FlushIntervalSparseMax = _options.FlushIntervalSparseMax,
         CloseTimeout = _options.CloseTimeout,
     };
 }
