@@ -45,8 +45,10 @@ public sealed class TransportOptions
     /// <summary>
     /// How far heavy write rounds may stretch <see cref="FlushInterval"/>: after a round that spent at least half the
     /// interval writing, the next waits twice as long, up to this; light rounds bring it back, and after a quiet spell
-    /// (no round for two intervals) a frame goes out at once. Fewer, fuller writes when the server is busy, at the price
-    /// of at most this much added latency. Not above <see cref="FlushInterval"/> (the same, or less): never stretched.
+    /// (no round for two intervals after the last one ended) a frame goes out at once. Fewer, fuller writes when the
+    /// server is busy, at the price of at most this much added latency. Not above <see cref="FlushInterval"/> (the same,
+    /// or less): heavy rounds alone never stretch it (sparse writes still may, up to <see cref="FlushIntervalSparseMax"/>;
+    /// set that to the same value too and the interval never stretches).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushIntervalMax must be between {1} and {2}.")]
     public TimeSpan FlushIntervalMax { get; set; } = TimeSpan.FromMilliseconds(2);
