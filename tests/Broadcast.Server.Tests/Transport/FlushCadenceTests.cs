@@ -104,6 +104,21 @@ public sealed class FlushCadenceTests
     }
 
     [Fact]
+    public void With_the_first_bound_at_the_base_sparse_writes_still_stretch_and_with_both_there_nothing_does()
+    {
+        var sparseOnly = new Rounds(new FlushCadence(Base, Base, SparseMax));
+        var never = new Rounds(new FlushCadence(Base, Base, Base));
+        for (var i = 0; i < 10; i++)
+        {
+            sparseOnly.Run(Heavy, writes: Many, frames: Many);
+            never.Run(Heavy, writes: Many, frames: Many);
+        }
+
+        Assert.Equal(SparseMax, sparseOnly.Interval);
+        Assert.Equal(Base, never.Interval);
+    }
+
+    [Fact]
     public void Writing_as_soon_as_possible_stays_so()
     {
         var rounds = new Rounds(new FlushCadence(0, Max, SparseMax));
