@@ -1,30 +1,65 @@
 namespace Broadcast.Server.Transport;
 
 /// <summary>
-/// How long a flush round waits after the previous one started: <c>Broadcast:FlushInterval</c> while writing is
-/// light, stretched up to <c>Broadcast:FlushIntervalMax</c> while rounds are heavy. Each write costs the server a
-/// system call and the wake-up of the reading peer whatever it carries, so when the rounds keep the core busy,
-/// waiting a little longer lets each write carry more frames (fewer sends for the same deliveries). A shard that
-/// sat idle for two of its intervals (quiet) is back at the base interval, so a frame after a quiet spell still
-/// goes out at once.
+/// How long a flush round waits after the previous one started. Each write costs the server a system call and the
+/// wake-up of the reading peer whatever it carries, so waiting a little longer when the server is busy lets each
+/// write carry more frames (fewer sends for the same deliveries). Two stages:
+/// <list type="bullet">
+/// <item>From <c>Broadcast:FlushInterval</c> up to <c>Broadcast:FlushIntervalMax</c>: while rounds are heavy (spend at
+/// least half the base interval writing) the interval doubles; light rounds halve it again.</item>
+/// <item>Past that, up to <c>Broadcast:FlushIntervalSparseMax</c>, only while the writes are sparse: heavy rounds whose
+/// writes carry fewer than <see cref="SparseFramesPerWrite"/> frames each on average (many clients, each getting a
+/// frame now and then, so nearly every delivery pays a whole write) double it; writes carrying more than
+/// <see cref="FullFramesPerWrite"/> halve it, back down to <c>FlushIntervalMax</c>; mostly light rounds take it on
+/// down towards the base. A workload whose clients get frames often (a chat) fills its writes within
+/// <c>FlushIntervalMax</c> and stays there, and so does a saturated writer whose writes are already full: waiting
+/// longer there was measured to cost latency without saving CPU (bench/analysis.md).</item>
+/// </list>
+/// A shard that sat idle for two of its intervals (quiet) is back at the base interval, so a frame after a quiet
+/// spell still goes out at once.
 /// </summary>
 /// <remarks>
 /// One per shard, used by one thread at a time: the round that just ended, or the one caller that schedules the
 /// next round. "Nothing left waiting when a round ends" cannot serve as the quiet signal: on one core nothing is
-/// queued while a round runs, however busy the server is.
+/// queued while a round runs, however busy the server is. Past FlushIntervalMax, rounds are weighed together until
+/// they made at least <see cref="WindowWrites"/> writes (a round or two of a large fan-out, several of a small one)
+/// or <see cref="WindowRounds"/> rounds, so one round that caught a few stragglers does not move the interval: a
+/// decision per round made an earlier try ratchet up to the bound.
 /// </remarks>
 internal sealed class FlushCadence
 {
+    /// <summary>Writes carrying fewer frames than this on average are sparse: past FlushIntervalMax the interval doubles.</summary>
+    public const int SparseFramesPerWrite = 2;
+
+    /// <summary>Writes carrying more frames than this on average are full: past FlushIntervalMax the interval halves.</summary>
+    public const int FullFramesPerWrite = 4;
+
+    /// <summary>At least this many writes are weighed together before the interval moves past FlushIntervalMax...</summary>
+    public const int WindowWrites = 1024;
+
+    /// <summary>...or this many rounds, whichever comes first (a few clients make few writes).</summary>
+    public const int WindowRounds = 8;
+
     private readonly long _baseTicks;
     private readonly long _maxTicks;
+    private readonly long _sparseMaxTicks;
     private long _intervalTicks;
+    private long _lastEnd;
+
+    // The rounds weighed so far past FlushIntervalMax.
+    private long _windowWrites;
+    private long _windowFrames;
+    private int _windowRounds;
+    private int _windowLightRounds;
 
     /// <param name="baseTicks">The interval while writing is light (<c>Broadcast:FlushInterval</c>).</param>
-    /// <param name="maxTicks">The longest it stretches to (<c>Broadcast:FlushIntervalMax</c>); never below the base, equal to it turns stretching off.</param>
-    public FlushCadence(long baseTicks, long maxTicks)
+    /// <param name="maxTicks">How far heavy rounds stretch it (<c>Broadcast:FlushIntervalMax</c>); never below the base, equal to it turns this stage off.</param>
+    /// <param name="sparseMaxTicks">How far heavy rounds of sparse writes stretch it (<c>Broadcast:FlushIntervalSparseMax</c>); never below <paramref name="maxTicks"/>, equal to it turns this stage off.</param>
+    public FlushCadence(long baseTicks, long maxTicks, long sparseMaxTicks)
     {
         _baseTicks = Math.Max(0, baseTicks);
         _maxTicks = Math.Max(_baseTicks, maxTicks);
+        _sparseMaxTicks = Math.Max(_maxTicks, sparseMaxTicks);
         _intervalTicks = _baseTicks;
     }
 
@@ -32,39 +67,99 @@ internal sealed class FlushCadence
     public long IntervalTicks => Volatile.Read(ref _intervalTicks);
 
     /// <summary>
-    /// After a round that took <paramref name="roundTicks"/>: heavy (at least half the base interval spent writing)
-    /// doubles the interval up to the bound, light (under an eighth of it) halves it down to the base, in between
-    /// keeps it.
+    /// After a round from <paramref name="start"/> to <paramref name="end"/> (stopwatch timestamps) that made
+    /// <paramref name="writes"/> writes carrying <paramref name="frames"/> frames in all: light (under an eighth of the
+    /// base interval spent writing) halves the interval down to the base; below FlushIntervalMax, heavy (at least half
+    /// the base interval) doubles it up to FlushIntervalMax; from there on, what the writes of this and the previous
+    /// rounds carried decides (see the class). Otherwise it keeps its value.
     /// </summary>
-    public void RoundEnded(long roundTicks)
+    public void RoundEnded(long start, long end, int writes, int frames)
     {
+        Volatile.Write(ref _lastEnd, end);
+        var roundTicks = end - start;
+        var light = roundTicks < _baseTicks / 8;
         var current = _intervalTicks;
         var next = current;
-        if (roundTicks >= _baseTicks / 2)
+        if (current >= _maxTicks && _sparseMaxTicks > _maxTicks)
         {
-            next = Math.Min(_maxTicks, current * 2);
+            next = Weigh(writes, frames, light);
         }
-        else if (roundTicks < _baseTicks / 8)
+        else if (light)
         {
             next = Math.Max(_baseTicks, current / 2);
         }
+        else if (current < _maxTicks && roundTicks >= _baseTicks / 2)
+        {
+            next = Math.Min(_maxTicks, current * 2);
+        }
 
-        Volatile.Write(ref _intervalTicks, next);
+        if (next != current)
+        {
+            ResetWindow();
+            Volatile.Write(ref _intervalTicks, next);
+        }
     }
 
     /// <summary>
-    /// How long the next round must still wait, <paramref name="sinceLastStart"/> after the previous one started (zero
-    /// or less: at once). Idle for two intervals or more is quiet: the base interval again.
+    /// How long the round asked for at <paramref name="now"/> must still wait, the previous one having started at
+    /// <paramref name="lastStart"/> (stopwatch timestamps; zero or less: at once). A writer that sat idle, no round
+    /// running, for two intervals or more since the last round ended is quiet: the base interval again. (Counted from
+    /// the end, not the start: a round that took longer than two intervals is the busiest case, not a quiet one.)
     /// </summary>
-    public long WaitTicks(long sinceLastStart)
+    public long WaitTicks(long lastStart, long now)
     {
         var interval = _intervalTicks;
-        if (interval > _baseTicks && sinceLastStart >= 2 * interval)
+        if (interval > _baseTicks && now - Volatile.Read(ref _lastEnd) >= 2 * interval)
         {
             interval = _baseTicks;
+            ResetWindow();
             Volatile.Write(ref _intervalTicks, interval);
         }
 
-        return interval - sinceLastStart;
+        return lastStart + interval - now;
+    }
+
+    /// <summary>Adds a round to the window past FlushIntervalMax; once it holds enough, returns the interval it calls for.</summary>
+    private long Weigh(int writes, int frames, bool light)
+    {
+        var current = _intervalTicks;
+        _windowWrites += writes;
+        _windowFrames += frames;
+        _windowRounds++;
+        if (light)
+        {
+            _windowLightRounds++;
+        }
+
+        if (_windowWrites < WindowWrites && _windowRounds < WindowRounds)
+        {
+            return current;
+        }
+
+        var next = current;
+        if (2 * _windowLightRounds > _windowRounds)
+        {
+            // Writing became light (fewer clients, or none of them busy): back toward the base, as below FlushIntervalMax.
+            next = Math.Max(_baseTicks, current / 2);
+        }
+        else if (_windowFrames < SparseFramesPerWrite * _windowWrites)
+        {
+            next = Math.Min(_sparseMaxTicks, current * 2);
+        }
+        else if (_windowFrames > FullFramesPerWrite * _windowWrites)
+        {
+            next = Math.Max(_maxTicks, current / 2);
+        }
+
+        ResetWindow();
+        return next;
+    }
+
+    private void ResetWindow()
+    {
+        _windowWrites = 0;
+        _windowFrames = 0;
+        _windowRounds = 0;
+        _windowLightRounds = 0;
     }
 }

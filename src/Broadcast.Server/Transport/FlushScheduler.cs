@@ -8,7 +8,8 @@ namespace Broadcast.Server.Transport;
 /// Writes connections' queued frames in rounds. Queuing a frame marks its connection dirty (once, however
 /// many frames follow); a round then writes every dirty connection's frames with one write each. Rounds
 /// start at most once per interval (<c>Broadcast:FlushInterval</c>, stretched up to <c>Broadcast:FlushIntervalMax</c> while
-/// rounds are heavy: <see cref="FlushCadence"/>): a frame arriving after a quiet spell is written at once,
+/// rounds are heavy, and up to <c>Broadcast:FlushIntervalSparseMax</c> while their writes carry about one frame each:
+/// <see cref="FlushCadence"/>): a frame arriving after a quiet spell is written at once,
 /// while under load each write carries every frame that arrived since the last round, so the cost of a
 /// send is shared by many deliveries. The work is split over one shard per core, each running at most one
 /// round at a time on the thread pool; a round never waits for a socket (a write that cannot complete at
@@ -23,17 +24,18 @@ internal sealed class FlushScheduler
     private readonly Shard[] _shards;
 
     public FlushScheduler(IOptions<TransportOptions> options)
-        : this(options.Value.FlushInterval, Environment.ProcessorCount, options.Value.FlushIntervalMax)
+        : this(options.Value.FlushInterval, Environment.ProcessorCount, options.Value.FlushIntervalMax, options.Value.FlushIntervalSparseMax)
     {
     }
 
     /// <param name="maxInterval">How far heavy rounds may stretch the interval; null (or not above <paramref name="interval"/>): never.</param>
-    public FlushScheduler(TimeSpan interval, int shards, TimeSpan? maxInterval = null)
+    /// <param name="sparseMaxInterval">How far heavy rounds of sparse writes may stretch it; null (or not above <paramref name="maxInterval"/>): no further.</param>
+    public FlushScheduler(TimeSpan interval, int shards, TimeSpan? maxInterval = null, TimeSpan? sparseMaxInterval = null)
     {
         _shards = new Shard[Math.Max(1, shards)];
         for (var i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new Shard(interval, maxInterval ?? interval);
+            _shards[i] = new Shard(interval, maxInterval ?? interval, sparseMaxInterval ?? maxInterval ?? interval);
         }
     }
 
@@ -54,10 +56,10 @@ internal sealed class FlushScheduler
         private long _lastRoundStart;
         private byte[] _buffer = ArrayPool<byte>.Shared.Rent(BatchBytes);
 
-        public Shard(TimeSpan interval, TimeSpan maxInterval)
+        public Shard(TimeSpan interval, TimeSpan maxInterval, TimeSpan sparseMaxInterval)
         {
-            var intervalTicks = (long)(interval.TotalSeconds * Stopwatch.Frequency);
-            _cadence = new FlushCadence(intervalTicks, (long)(maxInterval.TotalSeconds * Stopwatch.Frequency));
+            var intervalTicks = ToTicks(interval);
+            _cadence = new FlushCadence(intervalTicks, ToTicks(maxInterval), ToTicks(sparseMaxInterval));
             _lastRoundStart = Stopwatch.GetTimestamp() - intervalTicks;
             if (intervalTicks > 0)
             {
@@ -96,12 +98,23 @@ internal sealed class FlushScheduler
                 _round = round;
             }
 
+            var writes = 0;
+            var frames = 0;
             foreach (var connection in round)
             {
-                connection.Flush(ref _buffer);
+                var carried = connection.Flush(ref _buffer);
+                if (carried > 0)
+                {
+                    writes++;
+                    frames += carried;
+                }
             }
 
             round.Clear();
+
+            // Before the round stops being pending: from then on another thread may schedule the next one.
+            var end = Stopwatch.GetTimestamp();
+            _cadence.RoundEnded(start, end, writes, frames);
             bool again;
             lock (_lock)
             {
@@ -109,7 +122,6 @@ internal sealed class FlushScheduler
                 _roundPending = again;
             }
 
-            _cadence.RoundEnded(Stopwatch.GetTimestamp() - start);
             if (again)
             {
                 StartRound();
@@ -118,7 +130,7 @@ internal sealed class FlushScheduler
 
         private void StartRound()
         {
-            var wait = _cadence.WaitTicks(Stopwatch.GetTimestamp() - Volatile.Read(ref _lastRoundStart));
+            var wait = _cadence.WaitTicks(Volatile.Read(ref _lastRoundStart), Stopwatch.GetTimestamp());
             if (_timer is null || wait <= 0)
             {
                 RunSoon();
@@ -130,6 +142,8 @@ internal sealed class FlushScheduler
             var dueMilliseconds = (long)Math.Ceiling(wait * 1000.0 / Stopwatch.Frequency);
             _timer.Change(dueMilliseconds, Timeout.Infinite);
         }
+
+        private static long ToTicks(TimeSpan interval) => (long)(interval.TotalSeconds * Stopwatch.Frequency);
 
         private void RunSoon() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }

@@ -200,9 +200,13 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
     /// Called by the flusher, one call at a time per connection: writes what is queued as one batch. If the
     /// write cannot complete at once (the client reads slowly), it finishes in the background with its own
     /// buffer, and <paramref name="buffer"/> is replaced so the flusher can go on with other connections;
-    /// either way <see cref="FinishFlush"/> follows the write.
+    /// either way <see cref="FinishFlush"/> follows the write. Returns the frames the write carried
+    /// (<see cref="FramesCarried"/>), zero if nothing was written.
     /// </summary>
-    public abstract void Flush(ref byte[] buffer);
+    public abstract int Flush(ref byte[] buffer);
+
+    /// <summary>What a write of <paramref name="publications"/> counts as for the flush rounds: a write of replies or control frames alone counts one.</summary>
+    protected static int FramesCarried(int publications) => Math.Max(1, publications);
 
     /// <summary>Everything before the close was written: the transport writes its close frame now (the flusher never calls again).</summary>
     protected abstract void OnQueueFinished();

@@ -45,11 +45,24 @@ public sealed class TransportOptions
     /// <summary>
     /// How far heavy write rounds may stretch <see cref="FlushInterval"/>: after a round that spent at least half the
     /// interval writing, the next waits twice as long, up to this; light rounds bring it back, and after a quiet spell
-    /// (no round for two intervals) a frame goes out at once. Fewer, fuller writes when the server is busy, at the price
-    /// of at most this much added latency. Not above <see cref="FlushInterval"/> (the same, or less): never stretched.
+    /// (no round for two intervals after the last one ended) a frame goes out at once. Fewer, fuller writes when the
+    /// server is busy, at the price of at most this much added latency. Not above <see cref="FlushInterval"/> (the same,
+    /// or less): heavy rounds alone never stretch it (sparse writes still may, up to <see cref="FlushIntervalSparseMax"/>;
+    /// set that to the same value too and the interval never stretches).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushIntervalMax must be between {1} and {2}.")]
     public TimeSpan FlushIntervalMax { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>
+    /// How far heavy write rounds may stretch past <see cref="FlushIntervalMax"/> while their writes are sparse: carry
+    /// fewer than two frames each on average (many clients, each getting a message now and then, so nearly every
+    /// delivery pays for a whole write). The interval doubles up to this while they stay so, and halves back down to
+    /// <see cref="FlushIntervalMax"/> once writes carry more than four frames. Clients that get messages often (a chat),
+    /// or a busy writer whose writes are already full, fill their writes within <see cref="FlushIntervalMax"/> and never
+    /// wait longer. Not above <see cref="FlushIntervalMax"/> (the same, or less): no further stretching.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushIntervalSparseMax must be between {1} and {2}.")]
+    public TimeSpan FlushIntervalSparseMax { get; set; } = TimeSpan.FromMilliseconds(16);
 
     /// <summary>How long a close handshake the server started may take before the socket is aborted.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Broadcast:CloseTimeout must be between {1} and {2}.")]

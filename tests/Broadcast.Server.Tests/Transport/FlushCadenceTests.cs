@@ -4,71 +4,93 @@ namespace Broadcast.Server.Tests.Transport;
 
 /// <summary>
 /// How long flush rounds wait for one another: the base interval while writing is light, stretched (doubling) up to
-/// the bound while rounds are heavy, and the base again once the writer sat idle for two intervals, so a frame after
-/// a quiet spell is never held back by an earlier busy spell.
+/// FlushIntervalMax while rounds are heavy, further up to FlushIntervalSparseMax only while the writes are sparse (about
+/// one frame each), back down once writes fill up, and the base
+/// again once the writer sat idle for two intervals, so a frame after a quiet spell is never held back by an earlier
+/// busy spell. Timestamps are fed by hand: the cadence is a pure function of the rounds it is told about.
 /// </summary>
 public sealed class FlushCadenceTests
 {
     private const long Base = 1_000;
     private const long Max = 4_000;
+    private const long SparseMax = 32_000;
     private const long Heavy = Base / 2;
     private const long Light = Base / 10;
+
+    // One round of a large fan-out: as many writes as the cadence weighs together.
+    private const int Many = FlushCadence.WindowWrites;
 
     [Fact]
     public void Heavy_rounds_stretch_the_interval_by_doubling_up_to_the_bound()
     {
-        var cadence = new FlushCadence(Base, Max);
-        Assert.Equal(Base, cadence.IntervalTicks);
+        var rounds = new Rounds(new FlushCadence(Base, Max, Max));
+        Assert.Equal(Base, rounds.Interval);
 
-        cadence.RoundEnded(Heavy);
-        Assert.Equal(2 * Base, cadence.IntervalTicks);
-        cadence.RoundEnded(Heavy);
-        Assert.Equal(Max, cadence.IntervalTicks);
-        cadence.RoundEnded(10 * Heavy);
-        Assert.Equal(Max, cadence.IntervalTicks);
+        rounds.Run(Heavy);
+        Assert.Equal(2 * Base, rounds.Interval);
+        rounds.Run(Heavy);
+        Assert.Equal(Max, rounds.Interval);
+        rounds.Run(10 * Heavy, share: 4);
+        Assert.Equal(Max, rounds.Interval);
 
         // The next round waits out the stretched interval from the previous round's start.
-        Assert.Equal(Max - Base, cadence.WaitTicks(sinceLastStart: Base));
+        Assert.Equal(Max - Base, rounds.Cadence.WaitTicks(rounds.LastStart, rounds.LastStart + Base));
     }
 
     [Fact]
     public void Light_rounds_bring_it_back_step_by_step()
     {
-        var cadence = new FlushCadence(Base, Max);
-        cadence.RoundEnded(Heavy);
-        cadence.RoundEnded(Heavy);
+        var rounds = new Rounds(new FlushCadence(Base, Max, Max));
+        rounds.Run(Heavy);
+        rounds.Run(Heavy);
 
-        cadence.RoundEnded(Light);
-        Assert.Equal(2 * Base, cadence.IntervalTicks);
-        cadence.RoundEnded(Light);
-        Assert.Equal(Base, cadence.IntervalTicks);
-        cadence.RoundEnded(Light);
-        Assert.Equal(Base, cadence.IntervalTicks);
+        rounds.Run(Light);
+        Assert.Equal(2 * Base, rounds.Interval);
+        rounds.Run(Light);
+        Assert.Equal(Base, rounds.Interval);
+        rounds.Run(Light);
+        Assert.Equal(Base, rounds.Interval);
     }
 
     [Fact]
     public void After_two_idle_intervals_a_frame_goes_out_at_once_and_the_base_interval_is_back()
     {
-        var cadence = new FlushCadence(Base, Max);
-        cadence.RoundEnded(Heavy);
-        cadence.RoundEnded(Heavy);
-
-        // Frames soon after a busy round wait for the stretched interval...
-        Assert.True(cadence.WaitTicks(sinceLastStart: Max - 1) > 0);
+        var cadence = new FlushCadence(Base, Max, Max);
+        cadence.RoundEnded(0, Heavy, 1, 1);
+        cadence.RoundEnded(0, Heavy, 1, 1);
         Assert.Equal(Max, cadence.IntervalTicks);
 
-        // ...but after a quiet spell they are written at once, and the next round is back at the base.
-        Assert.True(cadence.WaitTicks(sinceLastStart: 2 * Max) <= 0);
+        // Frames soon after a busy round wait for the stretched interval...
+        Assert.True(cadence.WaitTicks(lastStart: 0, now: Max - 1) > 0);
+        Assert.Equal(Max, cadence.IntervalTicks);
+
+        // ...but after a quiet spell (two intervals since the last round ended) they are written at once, and the
+        // next round is back at the base.
+        Assert.True(cadence.WaitTicks(lastStart: 0, now: Heavy + (2 * Max)) <= 0);
         Assert.Equal(Base, cadence.IntervalTicks);
+    }
+
+    [Fact]
+    public void A_round_longer_than_two_intervals_is_not_a_quiet_spell()
+    {
+        // A writer that cannot keep up: each round takes three of its intervals. Asking for the next round right as
+        // this one ends must not count the round's own length as idle time (which would drop it to the base).
+        var cadence = new FlushCadence(Base, Max, Max);
+        cadence.RoundEnded(0, 3 * Max, 1, 1);
+        cadence.RoundEnded(3 * Max, 6 * Max, 1, 1);
+        Assert.Equal(Max, cadence.IntervalTicks);
+
+        Assert.True(cadence.WaitTicks(lastStart: 3 * Max, now: 6 * Max) <= 0);
+        Assert.Equal(Max, cadence.IntervalTicks);
     }
 
     [Fact]
     public void A_round_in_between_keeps_the_interval_it_has()
     {
-        var cadence = new FlushCadence(Base, Max);
-        cadence.RoundEnded(Heavy);
-        cadence.RoundEnded(Base / 4);
-        Assert.Equal(2 * Base, cadence.IntervalTicks);
+        var rounds = new Rounds(new FlushCadence(Base, Max, Max));
+        rounds.Run(Heavy);
+        rounds.Run(Base / 4);
+        Assert.Equal(2 * Base, rounds.Interval);
     }
 
     [Theory]
@@ -76,17 +98,198 @@ public sealed class FlushCadenceTests
     [InlineData(Base / 2)]
     public void A_bound_not_above_the_interval_never_stretches_it(long max)
     {
-        var cadence = new FlushCadence(Base, max);
-        cadence.RoundEnded(10 * Heavy);
-        Assert.Equal(Base, cadence.IntervalTicks);
+        var rounds = new Rounds(new FlushCadence(Base, max, max));
+        rounds.Run(10 * Heavy);
+        Assert.Equal(Base, rounds.Interval);
+    }
+
+    [Fact]
+    public void With_the_first_bound_at_the_base_sparse_writes_still_stretch_and_with_both_there_nothing_does()
+    {
+        var sparseOnly = new Rounds(new FlushCadence(Base, Base, SparseMax));
+        var never = new Rounds(new FlushCadence(Base, Base, Base));
+        for (var i = 0; i < 10; i++)
+        {
+            sparseOnly.Run(Heavy, writes: Many, frames: Many);
+            never.Run(Heavy, writes: Many, frames: Many);
+        }
+
+        Assert.Equal(SparseMax, sparseOnly.Interval);
+        Assert.Equal(Base, never.Interval);
     }
 
     [Fact]
     public void Writing_as_soon_as_possible_stays_so()
     {
-        var cadence = new FlushCadence(0, Max);
-        cadence.RoundEnded(10 * Heavy);
-        Assert.Equal(0, cadence.IntervalTicks);
-        Assert.True(cadence.WaitTicks(sinceLastStart: 0) <= 0);
+        var rounds = new Rounds(new FlushCadence(0, Max, SparseMax));
+        for (var i = 0; i < 10; i++)
+        {
+            rounds.Run(10 * Heavy, writes: Many, frames: Many);
+        }
+
+        Assert.Equal(0, rounds.Interval);
+        Assert.True(rounds.Cadence.WaitTicks(lastStart: rounds.Now, now: rounds.Now) <= 0);
+    }
+
+    [Fact]
+    public void Heavy_rounds_of_sparse_writes_stretch_past_the_first_bound_up_to_the_sparse_bound()
+    {
+        // 1,000 clients, each getting a frame now and then: every write carries one frame, whatever the interval.
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        var seen = new List<long>();
+        for (var i = 0; i < 12; i++)
+        {
+            rounds.Run(Heavy, writes: Many, frames: Many * 6 / 5);
+            seen.Add(rounds.Interval);
+        }
+
+        Assert.Equal([2 * Base, Max, 2 * Max, 4 * Max, SparseMax, SparseMax], seen.Take(6));
+        Assert.Equal(SparseMax, rounds.Interval);
+    }
+
+    [Fact]
+    public void Writes_that_fill_up_past_the_first_bound_bring_the_interval_back_to_it_and_no_lower()
+    {
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.StretchToSparseMax();
+
+        // The same clients now get frames often: each write carries six, and the writer has room (rounds take a few
+        // percent of the time).
+        var seen = new List<long>();
+        for (var i = 0; i < 8; i++)
+        {
+            rounds.Run(Heavy, writes: Many, frames: Many * 6);
+            seen.Add(rounds.Interval);
+        }
+
+        Assert.Equal([SparseMax / 2, SparseMax / 4, Max, Max], seen.Take(4));
+        Assert.Equal(Max, rounds.Interval);
+    }
+
+    [Fact]
+    public void Writes_carrying_two_to_four_frames_hold_the_interval_where_it_is()
+    {
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.StretchToSparseMax();
+        for (var i = 0; i < 8; i++)
+        {
+            rounds.Run(Heavy, writes: Many, frames: Many * 3);
+        }
+
+        Assert.Equal(SparseMax, rounds.Interval);
+    }
+
+    [Fact]
+    public void Clients_that_fill_their_writes_within_the_first_bound_never_go_past_it()
+    {
+        // A chat: 200 clients, about four frames per write at the first bound, rounds half the time.
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        for (var i = 0; i < 50; i++)
+        {
+            rounds.Run(Heavy, writes: 200, frames: 800, share: 2);
+            Assert.True(rounds.Interval <= Max, $"round {i}: {rounds.Interval}");
+        }
+
+        Assert.Equal(Max, rounds.Interval);
+    }
+
+    [Fact]
+    public void One_round_of_stragglers_does_not_move_the_interval()
+    {
+        // At the first bound, a round that caught a handful of one-frame writes is weighed with the rounds after it.
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.Run(Heavy, writes: 200, frames: 800);
+        rounds.Run(Heavy, writes: 200, frames: 800);
+        Assert.Equal(Max, rounds.Interval);
+
+        rounds.Run(Heavy, writes: 10, frames: 10);
+        Assert.Equal(Max, rounds.Interval);
+        for (var i = 0; i < 2 * FlushCadence.WindowRounds; i++)
+        {
+            rounds.Run(Heavy, writes: 200, frames: 800);
+            Assert.Equal(Max, rounds.Interval);
+        }
+    }
+
+    [Fact]
+    public void A_saturated_writer_whose_writes_are_already_full_does_not_stretch_past_the_first_bound()
+    {
+        // 500 clients at 2,000 frames a second on a core that cannot keep up: each round lasts longer than any
+        // interval and the next one starts as it ends, a dozen frames per write. Waiting longer was measured to buy
+        // nothing there but latency.
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        for (var i = 0; i < 12; i++)
+        {
+            rounds.Run(SparseMax, writes: Many, frames: Many * 12, share: 4);
+            Assert.True(rounds.Interval <= Max, $"round {i}: {rounds.Interval}");
+        }
+
+        Assert.Equal(Max, rounds.Interval);
+    }
+
+    [Fact]
+    public void Light_writing_past_the_first_bound_comes_back_to_the_base()
+    {
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.StretchToSparseMax();
+
+        // Most clients left: rounds of a few writes, each taking a few ticks.
+        for (var i = 0; i < 100; i++)
+        {
+            rounds.Run(Light, writes: 3, frames: 3);
+        }
+
+        Assert.Equal(Base, rounds.Interval);
+    }
+
+    [Fact]
+    public void After_a_quiet_spell_at_the_sparse_bound_a_frame_goes_out_at_once_and_stretching_starts_over()
+    {
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.StretchToSparseMax();
+
+        Assert.True(rounds.Cadence.WaitTicks(rounds.LastStart, rounds.Now + (2 * SparseMax)) <= 0);
+        Assert.Equal(Base, rounds.Interval);
+
+        // The next busy spell climbs again from the base, one doubling per round.
+        rounds.Now += 2 * SparseMax;
+        rounds.Run(Heavy, writes: Many, frames: Many);
+        Assert.Equal(2 * Base, rounds.Interval);
+    }
+
+    /// <summary>
+    /// Rounds one after another, each starting when the cadence lets it. <c>share</c> is the quarter of the time the
+    /// rounds take (4: back to back): the round takes what it takes, and the writer then sits idle for the rest.
+    /// </summary>
+    private sealed class Rounds(FlushCadence cadence)
+    {
+        public FlushCadence Cadence { get; } = cadence;
+
+        public long Now { get; set; }
+
+        public long Interval => Cadence.IntervalTicks;
+
+        public long LastStart { get; private set; }
+
+        public void Run(long took, int writes = 1, int frames = 1, int share = 1)
+        {
+            LastStart = Now;
+            Cadence.RoundEnded(LastStart, LastStart + took, writes, frames);
+
+            // The next round is asked for once the writer sat idle long enough for the rounds to take share/4 of the
+            // time, and starts when the cadence lets it.
+            var asked = LastStart + (took * 4 / share);
+            Now = asked + Math.Max(0, Cadence.WaitTicks(LastStart, asked));
+        }
+
+        public void StretchToSparseMax()
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                Run(Heavy, writes: Many, frames: Many);
+            }
+
+            Assert.Equal(SparseMax, Interval);
+        }
     }
 }

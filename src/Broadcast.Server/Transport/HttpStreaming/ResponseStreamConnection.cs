@@ -169,7 +169,7 @@ internal abstract class ResponseStreamConnection : QueuedFrameWriter, IClientCon
     /// <summary>Frames what is queued into one buffer, starting with <paramref name="buffer"/>; returns the batch's buffer (maybe larger), its length and what it counted.</summary>
     protected abstract (byte[] Buffer, int Length, int Publications, long OldestLiveTicks) TakeBatch(byte[] buffer);
 
-    public override void Flush(ref byte[] buffer)
+    public override int Flush(ref byte[] buffer)
     {
         ContinueReplays();
         var (batchBuffer, length, publications, oldestLiveTicks) = TakeBatch(buffer);
@@ -177,7 +177,7 @@ internal abstract class ResponseStreamConnection : QueuedFrameWriter, IClientCon
         if (length == 0 || IsAborted)
         {
             FinishFlush();
-            return;
+            return 0;
         }
 
         ValueTask write;
@@ -189,7 +189,7 @@ internal abstract class ResponseStreamConnection : QueuedFrameWriter, IClientCon
         {
             AbortNow();
             FinishFlush();
-            return;
+            return 0;
         }
 
         Volatile.Write(ref _lastWriteTicks, Environment.TickCount64);
@@ -199,7 +199,7 @@ internal abstract class ResponseStreamConnection : QueuedFrameWriter, IClientCon
             var pending = buffer;
             buffer = ArrayPool<byte>.Shared.Rent(FlushScheduler.BatchBytes);
             _ = CompleteWriteAsync(write, pending, publications, length, oldestLiveTicks);
-            return;
+            return FramesCarried(publications);
         }
 
         try
@@ -213,6 +213,7 @@ internal abstract class ResponseStreamConnection : QueuedFrameWriter, IClientCon
         }
 
         FinishFlush();
+        return FramesCarried(publications);
     }
 
     private async Task CompleteWriteAsync(ValueTask write, byte[] buffer, int publications, int bytes, long oldestLiveTicks)

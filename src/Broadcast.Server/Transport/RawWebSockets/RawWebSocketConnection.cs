@@ -404,7 +404,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     // ---- writing ----
 
-    public override void Flush(ref byte[] buffer)
+    public override int Flush(ref byte[] buffer)
     {
         ContinueReplays();
         var batch = new FrameBatch(buffer) { Binary = SendsBinary };
@@ -428,7 +428,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         if (length == 0)
         {
             FinishFlush();
-            return;
+            return 0;
         }
 
         var sent = 0;
@@ -439,14 +439,14 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             {
                 AbortNow();
                 FinishFlush();
-                return;
+                return 0;
             }
 
             if (sent == length)
             {
                 Written(batch.Publications, batch.Length, batch.OldestLiveTicks);
                 FinishFlush();
-                return;
+                return FramesCarried(batch.Publications);
             }
         }
 
@@ -461,7 +461,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         {
             AbortNow();
             FinishFlush();
-            return;
+            return 0;
         }
 
         if (!send.IsCompleted)
@@ -470,7 +470,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
             var pending = buffer;
             buffer = ArrayPool<byte>.Shared.Rent(FlushScheduler.BatchBytes);
             _ = CompleteSendAsync(send, pending, batch.Publications, batch.Length, batch.OldestLiveTicks);
-            return;
+            return FramesCarried(batch.Publications);
         }
 
         try
@@ -484,6 +484,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         }
 
         FinishFlush();
+        return FramesCarried(batch.Publications);
     }
 
     private int WriteControls(Span<byte> destination)

@@ -50,6 +50,7 @@ internal sealed class WebSocketTransport(FlushScheduler flusher, ITransportObser
         KeepAliveTimeout = _options.KeepAliveTimeout,
         FlushInterval = _options.FlushInterval,
         FlushIntervalMax = _options.FlushIntervalMax,
+        FlushIntervalSparseMax = _options.FlushIntervalSparseMax,
         CloseTimeout = _options.CloseTimeout,
     };
 }

@@ -73,13 +73,14 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
         }
     }
 
-    public override void Flush(ref byte[] buffer)
+    public override int Flush(ref byte[] buffer)
     {
         ContinueReplays();
         if (_output is null)
         {
+            // Sent frame by frame in the background: not a batch the rounds can weigh.
             _ = SendOneByOneAsync();
-            return;
+            return 0;
         }
 
         var batch = new FrameBatch(buffer) { Binary = SendsBinary };
@@ -88,14 +89,14 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
         if (batch.Length == 0)
         {
             FinishFlush();
-            return;
+            return 0;
         }
 
         // Once the WebSocket has sent a close frame (e.g. it rejected a bad frame), no data may follow.
         if (Socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived))
         {
             FinishFlush();
-            return;
+            return 0;
         }
 
         ValueTask write;
@@ -107,7 +108,7 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
         {
             Abort();
             FinishFlush();
-            return;
+            return 0;
         }
 
         if (!write.IsCompleted)
@@ -116,7 +117,7 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
             var pending = buffer;
             buffer = ArrayPool<byte>.Shared.Rent(FlushScheduler.BatchBytes);
             _ = CompleteWriteAsync(write, pending, batch.Publications, batch.Length, batch.OldestLiveTicks);
-            return;
+            return FramesCarried(batch.Publications);
         }
 
         try
@@ -130,6 +131,7 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
 
         Written(batch.Publications, batch.Length, batch.OldestLiveTicks);
         FinishFlush();
+        return FramesCarried(batch.Publications);
     }
 
     private async Task CompleteWriteAsync(ValueTask write, byte[] buffer, int publications, int bytes, long oldestLiveTicks)
