@@ -52,12 +52,7 @@ internal sealed partial class RedisShard : IAsyncDisposable
         try
         {
             var connection = await Connection();
-            var subscriber = connection.GetSubscriber();
-            var deadline = Environment.TickCount64 + (long)_options.OperationTimeout.TotalMilliseconds;
-            while (connection.IsConnected && !subscriber.IsConnected() && Environment.TickCount64 < deadline)
-            {
-                await Task.Delay(10);
-            }
+            await PubSubLinkAsync(connection, default, CancellationToken.None);
         }
         catch (Exception ex)
         {
@@ -88,10 +83,12 @@ internal sealed partial class RedisShard : IAsyncDisposable
     public async Task<ChannelMessageQueue> SubscribeAsync(Func<bool, RedisChannel> channelFor, CancellationToken cancellationToken)
     {
         var (connection, sharded) = await ReadyAsync();
+        var channel = channelFor(sharded);
+        await PubSubLinkAsync(connection, channel, cancellationToken);
         Task<ChannelMessageQueue>? subscribing = null;
         try
         {
-            subscribing = connection.GetSubscriber().SubscribeAsync(channelFor(sharded));
+            subscribing = connection.GetSubscriber().SubscribeAsync(channel);
             return await subscribing.WaitAsync(_options.OperationTimeout, cancellationToken);
         }
         catch (Exception ex) when (IsRedisFailure(ex))
@@ -321,6 +318,23 @@ internal sealed partial class RedisShard : IAsyncDisposable
             }
 
             return _connection;
+        }
+    }
+
+    /// <summary>
+    /// Waits, at most the operation timeout, while the command link is up but the pub/sub link that serves
+    /// <paramref name="channel"/> is not (still in its handshake after start-up, or reconnecting after a blip):
+    /// the client refuses a SUBSCRIBE meanwhile with "no connection is available", which a subscriber would be
+    /// told as engine_unavailable although Redis is fine. Returns at once in the usual case; never throws but
+    /// for cancellation (the SUBSCRIBE that follows reports a link that stayed down).
+    /// </summary>
+    private async Task PubSubLinkAsync(ConnectionMultiplexer connection, RedisChannel channel, CancellationToken cancellationToken)
+    {
+        var subscriber = connection.GetSubscriber();
+        var deadline = Environment.TickCount64 + (long)_options.OperationTimeout.TotalMilliseconds;
+        while (connection.IsConnected && !subscriber.IsConnected(channel) && Environment.TickCount64 < deadline)
+        {
+            await Task.Delay(10, cancellationToken);
         }
     }
 
