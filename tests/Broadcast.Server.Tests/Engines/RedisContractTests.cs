@@ -14,8 +14,6 @@ namespace Broadcast.Server.Tests.Engines;
 /// </summary>
 public abstract class RedisContractTests : DistributedEngineContractTests
 {
-    private const int SweepPage = 16;
-
     private readonly NullObserver _observer = new();
 
     protected string Prefix { get; } = "contract" + Guid.NewGuid().ToString("N")[..8];
@@ -46,12 +44,7 @@ public abstract class RedisContractTests : DistributedEngineContractTests
         // Refreshed every second, so a lost member is put back quickly.
         redis.PresenceTtl = TimeSpan.FromSeconds(3);
         var retry = new BackgroundRetry(_observer, NullLogger<BackgroundRetry>.Instance, TimeProvider.System);
-        var engine = new RedisEngine(listener, TimeProvider.System, Options.Create(options), Options.Create(redis), _observer, retry, NullLogger<RedisEngine>.Instance)
-        {
-            // The presence sweep reads its index in pages of this many channels (256 in production): small, so
-            // a test's few channels take several pages.
-            SweepBatchSize = SweepPage,
-        };
+        var engine = new RedisEngine(listener, TimeProvider.System, Options.Create(options), Options.Create(redis), _observer, retry, NullLogger<RedisEngine>.Instance);
         // As the server does at start: connected before the first request.
         await engine.StartAsync();
         return new EngineNode(engine, listener);
@@ -63,88 +56,6 @@ public abstract class RedisContractTests : DistributedEngineContractTests
         {
             // (A Cluster's replicas refuse it; they follow their master.)
             await server.CliAsync("FLUSHALL");
-        }
-    }
-
-    /// <summary>
-    /// The sweep reads its index of channels with presence a page at a time (SSCAN), and goes through every page:
-    /// more than a page of channels stay in the index (a live node's members, which the sweep leaves), and the
-    /// members a dead node had in other channels are still every one reported expired, once. (A sweep that read
-    /// only the first page fails this: its first page stays full of the live node's channels.)
-    /// </summary>
-    [Fact]
-    public async Task The_sweep_reaches_a_dead_node_s_members_past_the_first_page_of_its_index()
-    {
-        // Over a page per shard (three shards at most here), and over several pages in all.
-        const int Lasting = 8 * SweepPage;
-        const int Dead = 2 * SweepPage;
-        var (keeper, bystander) = (await NodeAsync(), await NodeAsync());
-        var (keeperSaw, bystanderSaw) = (new RecordingExpiryObserver(), new RecordingExpiryObserver());
-        keeper.Presence.ObserveExpiry(keeperSaw);
-        bystander.Presence.ObserveExpiry(bystanderSaw);
-
-        // A live node's channels: they stay in the index, more of them than one page holds, also on each shard.
-        var holder = await NodeAsync();
-        await JoinEachAsync(holder, Enumerable.Range(0, Lasting).Select(_ => Channel()));
-
-        // Channels only the doomed node used: only the sweep can find its members there.
-        var doomed = await CreateNodeAsync(DefaultOptions());
-        var lonely = Enumerable.Range(0, Dead).Select(_ => Channel()).ToList();
-        await JoinEachAsync(doomed, lonely);
-
-        // A join puts its channel in the index without waiting (its node's next refresh would put it back): let
-        // those writes land before the node dies, or the sweep could not know of the channels at all.
-        await Eventually.TrueAsync(() => AllIndexedAsync(lonely), Wait, "the dead node's channels to be in the index");
-        await doomed.DisposeAsync();
-
-        IReadOnlyList<(string Channel, PresenceMember Member, bool Vacated)> Reports() => [.. keeperSaw.Reports, .. bystanderSaw.Reports];
-        await Eventually.TrueAsync(() => Reports().Count >= Dead, Wait, $"all {Dead} of the dead node's members to be reported");
-
-        Assert.Equal(lonely.Order(StringComparer.Ordinal), Reports().Select(report => report.Channel).Order(StringComparer.Ordinal));
-        Assert.All(Reports(), report => Assert.True(report.Vacated));
-        foreach (var channel in lonely)
-        {
-            Assert.Empty(await keeper.Presence.GetPresenceAsync(channel, CancellationToken.None));
-        }
-    }
-
-    private async Task<bool> AllIndexedAsync(IEnumerable<string> channels)
-    {
-        foreach (var group in channels.GroupBy(ConfigurationOf))
-        {
-            await using var redis = await ConnectionMultiplexer.ConnectAsync(group.Key);
-            var indexed = await redis.GetDatabase().SetContainsAsync($"{Prefix}:{{presence-channels}}", [.. group.Select(channel => (RedisValue)channel)]);
-            if (!indexed.All(found => found))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static async Task JoinEachAsync(EngineNode node, IEnumerable<string> channels)
-    {
-        foreach (var chunk in channels.Chunk(8))
-        {
-            await Task.WhenAll(chunk.Select(channel => JoinAsync(node, channel)));
-        }
-    }
-
-    /// <summary>Joins, again if Redis did not answer in time (a busy machine; joining twice changes nothing).</summary>
-    private static async Task JoinAsync(EngineNode node, string channel)
-    {
-        var member = new PresenceMember("n:" + channel, "p_" + channel, null);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                await node.Presence.JoinAsync(channel, member, CancellationToken.None);
-                return;
-            }
-            catch (EngineUnavailableException) when (attempt < 5)
-            {
-            }
         }
     }
 

@@ -10,9 +10,9 @@ public sealed partial class RedisEngine
 {
     /// <summary>
     /// Channels read from the index per SSCAN call (Redis takes it as a hint) and swept at once, one script each,
-    /// sent together: bounds each call and what one round holds in flight. Tests set it smaller, to page with few channels.
+    /// sent together: bounds each call and what one round holds in flight.
     /// </summary>
-    internal int SweepBatchSize { get; init; } = 256;
+    private const int SweepBatchSize = 256;
 
     private int _sweeping;
 
