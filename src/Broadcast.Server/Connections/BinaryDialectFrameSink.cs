@@ -43,6 +43,8 @@ internal sealed class BinaryDialectFrameSink : IFrameSink
 
     public bool TryEnqueue(ReadOnlyMemory<byte> frame) => _transport.TryEnqueue(Encoded(frame));
 
+    public bool TryEnqueueReply(ReadOnlyMemory<byte> frame) => _transport.TryEnqueueReply(Encoded(frame));
+
     // Compressed bytes were built from the dialect's own encoding (deflate output may start with any byte): passed on as they are.
     public bool EnqueueLive(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false) =>
         _transport.EnqueueLive(compressed ? frame : Encoded(frame), publishedUtcTicks, source, compressed);

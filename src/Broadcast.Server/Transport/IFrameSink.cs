@@ -46,6 +46,14 @@ public interface IFrameSink
     /// </summary>
     bool TryEnqueue(ReadOnlyMemory<byte> frame);
 
+    /// <summary>
+    /// Queues the answer to a request the client waits for (an ack, a reply, its error): as <see cref="TryEnqueue"/>,
+    /// but when nothing else waits to be written to this connection it is written at once instead of in the next
+    /// flush round, whose wait is there to batch fan-out. A client that waits for each answer would otherwise wait
+    /// for a round (a timer: a few milliseconds) per request.
+    /// </summary>
+    bool TryEnqueueReply(ReadOnlyMemory<byte> frame) => TryEnqueue(frame);
+
     /// <summary>Queues a live frame of <paramref name="source"/>, whose slow-consumer policy applies when the queue is full.</summary>
     /// <param name="publishedUtcTicks">When the publication was accepted, for the delivery latency metric.</param>
     /// <param name="compressed">The bytes were compressed with <see cref="Compression"/> (their frame gets RSV1).</param>

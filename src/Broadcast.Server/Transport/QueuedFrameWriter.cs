@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
 
@@ -12,7 +13,7 @@ namespace Broadcast.Server.Transport;
 /// derives from it with how a batch reaches its socket (<see cref="Flush"/>) and how the end is written.
 /// </summary>
 /// <remarks>Knows nothing of sessions, channels or dialects: it writes frames (<see cref="IFrameSink"/>).</remarks>
-internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
+internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IThreadPoolWorkItem
 {
     private const int Idle = 0;
     private const int Scheduled = 1;
@@ -110,6 +111,8 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
     /// </summary>
     public bool TryEnqueue(ReadOnlyMemory<byte> frame) => Add(new OutboundFrame(frame, OutboundFrameKind.Control));
 
+    public bool TryEnqueueReply(ReadOnlyMemory<byte> frame) => Add(new OutboundFrame(frame, OutboundFrameKind.Control), reply: true);
+
     /// <summary>True once the connection's dialect sends binary frames (<see cref="UseBinaryFrames"/>): the writer's opcode for every data frame.</summary>
     protected bool SendsBinary { get; private set; }
 
@@ -121,7 +124,7 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
     public bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false) =>
         Add(new OutboundFrame(frame, OutboundFrameKind.Replay, publishedUtcTicks, source, compressed));
 
-    private bool Add(in OutboundFrame frame)
+    private bool Add(in OutboundFrame frame, bool reply = false)
     {
         if (CloseRequest is not null)
         {
@@ -137,7 +140,15 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
                     Observer.FramesDropped(dropped);
                 }
 
-                ScheduleFlush();
+                if (reply)
+                {
+                    FlushAloneIfIdle();
+                }
+                else
+                {
+                    ScheduleFlush();
+                }
+
                 return true;
 
             case OutboundQueue.AddResult.Dropped:
@@ -162,6 +173,30 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget
         {
             _flusher.Schedule(this);
         }
+    }
+
+    /// <summary>
+    /// For a reply the client waits for: an idle connection (nothing queued before it, nothing being written) is
+    /// written at once, alone, on the thread pool, rather than in its shard's next round, which may wait for a
+    /// timer. Otherwise the reply goes with the write already on its way. Which writer runs stays one at a time:
+    /// taking the connection from idle to scheduled is what makes this call its writer.
+    /// </summary>
+    private void FlushAloneIfIdle()
+    {
+        if (Volatile.Read(ref _flushState) == Idle && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+        }
+    }
+
+    /// <summary>The write <see cref="FlushAloneIfIdle"/> started: a round of one, with a buffer of its own.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(FlushScheduler.BatchBytes);
+        Flush(ref buffer);
+
+        // Flush swapped in another buffer if its write had to finish in the background (that write returns its own).
+        ArrayPool<byte>.Shared.Return(buffer);
     }
 
     /// <summary>

@@ -8,7 +8,10 @@ namespace Broadcast.Server.Engines.Redis;
 /// </summary>
 public sealed partial class RedisEngine
 {
-    /// <summary>Channels swept at once, one script each, sent together: bounds what one round holds in flight.</summary>
+    /// <summary>
+    /// Channels read from the index per SSCAN call (Redis takes it as a hint) and swept at once, one script each,
+    /// sent together: bounds each call and what one round holds in flight.
+    /// </summary>
     private const int SweepBatchSize = 256;
 
     private int _sweeping;
@@ -40,16 +43,41 @@ public sealed partial class RedisEngine
     /// presence, one channel per script (a channel's keys share one slot; the index has its own). Channels this
     /// node has members of are skipped: its refresh sweeps them. A channel found with no member left leaves the index.
     /// </summary>
+    /// <remarks>
+    /// The index is read with SSCAN, a page of about <see cref="SweepBatchSize"/> channels per call, and each page
+    /// is swept before the next is read: one SMEMBERS reply with every channel would hold Redis (which runs one
+    /// command at a time) for the whole index, and this node's memory with it. SSCAN returns every channel that
+    /// stays in the index for the whole scan; one that joins meanwhile waits for the next round at worst, and a
+    /// channel returned twice is swept twice, harmlessly (the script removes and reports each member once).
+    /// </remarks>
     private async ValueTask SweepPresenceAsync()
     {
+        // A channel whose script failed does not stop the round: the pages after it are swept still (a round
+        // retried from the start at each failure could starve them); the round then fails, to be retried.
+        Exception? failed = null;
         foreach (var shard in _shards)
         {
-            var indexed = (RedisValue[])(await shard.RunAsync((db, _) => db.SetMembersAsync(_keys.PresenceChannels())))!;
-            var channels = indexed.Select(value => (string)value!).Where(channel => !HasLocalPresence(channel)).ToList();
-            foreach (var batch in channels.Chunk(SweepBatchSize))
+            var cursor = "0";
+            do
             {
-                await Task.WhenAll(batch.Select(channel => SweepChannelAsync(shard, channel)));
+                var page = (RedisResult[])(await shard.RunAsync((db, _) => db.ExecuteAsync("SSCAN", _keys.PresenceChannels(), cursor, "COUNT", SweepBatchSize)))!;
+                cursor = (string)page[0]!;
+                var channels = ((RedisValue[])page[1]!).Select(value => (string)value!).Where(channel => !HasLocalPresence(channel));
+                try
+                {
+                    await Task.WhenAll(channels.Select(channel => SweepChannelAsync(shard, channel)));
+                }
+                catch (EngineUnavailableException ex)
+                {
+                    failed ??= ex;
+                }
             }
+            while (cursor != "0");
+        }
+
+        if (failed is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
         }
     }
 

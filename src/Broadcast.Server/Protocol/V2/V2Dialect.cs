@@ -183,7 +183,7 @@ internal sealed class V2Dialect(
         connection.HasGreeted = true;
         connection.Session = publicId;
         connection.Name = request.Name;
-        connection.Frames.TryEnqueue(ServerFrames.Welcome(
+        connection.Frames.TryEnqueueReply(ServerFrames.Welcome(
             token, publicId, resuming, node.Id, _maxMessageBytes, _maxChannels, authorizer.PermissionsOf(connection.Principal), connection.UserId, clock.GetUtcNow().UtcDateTime, connection.ConnectData));
         await SubscribeServerSideAsync(connection);
     }
@@ -256,7 +256,7 @@ internal sealed class V2Dialect(
             }
         }
 
-        connection.Frames.TryEnqueue(ServerFrames.Authenticated(request.Id, principal.UserId, principal.ExpiresAt, authorizer.PermissionsOf(principal)));
+        connection.Frames.TryEnqueueReply(ServerFrames.Authenticated(request.Id, principal.UserId, principal.ExpiresAt, authorizer.PermissionsOf(principal)));
     }
 
     private async ValueTask SubscribeAsync(ClientSession connection, ClientRequest request)
@@ -310,7 +310,7 @@ internal sealed class V2Dialect(
             return;
         }
 
-        connection.Frames.TryEnqueue(ServerFrames.Unsubscribed(request.Id, channel));
+        connection.Frames.TryEnqueueReply(ServerFrames.Unsubscribed(request.Id, channel));
     }
 
     /// <summary>A well-formed publish after hello: through the gate, which answers it (ack with an id, or an error) in order.</summary>
@@ -324,14 +324,14 @@ internal sealed class V2Dialect(
     void IPublishAnswers.Refuse(ClientSession session, string channel, string? id, ProtocolError error)
     {
         metrics.MessageRejected(error.Code);
-        session.Frames.TryEnqueue(ServerFrames.Error(error, id, channel));
+        session.Frames.TryEnqueueReply(ServerFrames.Error(error, id, channel));
     }
 
     void IPublishAnswers.Accept(ClientSession session, string channel, string? id, PublishResult result)
     {
         if (id is not null)
         {
-            session.Frames.TryEnqueue(ServerFrames.Ack(id, channel, result.Position, result.Duplicate, clock.GetUtcNow().UtcDateTime));
+            session.Frames.TryEnqueueReply(ServerFrames.Ack(id, channel, result.Position, result.Duplicate, clock.GetUtcNow().UtcDateTime));
         }
     }
 
@@ -352,7 +352,7 @@ internal sealed class V2Dialect(
         // that reads gets the rest by asking again; one that asks and never reads is closed once it is full.
         var budget = Math.Min(_historyPageBytes, connection.Frames.FreeQueueBytes - HistoryReplyFields);
         var page = await HistoryPage.ReadAsync(channels, channel, request.SinceOffset ?? 0, request.Limit ?? DefaultHistoryLimit, budget, CancellationToken.None);
-        connection.Frames.TryEnqueue(ServerFrames.History(request.Id, channel, page));
+        connection.Frames.TryEnqueueReply(ServerFrames.History(request.Id, channel, page));
     }
 
     private async ValueTask PresenceAsync(ClientSession connection, ClientRequest request)
@@ -363,7 +363,7 @@ internal sealed class V2Dialect(
         }
 
         var members = await channels.GetPresenceAsync(channel, CancellationToken.None);
-        connection.Frames.TryEnqueue(ServerFrames.Presence(request.Id, channel, members));
+        connection.Frames.TryEnqueueReply(ServerFrames.Presence(request.Id, channel, members));
     }
 
     /// <summary>An <c>rpc</c> request: answered by the application's backend (the RPC proxy).</summary>
@@ -395,7 +395,7 @@ internal sealed class V2Dialect(
             return;
         }
 
-        connection.Frames.TryEnqueue(ServerFrames.Rpc(request.Id, answer.Data));
+        connection.Frames.TryEnqueueReply(ServerFrames.Rpc(request.Id, answer.Data));
     }
 
     /// <summary>The backend said no: the connection is closed if it asked for that, otherwise the request gets its error.</summary>
@@ -444,6 +444,6 @@ internal sealed class V2Dialect(
     private void Reject(ClientSession connection, ProtocolError error, ClientRequest request)
     {
         metrics.MessageRejected(error.Code);
-        connection.Frames.TryEnqueue(ServerFrames.Error(error, request.Id, request.Channel));
+        connection.Frames.TryEnqueueReply(ServerFrames.Error(error, request.Id, request.Channel));
     }
 }

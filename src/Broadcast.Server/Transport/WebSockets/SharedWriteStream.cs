@@ -10,14 +10,26 @@ namespace Broadcast.Server.Transport.WebSockets;
 /// Disposing the upgraded stream does not interrupt a read or write that is already waiting (for a peer
 /// that stopped reading, or vanished). When the WebSocket disposes it because it aborted (keep-alive
 /// timeout, or the server cutting a slow consumer), <see cref="OnAborted"/> aborts the whole HTTP
-/// connection, which does.
+/// connection, which does. An abort drops whatever Kestrel's output buffer still holds, so when the WebSocket
+/// aborted right after sending its own close frame (it rejected a frame: 1007, 1002), the writer first lets
+/// that close frame reach the client (<see cref="WaitForPeerCloseAsync"/>).
 /// </remarks>
 internal sealed class SharedWriteStream(Stream inner) : Stream
 {
+    // FIN and the close opcode: the first byte of a close frame (the server's frames are never masked).
+    private const byte CloseFrameStart = 0x88;
+
     private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private volatile bool _closeFrameWritten;
 
     /// <summary>Called when the stream is disposed; decides whether the connection must be aborted.</summary>
     public Action? OnAborted { get; set; }
+
+    /// <summary>
+    /// True once a close frame went to the output. Only the WebSocket writes close frames, each in one write
+    /// of its own (the connection's writer writes data frames only), so the first byte of a write tells.
+    /// </summary>
+    public bool CloseFrameWritten => _closeFrameWritten;
 
     public override bool CanRead => inner.CanRead;
 
@@ -45,10 +57,50 @@ internal sealed class SharedWriteStream(Stream inner) : Stream
         try
         {
             await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+            if (!buffer.IsEmpty && buffer.Span[0] == CloseFrameStart)
+            {
+                _closeFrameWritten = true;
+            }
         }
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Once the WebSocket stopped reading (it aborted after sending its close frame): reads what the client still
+    /// sends, unread, until its close frame (its answer: ours reached it) or the end of the connection, for at most
+    /// <paramref name="timeout"/>. True if the client answered or went; false if the time ran out.
+    /// </summary>
+    public async Task<bool> WaitForPeerCloseAsync(TimeSpan timeout)
+    {
+        var scanner = new PeerCloseScanner();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1024);
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            while (true)
+            {
+                var read = await inner.ReadAsync(buffer, deadline.Token).ConfigureAwait(false);
+                if (read == 0 || scanner.FindsClose(buffer.AsSpan(0, read)))
+                {
+                    return true;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception ex) when (ex is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The connection is gone (reset, or aborted by the keep-alive): nothing left to wait for.
+            return true;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 

@@ -53,7 +53,8 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
 
     /// <summary>
     /// Waits until every frame the connection will ever send was written (the queue was completed by
-    /// <see cref="QueuedFrameWriter.RequestClose"/> and flushed), then sends the close frame the server asked for. Never
+    /// <see cref="QueuedFrameWriter.RequestClose"/> and flushed), then sends the close frame the server asked for, or,
+    /// when the WebSocket already sent one of its own and aborted, waits (bounded) until it reached the client. Never
     /// throws: a failed send means the peer is gone.
     /// </summary>
     internal async Task RunWriterAsync()
@@ -64,6 +65,13 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
             if (CloseRequest is { } close && Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await Socket.CloseOutputAsync(close.Status, close.Reason, CancellationToken.None).ConfigureAwait(false);
+            }
+            else if (_output is { CloseFrameWritten: true } output && Socket.State == WebSocketState.Aborted && !_abort.IsCancellationRequested)
+            {
+                // The WebSocket sent its close frame (it rejected a frame: 1007, 1002) and aborted. Disposing it
+                // next aborts the connection, which would drop the close frame if it still waits in Kestrel's
+                // output behind frames the client has not read yet: first let it arrive, within the close timeout.
+                await output.WaitForPeerCloseAsync(CloseTimeout).ConfigureAwait(false);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
