@@ -220,6 +220,13 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
         }
     }
 
+    /// <summary>
+    /// Some replay waits for room (<see cref="AwaitReplayRoom"/>). The writer looks before it goes idle: a replay
+    /// that found no room just before a write took the frames, and asked for room just after that write's flush
+    /// looked for waiters, is otherwise woken by nothing (its request to schedule a flush came while one was running).
+    /// </summary>
+    public bool HasReplayWaiters => Volatile.Read(ref _replayWaiters) is not null;
+
     /// <summary>The subscriptions whose replay waits for room, if there is room now (they are removed).</summary>
     public List<IFrameSource>? TakeReplayWaiters()
     {

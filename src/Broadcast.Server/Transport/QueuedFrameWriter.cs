@@ -286,7 +286,8 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
                 return;
         }
 
-        if (HasPendingControl)
+        // A replay waiting for room: the next flush hands it the room this write made (nothing else would).
+        if (HasPendingControl || Queue.HasReplayWaiters)
         {
             _flusher.Schedule(this);
             return;
@@ -294,9 +295,9 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
 
         Volatile.Write(ref _flushState, Idle);
 
-        // A frame (or the close) queued between the check and the reset saw "scheduled" and did not
-        // schedule: look again.
-        if ((Queue.State != OutboundQueue.QueueState.Empty || HasPendingControl) && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        // A frame (or the close, or a replay's wait for room) queued between the check and the reset saw
+        // "scheduled" and did not schedule: look again.
+        if ((Queue.State != OutboundQueue.QueueState.Empty || HasPendingControl || Queue.HasReplayWaiters) && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
         {
             _flusher.Schedule(this);
         }
