@@ -87,8 +87,8 @@ internal static class UpgradeRequestReader
             return null;
         }
 
-        // An upgrade carries about ten headers: room for them without growing.
-        var headers = new Dictionary<string, StringValues>(16, StringComparer.OrdinalIgnoreCase);
+        // Room for exactly the header lines there are (a load tool sends 5, a browser about 12): neither grown nor oversized.
+        var headers = new Dictionary<string, StringValues>(rest.Count("\r\n"u8) + 1, StringComparer.OrdinalIgnoreCase);
         while (!rest.IsEmpty)
         {
             var line = NextLine(ref rest);
