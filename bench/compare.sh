@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the broadcast server, the baselines (naive ASP.NET Core, SignalR, uWebSockets) and the load tool in Release,
+# Publishes the broadcast server and the .NET baselines (naive ASP.NET Core, SignalR) ReadyToRun, installs the uWebSockets
+# baseline, builds the load tool in Release,
 # runs every scenario against each server with the server pinned to core 0 and the load to core 1, and
 # writes docs/benchmarks.md (tables, machine, commands) and docs/benchmarks/*.svg (charts).
 #
@@ -37,10 +38,17 @@ fi
 mkdir -p "$OUT"
 log() { echo "[$(date -u +%H:%M:%S)] $*" | tee -a "$OUT/run.log" >&2; }
 
-log "building (Release)"
-dotnet build "$ROOT/src/Broadcast.Server" -c Release -p:SkipWebApp=true -v q -nologo >/dev/null
-dotnet build "$ROOT/bench/NaiveServer" -c Release -v q -nologo >/dev/null
-dotnet build "$ROOT/bench/SignalRServer" -c Release -v q -nologo >/dev/null
+# Every .NET server is published the same way, ReadyToRun (precompiled) for linux-x64 as the Broadcast server's
+# deployments are (deploy/Dockerfile): each scenario starts a fresh process, and a plain build's JIT work during the
+# first seconds (a storm of 5,000 lasts about half a second) would count against whichever server compiles more.
+PUBLISHED=${PUBLISHED:-$ROOT/artifacts/bench-servers}
+publish() {
+  dotnet publish "$1" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$PUBLISHED/$2" "${@:3}" -v q -nologo >/dev/null
+}
+log "publishing the .NET servers (Release, ReadyToRun) into $PUBLISHED"
+publish "$ROOT/src/Broadcast.Server" broadcast -p:SkipWebApp=true
+publish "$ROOT/bench/NaiveServer" naive
+publish "$ROOT/bench/SignalRServer" signalr
 dotnet build "$ROOT/src/Broadcast.Bench" -c Release -v q -nologo >/dev/null
 UWS_DIR="$ROOT/bench/UwsServer"
 if [[ " $SERVERS " == *" uws "* ]]; then
@@ -91,13 +99,13 @@ start_server() {
       # A deep queue (frames and bytes) so that overload shows as latency, as with the baselines, rather than as 1008 closes,
       # and no per-connection publish limit (one publisher sends thousands of messages a second).
       cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__OutboundQueueBytes=1073741824 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
-           dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
+           dotnet "$PUBLISHED/broadcast/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     broadcast-v2)
       PORT=18083; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=v2
       # The v2 bench uses its own channel ("bench"); anonymous clients get only "events" by default.
       cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__OutboundQueueBytes=1073741824 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
            Broadcast__Auth__AnonymousSubscribe='*' Broadcast__Auth__AnonymousPublish='*'
-           dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
+           dotnet "$PUBLISHED/broadcast/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     broadcast-redis)
       # The same server on the Redis engine: every publication goes through a Lua script and Redis
       # pub/sub before fan-out. redis-server shares the server's core, so the node's CPU figure
@@ -106,15 +114,15 @@ start_server() {
       start_redis
       cmd=(env Broadcast__OutboundQueueCapacity=100000 Broadcast__OutboundQueueBytes=1073741824 Broadcast__Limits__PublishRatePerSecond=0 Logging__LogLevel__Default=Warning
            Broadcast__Engine=Redis Broadcast__Redis__Configuration="127.0.0.1:$REDIS_PORT"
-           dotnet "$ROOT/src/Broadcast.Server/bin/Release/net10.0/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
+           dotnet "$PUBLISHED/broadcast/Broadcast.Server.dll" --urls "http://127.0.0.1:$PORT") ;;
     naive)
       PORT=18081; URL="ws://127.0.0.1:$PORT/ws/events"; PROTO=legacy
       cmd=(env Logging__LogLevel__Default=Warning ASPNETCORE_URLS="http://127.0.0.1:$PORT"
-           dotnet "$ROOT/bench/NaiveServer/bin/Release/net10.0/NaiveServer.dll") ;;
+           dotnet "$PUBLISHED/naive/NaiveServer.dll") ;;
     signalr)
       PORT=18082; URL="ws://127.0.0.1:$PORT/hub"; PROTO=signalr
       cmd=(env Logging__LogLevel__Default=Warning ASPNETCORE_URLS="http://127.0.0.1:$PORT"
-           dotnet "$ROOT/bench/SignalRServer/bin/Release/net10.0/SignalRServer.dll") ;;
+           dotnet "$PUBLISHED/signalr/SignalRServer.dll") ;;
     uws)
       # uWebSockets (npm package uwebsockets, the uWebSockets.js C++ core as a Node addon): one thread, as uWS is;
       # it binds 127.0.0.1 only. node is started directly (taskset execs it), so SERVER_PID is the server itself.

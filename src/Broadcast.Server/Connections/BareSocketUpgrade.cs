@@ -106,42 +106,35 @@ internal sealed class BareSocketUpgrade(
         return ports;
     }
 
-    public void Leave(IPAddress? remote)
+    public void Leave(IPAddress? remote, bool sessionRan)
     {
+        if (sessionRan)
+        {
+            admission.Release(remote);
+        }
+
         sockets.Close(remote);
         Interlocked.Decrement(ref _held);
     }
 
-    public async Task<bool> ServeAsync(BareSocket socket, UpgradeRequest request)
+    public async Task<BareUpgradeOutcome> UpgradeAsync(BareSocket socket, UpgradeRequest request)
     {
         if (!PassesHostFiltering(request))
         {
             // Nothing consumed: Kestrel's host filtering answers it (400).
-            return true;
+            return new(null, HandOff: true);
         }
 
         var remoteAddress = socket.RemoteEndPoint?.Address;
-        var handshake = HandshakeAsync(socket, request, remoteAddress);
-
-        // Only what the session needs outlives the handshake: the request, its headers and the context the
-        // checks read are dropped before the connection settles in (they were kilobytes per idle client).
-        request = null!;
-        var (accepted, keepAlive) = await handshake;
+        var (accepted, keepAlive) = await HandshakeAsync(socket, request, remoteAddress);
         if (accepted is not { } session)
         {
-            return keepAlive;
+            return new(null, keepAlive);
         }
 
-        try
-        {
-            await runner.RunAsync(session.Client, session.Dialect, session.Auth);
-        }
-        finally
-        {
-            admission.Release(remoteAddress);
-        }
-
-        return false;
+        // Admitted: its place is released by Leave once the session has ended. Only what the session needs
+        // outlives this method: the request, its headers and the context the checks read are garbage now.
+        return new(runner.RunAsync(session.Client, session.Dialect, session.Auth), HandOff: false);
     }
 
     /// <summary>

@@ -24,6 +24,7 @@ public sealed class ChannelHubTests : IDisposable
     [InlineData(1, 7)]
     [InlineData(600, 1)]
     [InlineData(1000, 20)]
+    [InlineData(3000, 3)]
     public async Task Each_remaining_subscription_receives_a_publication_once(int count, int seed)
     {
         var hub = new ChannelHub();

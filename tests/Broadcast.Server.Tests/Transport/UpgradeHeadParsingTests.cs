@@ -44,6 +44,26 @@ public sealed class UpgradeHeadParsingTests
         Assert.Equal(["chat", "broadcast.v2", "other"], request.Subprotocols);
     }
 
+    [Fact]
+    public void A_head_in_other_spellings_and_in_pieces_is_read_the_same()
+    {
+        // Lower-case names, the upgrade token inside a list, a Latin-1 value, and the head split across two buffers.
+        var head = "GET /ws/events HTTP/1.1\r\nhost: example.test\r\nupgrade: WebSocket\r\nconnection: keep-alive,upgrade\r\n" +
+            "sec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\nX-Name: caf\u00e9\r\n\r\n";
+        var bytes = Encoding.Latin1.GetBytes(head);
+        var first = new Segment(bytes.AsMemory(0, 40));
+        var last = first.Append(bytes.AsMemory(40));
+
+        var decision = UpgradeRequestReader.Inspect(new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length), Path, out var request);
+
+        Assert.Equal(UpgradeHeadDecision.Upgrade, decision);
+        Assert.NotNull(request);
+        Assert.Equal(head.Length, request.Length);
+        Assert.Equal("example.test", request.Header("Host"));
+        Assert.Equal("caf\u00e9", request.Header("x-name"));
+        Assert.Empty(request.Subprotocols);
+    }
+
     [Theory]
     // Another path, or one that merely starts with ours.
     [InlineData("GET /ws/eventsX HTTP/1.1\r\nHost: h\r\n")]
@@ -103,6 +123,18 @@ public sealed class UpgradeHeadParsingTests
             "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
             "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
             Encoding.ASCII.GetString(buffer, 0, length));
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        public Segment(ReadOnlyMemory<byte> memory) => Memory = memory;
+
+        public Segment Append(ReadOnlyMemory<byte> memory)
+        {
+            var next = new Segment(memory) { RunningIndex = RunningIndex + Memory.Length };
+            Next = next;
+            return next;
+        }
     }
 
     private static UpgradeHeadDecision Inspect(string bytes, out UpgradeRequest? request) =>

@@ -27,9 +27,28 @@ internal sealed record UpgradeRequest(string RawTarget, Dictionary<string, Strin
             ? values.SelectMany(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
             : []];
 
-    private bool HasToken(string name, string token) =>
-        Headers.TryGetValue(name, out var values)
-        && values.Any(v => (v ?? "").Split(',', StringSplitOptions.TrimEntries).Any(t => string.Equals(t, token, StringComparison.OrdinalIgnoreCase)));
+    /// <summary>Whether a comma-separated list in any value of the header has the token (each checked in place: no strings split off).</summary>
+    private bool HasToken(string name, string token)
+    {
+        if (!Headers.TryGetValue(name, out var values))
+        {
+            return false;
+        }
+
+        foreach (var value in values)
+        {
+            var list = (value ?? "").AsSpan();
+            foreach (var item in list.Split(','))
+            {
+                if (list[item].Trim().Equals(token, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
 
     private static bool IsValidKey(string key)
     {

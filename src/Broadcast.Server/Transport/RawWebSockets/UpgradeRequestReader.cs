@@ -16,6 +16,17 @@ internal static class UpgradeRequestReader
 
     private static ReadOnlySpan<byte> EndOfHead => "\r\n\r\n"u8;
 
+    /// <summary>Header names clients send with an upgrade, spelled as they usually are: one string each for every connection.</summary>
+    private static readonly string[] KnownNames =
+    [
+        "Host", "Connection", "Upgrade", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Sec-WebSocket-Protocol",
+        "Sec-WebSocket-Extensions", "Origin", "User-Agent", "Authorization", "Cookie", "Accept-Encoding",
+        "Accept-Language", "Cache-Control", "Pragma",
+    ];
+
+    /// <summary>Header values every upgrade repeats.</summary>
+    private static readonly string[] KnownValues = ["Upgrade", "upgrade", "websocket", "13", "no-cache", "permessage-deflate; client_max_window_bits"];
+
     /// <summary>
     /// What the bytes received so far (<paramref name="buffer"/>, from the connection's first byte) are: an
     /// upgrade of <paramref name="path"/> (<paramref name="request"/>, its <see cref="UpgradeRequest.Length"/>
@@ -47,45 +58,49 @@ internal static class UpgradeRequestReader
             return UpgradeHeadDecision.NotOurs;
         }
 
-        request = Parse(Encoding.Latin1.GetString(head), reader.Consumed, path.Length);
+        // The head as bytes (a peek is one array): no string of the whole head, only of what is kept.
+        request = Parse(head.IsSingleSegment ? head.FirstSpan : head.ToArray(), reader.Consumed, path.Length);
         return request is null ? UpgradeHeadDecision.NotOurs : UpgradeHeadDecision.Upgrade;
     }
 
     /// <summary>Parses a request head; null for anything but a plain, well-formed <c>GET</c> of the path without a body.</summary>
-    /// <remarks>Walks the head as spans: only the target, each header's name and value become strings.</remarks>
-    private static UpgradeRequest? Parse(string head, long length, int pathLength)
+    /// <remarks>
+    /// Walks the head's bytes (Latin-1, as Kestrel reads it): only the target, each header's name and value
+    /// become strings, and the usual names and values of an upgrade are the same strings every time.
+    /// </remarks>
+    private static UpgradeRequest? Parse(ReadOnlySpan<byte> head, long length, int pathLength)
     {
-        var rest = head.AsSpan();
+        var rest = head;
         var requestLine = NextLine(ref rest);
-        var firstSpace = requestLine.IndexOf(' ');
-        var lastSpace = requestLine.LastIndexOf(' ');
-        if (firstSpace <= 0 || lastSpace == firstSpace || !requestLine[(lastSpace + 1)..].SequenceEqual("HTTP/1.1")
-            || requestLine[(firstSpace + 1)..lastSpace].Contains(' '))
+        var firstSpace = requestLine.IndexOf((byte)' ');
+        var lastSpace = requestLine.LastIndexOf((byte)' ');
+        if (firstSpace <= 0 || lastSpace == firstSpace || !requestLine[(lastSpace + 1)..].SequenceEqual("HTTP/1.1"u8)
+            || requestLine[(firstSpace + 1)..lastSpace].Contains((byte)' '))
         {
             return null;
         }
 
         var target = requestLine[(firstSpace + 1)..lastSpace];
-        if (target.Length > pathLength && target[pathLength] != '?')
+        if (target.Length > pathLength && target[pathLength] != (byte)'?')
         {
             // Another path that merely starts with this one.
             return null;
         }
 
-        // An upgrade carries about ten headers: room for them without growing.
-        var headers = new Dictionary<string, StringValues>(16, StringComparer.OrdinalIgnoreCase);
+        // Room for exactly the header lines there are (a load tool sends 5, a browser about 12): neither grown nor oversized.
+        var headers = new Dictionary<string, StringValues>(rest.Count("\r\n"u8) + 1, StringComparer.OrdinalIgnoreCase);
         while (!rest.IsEmpty)
         {
             var line = NextLine(ref rest);
-            var colon = line.IndexOf(':');
-            if (colon <= 0 || line[0] is ' ' or '\t' || !IsToken(line[..colon]) || HasControl(line))
+            var colon = line.IndexOf((byte)':');
+            if (colon <= 0 || line[0] is (byte)' ' or (byte)'\t' || !IsToken(line[..colon]) || HasControl(line))
             {
                 // Folded, unnamed or malformed: Kestrel answers it (400).
                 return null;
             }
 
-            var name = line[..colon].ToString();
-            var value = line[(colon + 1)..].Trim(" \t").ToString();
+            var name = Text(line[..colon], KnownNames);
+            var value = Text(line[(colon + 1)..].Trim(" \t"u8), KnownValues);
             headers[name] = headers.TryGetValue(name, out var existing) ? StringValues.Concat(existing, value) : new StringValues(value);
         }
 
@@ -95,15 +110,29 @@ internal static class UpgradeRequestReader
             return null;
         }
 
-        var request = new UpgradeRequest(target.ToString(), headers, length);
+        var request = new UpgradeRequest(Encoding.Latin1.GetString(target), headers, length);
         return request.IsWebSocketUpgrade ? request : null;
     }
 
-    /// <summary>The line at the start of <paramref name="rest"/> (without its CRLF); <paramref name="rest"/> moves past it.</summary>
-    private static ReadOnlySpan<char> NextLine(ref ReadOnlySpan<char> rest)
+    /// <summary>The Latin-1 text of <paramref name="bytes"/>: the known string when it is exactly one of <paramref name="known"/>.</summary>
+    private static string Text(ReadOnlySpan<byte> bytes, string[] known)
     {
-        var end = rest.IndexOf("\r\n");
-        ReadOnlySpan<char> line;
+        foreach (var candidate in known)
+        {
+            if (candidate.Length == bytes.Length && Ascii.Equals(bytes, candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Encoding.Latin1.GetString(bytes);
+    }
+
+    /// <summary>The line at the start of <paramref name="rest"/> (without its CRLF); <paramref name="rest"/> moves past it.</summary>
+    private static ReadOnlySpan<byte> NextLine(ref ReadOnlySpan<byte> rest)
+    {
+        var end = rest.IndexOf("\r\n"u8);
+        ReadOnlySpan<byte> line;
         if (end < 0)
         {
             line = rest;
@@ -118,11 +147,12 @@ internal static class UpgradeRequestReader
         return line;
     }
 
-    private static bool HasControl(ReadOnlySpan<char> line)
+    /// <summary>A control character other than tab (what <see cref="char.IsControl(char)"/> says of the Latin-1 character).</summary>
+    private static bool HasControl(ReadOnlySpan<byte> line)
     {
         foreach (var c in line)
         {
-            if (c != '\t' && char.IsControl(c))
+            if (c != (byte)'\t' && (c < 0x20 || c is >= 0x7F and <= 0x9F))
             {
                 return true;
             }
@@ -131,11 +161,11 @@ internal static class UpgradeRequestReader
         return false;
     }
 
-    private static bool IsToken(ReadOnlySpan<char> name)
+    private static bool IsToken(ReadOnlySpan<byte> name)
     {
         foreach (var c in name)
         {
-            if (c <= ' ' || c >= 0x7F || "()<>@,;:\\\"/[]?={}".Contains(c, StringComparison.Ordinal))
+            if (c <= (byte)' ' || c >= 0x7F || "()<>@,;:\\\"/[]?={}"u8.Contains(c))
             {
                 return false;
             }

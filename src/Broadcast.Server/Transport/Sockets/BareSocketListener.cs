@@ -174,6 +174,7 @@ internal sealed class BareSocketListener : IConnectionListener
 
         _open.TryAdd(socket, 0);
         var handOff = false;
+        var sessionRan = false;
         BareSocket? bare = null;
         try
         {
@@ -187,12 +188,18 @@ internal sealed class BareSocketListener : IConnectionListener
             else
             {
                 bare = new BareSocket(socket, "bare-" + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                var serving = _handler.ServeAsync(bare, request);
+                var upgrading = _handler.UpgradeAsync(bare, request);
 
                 // This method waits for the whole session: the parsed head (its headers, a few hundred bytes
                 // of strings) must not stay alive in its state for that long.
                 request = null;
-                handOff = await serving.ConfigureAwait(false);
+                var outcome = await upgrading.ConfigureAwait(false);
+                handOff = outcome.HandOff;
+                if (outcome.Session is { } session)
+                {
+                    sessionRan = true;
+                    await session.ConfigureAwait(false);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -209,7 +216,7 @@ internal sealed class BareSocketListener : IConnectionListener
         }
         finally
         {
-            _handler.Leave(remote);
+            _handler.Leave(remote, sessionRan);
             if (!handOff)
             {
                 if (bare is not null)

@@ -25,13 +25,16 @@ internal interface IBareSocketHandler
     /// </summary>
     SocketAdmission Admit(IPAddress? remote, int localPort);
 
-    /// <summary>A socket <see cref="Admit"/> let in leaves the listener (closed, or handed on to Kestrel, which counts it itself).</summary>
-    void Leave(IPAddress? remote);
+    /// <summary>
+    /// A socket <see cref="Admit"/> let in leaves the listener (closed, or handed on to Kestrel, which counts it
+    /// itself); <paramref name="sessionRan"/> when a session of <see cref="UpgradeAsync"/> ran on it (its admission ends too).
+    /// </summary>
+    void Leave(IPAddress? remote, bool sessionRan);
 
     /// <summary>
-    /// Serves the upgrade <paramref name="request"/> (peeked, not yet consumed) on <paramref name="socket"/>:
-    /// the whole WebSocket session, or a refusal. True when the socket should go on to Kestrel for more
-    /// requests (a refusal that keeps the connection, or a request Kestrel must answer: nothing consumed).
+    /// Answers the upgrade <paramref name="request"/> (peeked, not yet consumed) on <paramref name="socket"/>:
+    /// a 101 and the WebSocket session it starts, or a refusal. Completes once it is answered, so that only the
+    /// listener's own wait stays suspended for the session's whole life (one state machine per idle client, not two).
     /// </summary>
-    Task<bool> ServeAsync(BareSocket socket, UpgradeRequest request);
+    Task<BareUpgradeOutcome> UpgradeAsync(BareSocket socket, UpgradeRequest request);
 }
