@@ -26,6 +26,12 @@ internal sealed class SharedWriteStream(Stream inner) : Stream
     public Action? OnAborted { get; set; }
 
     /// <summary>
+    /// Called when a close frame starts its write, before it waits for the lock: a data write the client never
+    /// lets complete may hold the lock, and the close frame behind it, for good (see <see cref="WebSocketWriter"/>).
+    /// </summary>
+    public Action? OnCloseFrame { get; set; }
+
+    /// <summary>
     /// True once a close frame went to the output. Only the WebSocket writes close frames, each in one write
     /// of its own (the connection's writer writes data frames only), so the first byte of a write tells.
     /// </summary>
@@ -53,6 +59,11 @@ internal sealed class SharedWriteStream(Stream inner) : Stream
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (!buffer.IsEmpty && buffer.Span[0] == CloseFrameStart)
+        {
+            OnCloseFrame?.Invoke();
+        }
+
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
