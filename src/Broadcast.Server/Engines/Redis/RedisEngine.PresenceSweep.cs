@@ -14,6 +14,9 @@ public sealed partial class RedisEngine
     /// </summary>
     private const int SweepBatchSize = 256;
 
+    /// <summary>Expired members one sweep script drops at most (<see cref="RedisScripts.SweepPresence"/>); the sweep calls again while pages come full. Tests set it small.</summary>
+    internal int SweepMemberPage { get; init; } = 512;
+
     private int _sweeping;
 
     /// <summary>
@@ -83,11 +86,18 @@ public sealed partial class RedisEngine
 
     private async Task SweepChannelAsync(RedisShard shard, string channel)
     {
-        var result = (RedisResult[])(await shard.RunAsync((db, sharded) => db.ScriptEvaluateAsync(
-            RedisScripts.SweepPresence,
-            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_clock.GetUtcNow().ToUnixTimeMilliseconds(), _keys.Events(channel, sharded).ToString(), PublishCommand(sharded)])))!;
-        ReportExpired(channel, result[0], (long)result[1] == 1);
+        RedisResult[] result;
+        do
+        {
+            // A page at a time; each page's members are reported as soon as it is dropped (a failure later loses none).
+            result = (RedisResult[])(await shard.RunAsync((db, sharded) => db.ScriptEvaluateAsync(
+                RedisScripts.SweepPresence,
+                [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
+                [_clock.GetUtcNow().ToUnixTimeMilliseconds(), _keys.Events(channel, sharded).ToString(), PublishCommand(sharded), SweepMemberPage])))!;
+            ReportExpired(channel, result[0], (long)result[1] == 1);
+        }
+        while ((long)result[3] == 1);
+
         if ((long)result[2] == 0)
         {
             await shard.RunAsync((db, _) => db.SetRemoveAsync(_keys.PresenceChannels(), channel));
