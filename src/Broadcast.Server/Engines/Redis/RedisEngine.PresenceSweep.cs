@@ -10,9 +10,9 @@ public sealed partial class RedisEngine
 {
     /// <summary>
     /// Channels read from the index per SSCAN call (Redis takes it as a hint) and swept at once, one script each,
-    /// sent together: bounds each call and what one round holds in flight.
+    /// sent together: bounds each call and what one round holds in flight. Tests set it smaller, to page with few channels.
     /// </summary>
-    private const int SweepBatchSize = 256;
+    internal int SweepBatchSize { get; init; } = 256;
 
     /// <summary>Expired members one sweep script drops at most (<see cref="RedisScripts.SweepPresence"/>); the sweep calls again while pages come full. Tests set it small.</summary>
     internal int SweepMemberPage { get; init; } = 512;
