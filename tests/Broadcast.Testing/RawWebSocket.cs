@@ -25,6 +25,9 @@ public sealed class RawWebSocket : IAsyncDisposable
     /// <summary>The server's answer to the upgrade (status line and headers).</summary>
     public string ResponseHead { get; private set; } = "";
 
+    /// <summary>This client's end of the TCP connection: with the server's address, names the connection (<see cref="ServerSideTcp"/>).</summary>
+    public System.Net.IPEndPoint LocalEndPoint => (System.Net.IPEndPoint)_tcp.Client.LocalEndPoint!;
+
     private RawWebSocket(TcpClient tcp)
     {
         _tcp = tcp;

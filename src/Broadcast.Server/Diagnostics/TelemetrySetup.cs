@@ -45,6 +45,7 @@ internal static class TelemetrySetup
         services.AddSingleton<ILimitObserver>(sp => sp.GetRequiredService<LimitMetrics>());
         services.AddSingleton<IMemoryEngineObserver, MemoryEngineMetrics>();
         services.AddSingleton<IBackendObserver, BackendMetrics>();
+        services.AddSingleton<FlushMetrics>();
         services.AddSingleton<SlowConsumerLog>();
         services.AddSingleton<NodeHeartbeat>();
         services.AddHostedService(services => services.GetRequiredService<NodeHeartbeat>());
@@ -54,7 +55,13 @@ internal static class TelemetrySetup
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(BroadcastMetrics.MeterName).AddMeter(PlatformMeters).AddPrometheusExporter();
-                ((IDeferredMeterProviderBuilder)metrics).Configure((provider, builder) => builder.AddView(OnlyThisHost(provider.GetRequiredService<IMeterFactory>())));
+                ((IDeferredMeterProviderBuilder)metrics).Configure((provider, builder) =>
+                {
+                    builder.AddView(OnlyThisHost(provider.GetRequiredService<IMeterFactory>()));
+
+                    // No other service needs it (the observers above are made by the layers they observe): made with the exporter.
+                    provider.GetRequiredService<FlushMetrics>();
+                });
             });
         return services;
     }

@@ -43,6 +43,24 @@ internal sealed class FlushScheduler
     public void Schedule(IFlushTarget connection) =>
         _shards[(int)((ulong)connection.FlushId % (ulong)_shards.Length)].Schedule(connection);
 
+    /// <summary>
+    /// The longest interval between write rounds any shard keeps now (its cadence stretches it under load): read
+    /// only, for the metric (<c>broadcast.server.flush.interval</c>).
+    /// </summary>
+    public TimeSpan CurrentInterval
+    {
+        get
+        {
+            long longest = 0;
+            foreach (var shard in _shards)
+            {
+                longest = Math.Max(longest, shard.IntervalTicks);
+            }
+
+            return TimeSpan.FromSeconds((double)longest / Stopwatch.Frequency);
+        }
+    }
+
     private sealed class Shard : IThreadPoolWorkItem
     {
         // Two lists swapped each round (rather than a concurrent queue, whose segments are allocated as it
@@ -66,6 +84,9 @@ internal sealed class FlushScheduler
                 _timer = new Timer(static state => ((Shard)state!).RunSoon(), this, Timeout.Infinite, Timeout.Infinite);
             }
         }
+
+        /// <summary>The interval the cadence keeps now, in <see cref="Stopwatch"/> ticks.</summary>
+        public long IntervalTicks => _cadence.IntervalTicks;
 
         public void Schedule(IFlushTarget connection)
         {

@@ -1,3 +1,4 @@
+using Broadcast.Server.Engines;
 using Broadcast.Server.Engines.Redis;
 using Broadcast.Testing;
 
@@ -43,4 +44,42 @@ public sealed class RedisEngineContractTests : RedisContractTests
     }
 
     protected override Task<IAsyncDisposable?> StallAsync() => PauseAllAsync();
+
+    /// <summary>
+    /// A join puts its channel in the sweep's index before it stores the member, so a node that dies right after a
+    /// join (before its first refresh) leaves a member the sweep can still find and report. Checked in the order
+    /// Redis ran the commands (MONITOR lists a script's commands too).
+    /// </summary>
+    [Fact]
+    public async Task A_join_puts_its_channel_in_the_sweep_index_before_it_stores_the_member()
+    {
+        using var monitor = new System.Net.Sockets.TcpClient();
+        await monitor.ConnectAsync("127.0.0.1", Redis.Port);
+        var stream = monitor.GetStream();
+        await stream.WriteAsync("MONITOR\r\n"u8.ToArray());
+        using var lines = new StreamReader(stream);
+        using var deadline = new CancellationTokenSource(Wait);
+        Assert.Equal("+OK", await lines.ReadLineAsync(deadline.Token));
+
+        var node = await NodeAsync();
+        var channel = Channel();
+        await node.Presence.JoinAsync(channel, new PresenceMember("n:1", "p_ana", "Ana"), CancellationToken.None);
+
+        var (indexedAt, storedAt) = (-1, -1);
+        for (var line = 0; storedAt < 0; line++)
+        {
+            var text = await lines.ReadLineAsync(deadline.Token) ?? throw new InvalidOperationException("MONITOR ended");
+            if (indexedAt < 0 && text.Contains("\"SADD\"", StringComparison.Ordinal) && text.Contains("{presence-channels}", StringComparison.Ordinal) && text.Contains($"\"{channel}\"", StringComparison.Ordinal))
+            {
+                indexedAt = line;
+            }
+
+            if (text.Contains("\"HSET\"", StringComparison.Ordinal) && text.Contains($":{{{channel}}}:presence\"", StringComparison.Ordinal))
+            {
+                storedAt = line;
+            }
+        }
+
+        Assert.True(indexedAt >= 0, "the member was stored before its channel was in the sweep's index");
+    }
 }

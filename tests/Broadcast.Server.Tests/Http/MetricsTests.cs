@@ -103,4 +103,36 @@ public sealed class MetricsTests
         Assert.Equal(4, slow.GetProperty("capacity").GetInt32());
         Assert.Equal("127.0.0.1", slow.GetProperty("remoteAddress").GetString());
     }
+
+    /// <summary>
+    /// The flush cadence is visible: the interval between write rounds, in seconds, from its configured base when
+    /// nothing is written, and never past how far it may stretch (here nowhere: every bound is 5 ms).
+    /// </summary>
+    [Fact]
+    public async Task The_flush_interval_is_exported_as_configured()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Broadcast:FlushInterval"] = "00:00:00.005",
+            ["Broadcast:FlushIntervalMax"] = "00:00:00.005",
+            ["Broadcast:FlushIntervalSparseMax"] = "00:00:00.005",
+        });
+        await using var publisher = await server.ConnectAsync();
+        await using var receiver = await server.ConnectAsync();
+        await server.WaitForConnectionCountAsync(2);
+        await publisher.SendMessageAsync("through a flush round");
+        await receiver.ReceiveJsonAsync();
+
+        var scrape = await ScrapeUntilAsync(server, s => s.Has("broadcast_server_flush_interval_seconds"), "the flush interval to be exported");
+        Assert.Equal(0.005, scrape.Sum("broadcast_server_flush_interval_seconds"), precision: 6);
+        Assert.Contains("# TYPE broadcast_server_flush_interval_seconds gauge", scrape.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_flush_interval_stays_within_its_configured_bounds_by_default()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var scrape = await ScrapeUntilAsync(server, s => s.Has("broadcast_server_flush_interval_seconds"), "the flush interval to be exported");
+        Assert.InRange(scrape.Sum("broadcast_server_flush_interval_seconds"), 0.001, 0.016);
+    }
 }

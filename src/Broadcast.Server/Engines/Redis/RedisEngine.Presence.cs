@@ -28,29 +28,21 @@ public sealed partial class RedisEngine
         }
 
         var operation = NewOperation();
-        PresenceChange change;
         try
         {
-            change = ToChange(await RunJoinAsync(channel, member, operation));
+            // The channel goes into the sweep's index before its member is stored: a node that dies right after the
+            // join (before its first refresh, which adds it too) would otherwise leave a member no sweep ever finds.
+            // The index has a slot of its own, so it cannot be written by the join's script.
+            await ShardOf(channel).RunAsync((db, _) => db.SetAddAsync(_keys.PresenceChannels(), channel));
+            return ToChange(await RunJoinAsync(channel, member, operation));
         }
         catch (EngineUnavailableException)
         {
-            // Redis may or may not have run it, and the member is still subscribed here: settled in the background.
+            // Redis may or may not have run it, and the member is still subscribed here: settled in the background
+            // (and its channel indexed by this node's next refresh).
             SettleJoin(channel, member, operation);
             throw;
         }
-
-        try
-        {
-            // Not awaited: a lost add is made again by this node's next refresh of the channel, long before its members could expire.
-            await ShardOf(channel).RunAsync((db, _) => db.SetAddAsync(_keys.PresenceChannels(), channel, CommandFlags.FireAndForget));
-        }
-        catch (EngineUnavailableException)
-        {
-            // The same: the next refresh adds it.
-        }
-
-        return change;
     }
 
     public async ValueTask<PresenceChange> LeaveAsync(string channel, PresenceMember member, CancellationToken cancellationToken)
@@ -106,7 +98,7 @@ public sealed partial class RedisEngine
         ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
             RedisScripts.Join,
             [_keys.Presence(channel), _keys.PresenceExpiry(channel), _keys.PresenceOutcome(channel, operation)],
-            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs, PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds()]));
+            [_keys.Events(channel, sharded).ToString(), member.ClientKey, SerializeMember(member), PresenceExpiryMs(), PresenceKeyTtlMs, PublishCommand(sharded), _clock.GetUtcNow().ToUnixTimeMilliseconds(), PresenceRetentionMs]));
 
     private Task<RedisResult> RunLeaveAsync(string channel, PresenceMember member, string operation) =>
         ShardOf(channel).RunAsync((db, sharded) => db.ScriptEvaluateAsync(
@@ -192,7 +184,7 @@ public sealed partial class RedisEngine
                 arguments[1] = PublishCommand(sharded);
                 arguments[2] = expiry;
                 arguments[3] = now.ToUnixTimeMilliseconds();
-                arguments[4] = PresenceKeyTtlMs;
+                arguments[4] = PresenceRetentionMs;
                 for (var i = 0; i < members.Length; i++)
                 {
                     arguments[5 + (2 * i)] = members[i].ClientKey;

@@ -10,9 +10,12 @@ public sealed partial class RedisEngine
 {
     /// <summary>
     /// Channels read from the index per SSCAN call (Redis takes it as a hint) and swept at once, one script each,
-    /// sent together: bounds each call and what one round holds in flight.
+    /// sent together: bounds each call and what one round holds in flight. Tests set it smaller, to page with few channels.
     /// </summary>
-    private const int SweepBatchSize = 256;
+    internal int SweepBatchSize { get; init; } = 256;
+
+    /// <summary>Expired members one sweep script drops at most (<see cref="RedisScripts.SweepPresence"/>); the sweep calls again while pages come full. Tests set it small.</summary>
+    internal int SweepMemberPage { get; init; } = 512;
 
     private int _sweeping;
 
@@ -83,11 +86,18 @@ public sealed partial class RedisEngine
 
     private async Task SweepChannelAsync(RedisShard shard, string channel)
     {
-        var result = (RedisResult[])(await shard.RunAsync((db, sharded) => db.ScriptEvaluateAsync(
-            RedisScripts.SweepPresence,
-            [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
-            [_clock.GetUtcNow().ToUnixTimeMilliseconds(), _keys.Events(channel, sharded).ToString(), PublishCommand(sharded)])))!;
-        ReportExpired(channel, result[0], (long)result[1] == 1);
+        RedisResult[] result;
+        do
+        {
+            // A page at a time; each page's members are reported as soon as it is dropped (a failure later loses none).
+            result = (RedisResult[])(await shard.RunAsync((db, sharded) => db.ScriptEvaluateAsync(
+                RedisScripts.SweepPresence,
+                [_keys.Presence(channel), _keys.PresenceExpiry(channel)],
+                [_clock.GetUtcNow().ToUnixTimeMilliseconds(), _keys.Events(channel, sharded).ToString(), PublishCommand(sharded), SweepMemberPage])))!;
+            ReportExpired(channel, result[0], (long)result[1] == 1);
+        }
+        while ((long)result[3] == 1);
+
         if ((long)result[2] == 0)
         {
             await shard.RunAsync((db, _) => db.SetRemoveAsync(_keys.PresenceChannels(), channel));

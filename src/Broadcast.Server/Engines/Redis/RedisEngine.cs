@@ -67,14 +67,24 @@ public sealed partial class RedisEngine : IStreamEngine, IPresenceEngine, INodeD
         var refreshEvery = _options.PresenceTtl / 3;
         _presenceRefresh = clock.CreateTimer(_ => _ = RefreshPresenceRoundAsync(), null, refreshEvery, refreshEvery);
 
-        // Half a member lifetime: a dead node's members are reported within about 1.5 TTL of its last refresh,
-        // well before the channel's keys (two lifetimes) expire with them unreported.
+        // Half a member lifetime: a dead node's members are reported within about 1.5 TTL of its last refresh (the
+        // channel's keys outlive them by far longer, PresenceRetention, so a sweep that comes late still finds them).
         var sweepEvery = _options.PresenceTtl / 2;
         _presenceSweep = clock.CreateTimer(_ => _ = SweepPresenceRoundAsync(), null, sweepEvery, sweepEvery);
     }
 
-    /// <summary>A channel's presence keys outlive their last refresh by two member lifetimes (refreshes come every third of one).</summary>
+    /// <summary>What a join or leave decided is kept two member lifetimes (refreshes come every third of one), to answer its retry.</summary>
     private long PresenceKeyTtlMs => (long)(_options.PresenceTtl * 2).TotalMilliseconds;
+
+    /// <summary>
+    /// How long a channel's presence keys outlive their last join or refresh: a member expires by its score after one
+    /// <c>PresenceTtl</c>, but its entry must stay until a sweep (or a refresh, read, join or leave) removes it and
+    /// reports it left. Sweeps held back past the member's expiry (retry backoff, an outage, every node down for a
+    /// while) still find it, for a day; only channels no node touches for that long go unreported, with their keys.
+    /// </summary>
+    internal static readonly TimeSpan PresenceRetention = TimeSpan.FromDays(1);
+
+    private long PresenceRetentionMs => (long)Math.Max(PresenceRetention.TotalMilliseconds, (_options.PresenceTtl * 2).TotalMilliseconds);
 
     private TimeSpan MetaTtl => TimeSpan.FromMilliseconds(Math.Max(_channelOptions.HistoryTtl.TotalMilliseconds, TimeSpan.FromHours(24).TotalMilliseconds));
 

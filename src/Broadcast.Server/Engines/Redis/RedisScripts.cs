@@ -164,8 +164,9 @@ internal static class RedisScripts
 
     /// <summary>
     /// KEYS: presence, presence expiry, the operation's outcome. ARGV: pub/sub channel, client key, member JSON,
-    /// expiry ms, key ttl ms, publish command, now ms. The keys expire too, so a channel whose every node died
-    /// leaves nothing behind. Drops expired members first (a dead node's), so they do not hide that the channel
+    /// expiry ms, outcome ttl ms, publish command, now ms, key retention ms. The keys expire too, so a channel whose
+    /// every node died leaves nothing behind, but only long after their members (the retention: a sweep that comes
+    /// late still finds and reports them). Drops expired members first (a dead node's), so they do not hide that the channel
     /// is empty. Returns: whether the member is new, whether it is the channel's only member (the channel became
     /// occupied), then the JSON of every member dropped. Run again with the same outcome key (its answer was
     /// lost), it changes nothing and returns what it decided the first time (<see cref="RecordOutcome"/>).
@@ -176,8 +177,8 @@ internal static class RedisScripts
         local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[7], ARGV[6], ARGV[1])
         local added = redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
-        redis.call('PEXPIRE', KEYS[1], ARGV[5])
-        redis.call('PEXPIRE', KEYS[2], ARGV[5])
+        redis.call('PEXPIRE', KEYS[1], ARGV[8])
+        redis.call('PEXPIRE', KEYS[2], ARGV[8])
         redis.call(ARGV[6], ARGV[1], 'J' .. ARGV[3])
         local only = 0
         if added == 1 and redis.call('HLEN', KEYS[1]) == 1 then only = 1 end
@@ -187,7 +188,7 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, publish command, expiry ms, now ms, key ttl ms,
+    /// KEYS: presence, presence expiry. ARGV: pub/sub channel, publish command, expiry ms, now ms, key retention ms,
     /// then this node's members of the channel as (client key, member JSON) pairs. Extends them, and adds back
     /// (with a join event) any that Redis no longer has, as after it lost its data (issue #12, finding 2);
     /// drops members nobody extended (a dead node's) with a leave event; extends the keys' own expiry.
@@ -245,17 +246,32 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// KEYS: presence, presence expiry. ARGV: now ms, pub/sub channel, publish command. The periodic sweep of a
-    /// channel no node of this one refreshes (its members' node may have died): drops expired members. Returns
-    /// the JSON of those dropped, whether the drops emptied the channel, then how many members are left (none:
-    /// the channel leaves the index of channels with presence).
+    /// KEYS: presence, presence expiry. ARGV: now ms, pub/sub channel, publish command, page size. The periodic sweep
+    /// of a channel no node of this one refreshes (its members' node may have died): drops expired members, at most a
+    /// page of them per call, so one call never holds Redis (which runs one script at a time) for a whole crowd.
+    /// Returns the JSON of those dropped, whether the drops emptied the channel, how many members are left (none:
+    /// the channel leaves the index of channels with presence), then whether more expired ones may wait (a full page:
+    /// call again).
     /// </summary>
-    public const string SweepPresence = SweepExpired + "\n" + """
-        local swept = sweep_expired(KEYS[1], KEYS[2], ARGV[1], ARGV[3], ARGV[2])
-        local left = redis.call('HLEN', KEYS[1])
+    public const string SweepPresence = """
+        local presence, expiry = KEYS[1], KEYS[2]
+        local page = redis.call('ZRANGEBYSCORE', expiry, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[4]))
+        local swept = {}
+        for _, key in ipairs(page) do
+          local member = redis.call('HGET', presence, key)
+          redis.call('HDEL', presence, key)
+          redis.call('ZREM', expiry, key)
+          if member then
+            redis.call(ARGV[3], ARGV[2], 'L' .. member)
+            swept[#swept + 1] = member
+          end
+        end
+        local left = redis.call('HLEN', presence)
         local empty = 0
         if #swept > 0 and left == 0 then empty = 1 end
-        return {swept, empty, left}
+        local more = 0
+        if #page == tonumber(ARGV[4]) then more = 1 end
+        return {swept, empty, left, more}
         """;
 
     /// <summary>KEYS: nodes, nodes expiry. ARGV: node id, report JSON, expiry ms, now ms. Returns every live report.</summary>

@@ -46,6 +46,11 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
     private bool _discardFrame;
     private bool _broken;
 
+    // After a protocol violation (_broken): bytes of the frame being skipped still to come, and whether the
+    // framing itself was lost (a length that cannot be read), so that nothing more can be skipped frame by frame.
+    private long _skipLeft;
+    private bool _unframed;
+
     // Control frames of the writer's own, outside the queue (replaced, never queued up).
     private byte[]? _pendingPong;
     private int _pingDue;
@@ -150,9 +155,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         {
             if (_broken)
             {
-                // After a protocol violation the framing cannot be trusted: discard until the peer goes or the close deadline aborts.
-                buffer = buffer.Slice(buffer.End);
-                return null;
+                return SkipUntilPeerClose(ref buffer, ref bytes);
             }
 
             if (_inPayload)
@@ -197,7 +200,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
             if (header.Violation(deflate: _inflated is not null) is { } violation)
             {
-                return Fail(WebSocketCloseStatus.ProtocolError, violation, bytes);
+                return Fail(WebSocketCloseStatus.ProtocolError, violation, bytes, offending: header);
             }
 
             if (header.IsControl)
@@ -222,7 +225,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
             if (header.Opcode == FrameHeader.Continuation ? _messageOpcode == 0 : _messageOpcode != 0)
             {
-                return Fail(WebSocketCloseStatus.ProtocolError, header.Opcode == FrameHeader.Continuation ? "continuation without a message" : "new message inside a fragmented one", bytes);
+                return Fail(WebSocketCloseStatus.ProtocolError, header.Opcode == FrameHeader.Continuation ? "continuation without a message" : "new message inside a fragmented one", bytes, offending: header);
             }
 
             buffer = buffer.Slice(header.HeaderLength);
@@ -393,13 +396,93 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
         return ReceivedMessage.Ended(serverClose?.Label ?? "client_closed", bytes);
     }
 
-    /// <summary>A protocol violation: close with <paramref name="status"/>, then read nothing more of it.</summary>
-    private ReceivedMessage? Fail(WebSocketCloseStatus status, string reason, int bytes)
+    /// <summary>
+    /// A protocol violation: close with <paramref name="status"/>, then deliver nothing more of it, only look for its
+    /// answer (<see cref="SkipUntilPeerClose"/>). <paramref name="offending"/>: the frame that broke the rules, when it
+    /// is still at the head of the buffer (its header was read, nothing consumed): skipped whole first.
+    /// </summary>
+    private ReceivedMessage? Fail(WebSocketCloseStatus status, string reason, int bytes, FrameHeader? offending = null)
     {
         _message.Reset();
         _broken = true;
+        if (offending is { } frame)
+        {
+            SkipFrame(frame);
+        }
+
         Close(status, reason, drainFirst: false);
         return null;
+    }
+
+    private void SkipFrame(in FrameHeader frame)
+    {
+        if (frame.PayloadLength < 0 || frame.PayloadLength > long.MaxValue - frame.HeaderLength)
+        {
+            _unframed = true;
+            return;
+        }
+
+        _skipLeft = frame.HeaderLength + frame.PayloadLength;
+    }
+
+    /// <summary>
+    /// After a protocol violation, closed by us: what the client still sends is skipped frame by frame, payloads unread
+    /// and nothing delivered, until its close frame, its answer to ours: then the connection ends (RFC 6455 sections
+    /// 5.5.1 and 7.1.1), without waiting for the close deadline. Framing lost to an unreadable length: everything is
+    /// discarded until the peer goes or the close deadline aborts.
+    /// </summary>
+    private ReceivedMessage? SkipUntilPeerClose(ref ReadOnlySequence<byte> buffer, ref int bytes)
+    {
+        while (true)
+        {
+            if (_unframed)
+            {
+                bytes += (int)buffer.Length;
+                buffer = buffer.Slice(buffer.End);
+                return null;
+            }
+
+            if (_skipLeft > 0)
+            {
+                var take = Math.Min(buffer.Length, _skipLeft);
+                buffer = buffer.Slice(take);
+                bytes += (int)take;
+                _skipLeft -= take;
+                if (_skipLeft > 0)
+                {
+                    return null;
+                }
+            }
+
+            if (!FrameHeader.TryRead(buffer, out var header))
+            {
+                return null;
+            }
+
+            if (header.Opcode != FrameHeader.Close)
+            {
+                SkipFrame(header);
+                continue;
+            }
+
+            if (header.PayloadLength is >= 2 and <= 125)
+            {
+                if (buffer.Length < header.HeaderLength + header.PayloadLength)
+                {
+                    return null;
+                }
+
+                // Its code, for metrics and logs (ours was sent already: nothing is echoed).
+                Span<byte> code = stackalloc byte[2];
+                buffer.Slice(header.HeaderLength, 2).CopyTo(code);
+                FrameHeader.Unmask(code, header.MaskKey, 0);
+                _peerCloseStatus = BinaryPrimitives.ReadUInt16BigEndian(code);
+                buffer = buffer.Slice(header.HeaderLength + header.PayloadLength);
+                bytes += (int)header.PayloadLength;
+            }
+
+            return ReceivedMessage.Ended(CloseRequest?.Label ?? "client_closed", bytes);
+        }
     }
 
     // ---- writing ----

@@ -1,14 +1,16 @@
 namespace Broadcast.Server.Transport.WebSockets;
 
 /// <summary>
-/// Walks the frames a client still sends after the server's WebSocket rejected one of its frames, looking
-/// for the client's close frame (its answer to ours), whose arrival shows that our close frame reached it.
-/// Only frame headers are read; payloads are skipped unread.
+/// Walks every frame the client sends, as the runtime's WebSocket reads it, looking for the client's close frame:
+/// after the runtime rejected one of its frames (1007, 1002) and sent its own close, the client's close is its
+/// answer, whose arrival shows that ours reached it. Only frame headers are read; payloads are skipped unread.
 /// </summary>
 /// <remarks>
-/// The walk starts where the runtime's WebSocket stopped reading, which is a frame boundary unless it
-/// rejected a frame in the middle: then the walk may never find the close, and the caller falls back on the
-/// end of the connection or its timeout. A wrong guess costs waiting, never a lost frame.
+/// It sees the stream from its first byte, not from where the runtime stopped parsing (the runtime reads ahead into
+/// a buffer of its own and drops that buffer when it rejects a frame), so frame boundaries stay known, and a close
+/// that was read ahead counts. Only a length the runtime rejected as unreadable (a 64-bit length with the top bit
+/// set) loses the boundaries: then the walk may never find the close, and the caller falls back on the end of the
+/// connection or its timeout.
 /// </remarks>
 internal sealed class PeerCloseScanner
 {
@@ -19,10 +21,13 @@ internal sealed class PeerCloseScanner
     private int _headerLength;
     private long _payloadLeft;
 
-    /// <summary>Reads <paramref name="data"/>, the next bytes from the client; true once a close frame began in them.</summary>
+    /// <summary>True once a close frame from the client began.</summary>
+    public bool SawClose { get; private set; }
+
+    /// <summary>Reads <paramref name="data"/>, the next bytes from the client; true once a close frame began in them or before.</summary>
     public bool FindsClose(ReadOnlySpan<byte> data)
     {
-        while (!data.IsEmpty)
+        while (!data.IsEmpty && !SawClose)
         {
             if (_payloadLeft > 0)
             {
@@ -41,14 +46,15 @@ internal sealed class PeerCloseScanner
 
             if ((_header[0] & 0x0F) == CloseOpcode)
             {
-                return true;
+                SawClose = true;
+                break;
             }
 
             _payloadLeft = PayloadLength();
             _headerLength = 0;
         }
 
-        return false;
+        return SawClose;
     }
 
     private int HeaderLength()

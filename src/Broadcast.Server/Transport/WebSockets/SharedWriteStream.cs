@@ -22,8 +22,17 @@ internal sealed class SharedWriteStream(Stream inner) : Stream
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private volatile bool _closeFrameWritten;
 
+    // Touched by one reader at a time: the runtime's WebSocket, then (once it aborted) WaitForPeerCloseAsync.
+    private readonly PeerCloseScanner _inbound = new();
+
     /// <summary>Called when the stream is disposed; decides whether the connection must be aborted.</summary>
     public Action? OnAborted { get; set; }
+
+    /// <summary>
+    /// Called when a close frame starts its write, before it waits for the lock: a data write the client never
+    /// lets complete may hold the lock, and the close frame behind it, for good (see <see cref="WebSocketWriter"/>).
+    /// </summary>
+    public Action? OnCloseFrame { get; set; }
 
     /// <summary>
     /// True once a close frame went to the output. Only the WebSocket writes close frames, each in one write
@@ -45,14 +54,25 @@ internal sealed class SharedWriteStream(Stream inner) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        inner.ReadAsync(buffer, cancellationToken);
+    /// <summary>Every read the runtime's WebSocket makes: the bytes are also walked for the client's close (<see cref="PeerCloseScanner"/>).</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder<>))]
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        _inbound.FindsClose(buffer.Span[..read]);
+        return read;
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        inner.ReadAsync(buffer, offset, count, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (!buffer.IsEmpty && buffer.Span[0] == CloseFrameStart)
+        {
+            OnCloseFrame?.Invoke();
+        }
+
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -75,7 +95,12 @@ internal sealed class SharedWriteStream(Stream inner) : Stream
     /// </summary>
     public async Task<bool> WaitForPeerCloseAsync(TimeSpan timeout)
     {
-        var scanner = new PeerCloseScanner();
+        if (_inbound.SawClose)
+        {
+            // It came already (read ahead by the WebSocket before it gave up).
+            return true;
+        }
+
         var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1024);
         using var deadline = new CancellationTokenSource(timeout);
         try
@@ -83,7 +108,7 @@ internal sealed class SharedWriteStream(Stream inner) : Stream
             while (true)
             {
                 var read = await inner.ReadAsync(buffer, deadline.Token).ConfigureAwait(false);
-                if (read == 0 || scanner.FindsClose(buffer.AsSpan(0, read)))
+                if (read == 0 || _inbound.FindsClose(buffer.AsSpan(0, read)))
                 {
                     return true;
                 }
@@ -111,7 +136,12 @@ internal sealed class SharedWriteStream(Stream inner) : Stream
 
     public override void Flush() => inner.Flush();
 
-    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        var read = inner.Read(buffer, offset, count);
+        _inbound.FindsClose(buffer.AsSpan(offset, read));
+        return read;
+    }
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("Writes are asynchronous only.");
 

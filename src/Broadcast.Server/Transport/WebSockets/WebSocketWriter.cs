@@ -21,6 +21,10 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
         _output = output;
         Socket = socket;
         _abort.Token.Register(static state => ((WebSocket)state!).Abort(), socket);
+        if (output is not null)
+        {
+            output.OnCloseFrame = ArmCloseDeadline;
+        }
     }
 
     internal WebSocket Socket { get; }
@@ -34,6 +38,20 @@ internal sealed class WebSocketWriter : QueuedFrameWriter
         catch (ObjectDisposedException)
         {
             // The connection already finished; nothing left to abort.
+        }
+    }
+
+    /// <summary>
+    /// A close frame is on its way. When it is the runtime WebSocket's own (it rejected a frame: 1007, 1002), no close
+    /// request of the server's armed the close deadline; and a client that stopped reading holds that close frame
+    /// behind the data write it never lets finish, so with keep-alive off nothing else would ever end the connection.
+    /// The server's own closes armed it already (re-arming would push their deadline back).
+    /// </summary>
+    private void ArmCloseDeadline()
+    {
+        if (CloseRequest is null)
+        {
+            AbortAfter(CloseTimeout);
         }
     }
 
