@@ -169,7 +169,7 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
     /// <summary>Puts the connection in the flusher's next round, unless it is already waiting for one or writing.</summary>
     protected void ScheduleFlush()
     {
-        if (Volatile.Read(ref _flushState) == Idle && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        if (TryTakeIdle())
         {
             _flusher.Schedule(this);
         }
@@ -183,11 +183,19 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
     /// </summary>
     private void FlushAloneIfIdle()
     {
-        if (Volatile.Read(ref _flushState) == Idle && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        if (TryTakeIdle())
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
         }
     }
+
+    /// <summary>
+    /// Takes the connection from idle to scheduled; true makes the caller its one writer (it must see a flush
+    /// started). The plain read first spares the compare-exchange on the hot path, where the connection is
+    /// almost always already scheduled.
+    /// </summary>
+    private bool TryTakeIdle() =>
+        Volatile.Read(ref _flushState) == Idle && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle;
 
     /// <summary>The write <see cref="FlushAloneIfIdle"/> started: a round of one, with a buffer of its own.</summary>
     void IThreadPoolWorkItem.Execute()
@@ -297,7 +305,7 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
 
         // A frame (or the close, or a replay's wait for room) queued between the check and the reset saw
         // "scheduled" and did not schedule: look again.
-        if ((Queue.State != OutboundQueue.QueueState.Empty || HasPendingControl || Queue.HasReplayWaiters) && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        if ((Queue.State != OutboundQueue.QueueState.Empty || HasPendingControl || Queue.HasReplayWaiters) && TryTakeIdle())
         {
             _flusher.Schedule(this);
         }
