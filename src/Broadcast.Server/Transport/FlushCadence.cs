@@ -17,9 +17,11 @@ namespace Broadcast.Server.Transport;
 /// back to back) although its writes already carry <see cref="DenseFramesPerWrite"/> frames or more also doubles it,
 /// up to <see cref="SaturatedStretch"/> times <c>FlushIntervalMax</c> (and never past <c>FlushIntervalSparseMax</c>):
 /// its frames wait in the queues for a whole round anyway, and each doubling halves its sends, whose kernel cost is
-/// most of its work, so the core gets room back. It stays there until the writer is mostly idle (rounds under
-/// <see cref="IdleEighths"/> eighth of the time) or the writes turn sparse: the fuller writes are what freed the core,
-/// so their being full is no reason to come back (that would only make the writer saturated again).</item>
+/// most of its work, so the core gets room back. It halves again (down to <c>FlushIntervalMax</c>) once the writer is
+/// mostly idle (rounds under <see cref="IdleEighths"/> eighth of the time) or its writes carry fewer than one and a
+/// half times <see cref="DenseFramesPerWrite"/> frames (half the interval would leave them short of dense; 500
+/// clients at 2,000 frames a second carry 16-25 at 8 ms, a chat about 8), not merely because they are full: the fuller writes are what freed the core, and coming back for that would only saturate it again. So a chat
+/// that a busy core pushed there for a while does not stay: its writes carry a few frames each.</item>
 /// </list>
 /// A shard that sat idle for two of its intervals (quiet) is back at the base interval, so a frame after a quiet
 /// spell still goes out at once.
@@ -190,7 +192,9 @@ internal sealed class FlushCadence
             next = Math.Max(current, Math.Min(_sparseMaxTicks, Math.Min(SaturatedStretch * _maxTicks, current * 2)));
             _saturated = true;
         }
-        else if (_saturated ? writingEighths < IdleEighths : _windowFrames > FullFramesPerWrite * _windowWrites)
+        else if (_saturated
+                     ? writingEighths < IdleEighths || 2 * _windowFrames < 3 * DenseFramesPerWrite * _windowWrites
+                     : _windowFrames > FullFramesPerWrite * _windowWrites)
         {
             next = Math.Max(_maxTicks, current / 2);
             _saturated = next > _maxTicks && _saturated;

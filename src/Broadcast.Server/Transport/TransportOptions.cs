@@ -60,7 +60,8 @@ public sealed class TransportOptions
     /// <see cref="FlushIntervalMax"/> once writes carry more than four frames. Clients that get messages often (a chat)
     /// fill their writes within <see cref="FlushIntervalMax"/> and never wait longer. It also bounds the stretch of a
     /// writer that cannot keep up although its writes carry eight frames or more (rounds back to back): up to four
-    /// times <see cref="FlushIntervalMax"/> (8 ms by default), until the writer is mostly idle. Not above
+    /// times <see cref="FlushIntervalMax"/> (8 ms by default), until the writer is mostly idle or its writes carry
+    /// fewer than twelve frames. Not above
     /// <see cref="FlushIntervalMax"/> (the same, or less): no further stretching.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushIntervalSparseMax must be between {1} and {2}.")]

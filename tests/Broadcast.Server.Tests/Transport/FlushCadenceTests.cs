@@ -266,6 +266,25 @@ public sealed class FlushCadenceTests
     }
 
     [Fact]
+    public void A_saturated_writer_whose_writes_thin_out_comes_back_although_it_is_still_busy()
+    {
+        // Stretched, then the frames thin out (a chat left on a shard a busy core had pushed there): eight frames per
+        // write at four times the first bound, and a round's frames and length follow the interval, the writer busy
+        // three eighths of the time. Half the interval would no longer fill its writes, so it comes back, and its
+        // frames wait no longer than a chat's should.
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.StretchSaturated();
+        var stretched = rounds.Interval;
+        for (var i = 0; i < 8; i++)
+        {
+            var interval = rounds.Interval;
+            rounds.Run(interval * 3 / 8, writes: Many, frames: (int)(Many * 8 * interval / stretched), share: 4);
+        }
+
+        Assert.Equal(Max, rounds.Interval);
+    }
+
+    [Fact]
     public void A_writer_that_is_busy_but_not_saturated_with_full_writes_does_not_stretch_past_the_first_bound()
     {
         // Rounds take five eighths of the time, a dozen frames per write: it keeps up, so its frames are not held longer.
