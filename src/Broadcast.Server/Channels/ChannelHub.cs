@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Broadcast.Server.Engines;
 
 namespace Broadcast.Server.Channels;
@@ -71,6 +72,7 @@ public sealed class ChannelHub : IEngineListener
         [.. _channels.Select(entry => (entry.Key, entry.Value.Count)).Where(entry => entry.Count > 0).OrderBy(entry => entry.Key, StringComparer.Ordinal)];
 
     /// <summary>Hands a publication to every local subscription of its channel. Never blocks.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void Deliver(Publication publication)
     {
         if (_channels.TryGetValue(publication.Channel, out var channel))

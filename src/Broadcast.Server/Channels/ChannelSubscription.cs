@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Broadcast.Server.Engines;
 using Broadcast.Server.Transport;
 
@@ -105,6 +106,7 @@ public sealed class ChannelSubscription : IFrameSource
     internal int HubIndex { get; set; } = -1;
 
     /// <summary>Live publications arrive here, in offset order, from the engine via the hub.</summary>
+    [MethodImpl(HotPath.Compile)]
     internal void Deliver(Publication publication)
     {
         if (Volatile.Read(ref _pending) is not null)
@@ -321,6 +323,7 @@ public sealed class ChannelSubscription : IFrameSource
     /// per publication, beside the encoded frame) if the connection negotiated permessage-deflate and the frame
     /// is long enough to be worth it.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     private ReadOnlyMemory<byte> FrameFor(Publication publication, out bool compressed)
     {
         var frame = publication.EncodedBy(_encoding);
@@ -340,6 +343,7 @@ public sealed class ChannelSubscription : IFrameSource
 
     /// <summary>Queues a publication unless it is one already sent or the client's own. Returns true if queued.</summary>
     /// <param name="catchingUp">Replayed: paced by the replay, so not counted as live backlog.</param>
+    [MethodImpl(HotPath.Compile)]
     private bool Send(Publication publication, bool catchingUp)
     {
         if (publication.Offset <= _lastOffset && string.Equals(publication.Epoch, _epoch, StringComparison.Ordinal))

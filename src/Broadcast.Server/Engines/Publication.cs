@@ -42,6 +42,7 @@ public sealed class Publication
     public PublicationPayload Payload { get; }
 
     /// <summary>This publication's frame in <paramref name="encoder"/>'s encoding: built by the first caller, shared after.</summary>
+    [MethodImpl(HotPath.Compile)]
     public ReadOnlyMemory<byte> EncodedBy(IPublicationEncoder encoder)
     {
         var slot = encoder.Slot;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Broadcast.Server.Transport;
 
 /// <summary>
@@ -10,6 +11,7 @@ internal struct BatchTally
 
     public long OldestLiveTicks { get; private set; }
 
+    [MethodImpl(HotPath.Compile)]
     public void Count(in OutboundFrame frame)
     {
         if (frame.PublishedUtcTicks != 0)

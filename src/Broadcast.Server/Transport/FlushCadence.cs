@@ -12,8 +12,16 @@ namespace Broadcast.Server.Transport;
 /// frame now and then, so nearly every delivery pays a whole write) double it; writes carrying more than
 /// <see cref="FullFramesPerWrite"/> halve it, back down to <c>FlushIntervalMax</c>; mostly light rounds take it on
 /// down towards the base. A workload whose clients get frames often (a chat) fills its writes within
-/// <c>FlushIntervalMax</c> and stays there, and so does a saturated writer whose writes are already full: waiting
-/// longer there was measured to cost latency without saving CPU (bench/analysis.md).</item>
+/// <c>FlushIntervalMax</c> and stays there.</item>
+/// <item>A writer that cannot keep up (its rounds take <see cref="SaturatedEighths"/> eighths of the time or more,
+/// back to back) although its writes already carry <see cref="DenseFramesPerWrite"/> frames or more also doubles it,
+/// up to <see cref="SaturatedStretch"/> times <c>FlushIntervalMax</c> (and never past <c>FlushIntervalSparseMax</c>):
+/// its frames wait in the queues for a whole round anyway, and each doubling halves its sends, whose kernel cost is
+/// most of its work, so the core gets room back. It halves again (down to <c>FlushIntervalMax</c>) once the writer is
+/// mostly idle (rounds under <see cref="IdleEighths"/> eighth of the time) or its writes carry fewer than one and a
+/// half times <see cref="DenseFramesPerWrite"/> frames (half the interval would leave them short of dense; 500
+/// clients at 2,000 frames a second carry 16-25 at 8 ms, a chat about 8), not merely because they are full: the fuller writes are what freed the core, and coming back for that would only saturate it again. So a chat
+/// that a busy core pushed there for a while does not stay: its writes carry a few frames each.</item>
 /// </list>
 /// A shard that sat idle for two of its intervals (quiet) is back at the base interval, so a frame after a quiet
 /// spell still goes out at once.
@@ -34,6 +42,18 @@ internal sealed class FlushCadence
     /// <summary>Writes carrying more frames than this on average are full: past FlushIntervalMax the interval halves.</summary>
     public const int FullFramesPerWrite = 4;
 
+    /// <summary>Writes carrying at least this many frames on average are dense: only a saturated writer stretches further for them.</summary>
+    public const int DenseFramesPerWrite = 8;
+
+    /// <summary>Rounds taking at least this many eighths of the time are back to back: the writer is saturated.</summary>
+    public const int SaturatedEighths = 6;
+
+    /// <summary>Rounds taking less than this many eighths of the time leave the writer mostly idle: a saturated writer's stretch comes back.</summary>
+    public const int IdleEighths = 1;
+
+    /// <summary>How far a saturated writer with dense writes stretches: this many times FlushIntervalMax at most (8 ms by default).</summary>
+    public const int SaturatedStretch = 4;
+
     /// <summary>At least this many writes are weighed together before the interval moves past FlushIntervalMax...</summary>
     public const int WindowWrites = 1024;
 
@@ -46,7 +66,13 @@ internal sealed class FlushCadence
     private long _intervalTicks;
     private long _lastEnd;
 
-    // The rounds weighed so far past FlushIntervalMax.
+    // The interval was stretched past FlushIntervalMax for a saturated writer (not for sparse writes).
+    private bool _saturated;
+
+    // The rounds weighed so far past FlushIntervalMax: their writes, frames and time spent writing, since the end of
+    // the round before them (zero: not known yet, the window starts at the next round's end).
+    private long _windowSince;
+    private long _windowWriting;
     private long _windowWrites;
     private long _windowFrames;
     private int _windowRounds;
@@ -82,7 +108,7 @@ internal sealed class FlushCadence
         var next = current;
         if (current >= _maxTicks && _sparseMaxTicks > _maxTicks)
         {
-            next = Weigh(writes, frames, light);
+            next = Weigh(start, end, writes, frames, light);
         }
         else if (light)
         {
@@ -95,7 +121,7 @@ internal sealed class FlushCadence
 
         if (next != current)
         {
-            ResetWindow();
+            StartWindow(end);
             Volatile.Write(ref _intervalTicks, next);
         }
     }
@@ -112,7 +138,8 @@ internal sealed class FlushCadence
         if (interval > _baseTicks && now - Volatile.Read(ref _lastEnd) >= 2 * interval)
         {
             interval = _baseTicks;
-            ResetWindow();
+            _saturated = false;
+            StartWindow(0);
             Volatile.Write(ref _intervalTicks, interval);
         }
 
@@ -120,9 +147,17 @@ internal sealed class FlushCadence
     }
 
     /// <summary>Adds a round to the window past FlushIntervalMax; once it holds enough, returns the interval it calls for.</summary>
-    private long Weigh(int writes, int frames, bool light)
+    private long Weigh(long start, long end, int writes, int frames, bool light)
     {
         var current = _intervalTicks;
+        if (_windowSince == 0)
+        {
+            // The first round weighed: how long the writer sat idle before it is not known, so the window starts here.
+            StartWindow(end);
+            return current;
+        }
+
+        _windowWriting += end - start;
         _windowWrites += writes;
         _windowFrames += frames;
         _windowRounds++;
@@ -136,27 +171,43 @@ internal sealed class FlushCadence
             return current;
         }
 
+        // In eighths of the window's time: 8 is every tick spent writing.
+        var writingEighths = _windowWriting * 8 / Math.Max(1, end - _windowSince);
         var next = current;
         if (2 * _windowLightRounds > _windowRounds)
         {
             // Writing became light (fewer clients, or none of them busy): back toward the base, as below FlushIntervalMax.
             next = Math.Max(_baseTicks, current / 2);
+            _saturated = false;
         }
         else if (_windowFrames < SparseFramesPerWrite * _windowWrites)
         {
             next = Math.Min(_sparseMaxTicks, current * 2);
+            _saturated = false;
         }
-        else if (_windowFrames > FullFramesPerWrite * _windowWrites)
+        else if (writingEighths >= SaturatedEighths && _windowFrames >= DenseFramesPerWrite * _windowWrites)
+        {
+            // Every doubling buys less (the sends already carry 8 frames or more) while what the frames wait doubles:
+            // a few doublings at most. Never lower than it is: a sparse stretch may already be past this bound.
+            next = Math.Max(current, Math.Min(_sparseMaxTicks, Math.Min(SaturatedStretch * _maxTicks, current * 2)));
+            _saturated = true;
+        }
+        else if (_saturated
+                     ? writingEighths < IdleEighths || 2 * _windowFrames < 3 * DenseFramesPerWrite * _windowWrites
+                     : _windowFrames > FullFramesPerWrite * _windowWrites)
         {
             next = Math.Max(_maxTicks, current / 2);
+            _saturated = next > _maxTicks && _saturated;
         }
 
-        ResetWindow();
+        StartWindow(end);
         return next;
     }
 
-    private void ResetWindow()
+    private void StartWindow(long since)
     {
+        _windowSince = since;
+        _windowWriting = 0;
         _windowWrites = 0;
         _windowFrames = 0;
         _windowRounds = 0;

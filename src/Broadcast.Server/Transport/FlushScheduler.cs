@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 
 namespace Broadcast.Server.Transport;
@@ -8,7 +9,8 @@ namespace Broadcast.Server.Transport;
 /// Writes connections' queued frames in rounds. Queuing a frame marks its connection dirty (once, however
 /// many frames follow); a round then writes every dirty connection's frames with one write each. Rounds
 /// start at most once per interval (<c>Broadcast:FlushInterval</c>, stretched up to <c>Broadcast:FlushIntervalMax</c> while
-/// rounds are heavy, and up to <c>Broadcast:FlushIntervalSparseMax</c> while their writes carry about one frame each:
+/// rounds are heavy, up to <c>Broadcast:FlushIntervalSparseMax</c> while their writes carry about one frame each, and up
+/// to four times <c>Broadcast:FlushIntervalMax</c> while the writer cannot keep up although its writes are full:
 /// <see cref="FlushCadence"/>): a frame arriving after a quiet spell is written at once,
 /// while under load each write carries every frame that arrived since the last round, so the cost of a
 /// send is shared by many deliveries. The work is split over one shard per core, each running at most one
@@ -40,6 +42,7 @@ internal sealed class FlushScheduler
     }
 
     /// <summary>Adds the connection to its shard's next round. The caller guarantees it is not already waiting.</summary>
+    [MethodImpl(HotPath.Compile)]
     public void Schedule(IFlushTarget connection) =>
         _shards[(int)((ulong)connection.FlushId % (ulong)_shards.Length)].Schedule(connection);
 
@@ -88,6 +91,7 @@ internal sealed class FlushScheduler
         /// <summary>The interval the cadence keeps now, in <see cref="Stopwatch"/> ticks.</summary>
         public long IntervalTicks => _cadence.IntervalTicks;
 
+        [MethodImpl(HotPath.Compile)]
         public void Schedule(IFlushTarget connection)
         {
             bool start;
@@ -104,6 +108,7 @@ internal sealed class FlushScheduler
             }
         }
 
+        [MethodImpl(HotPath.Compile)]
         public void Execute()
         {
             var start = Stopwatch.GetTimestamp();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Broadcast.Server.Transport;
 
 /// <summary>
@@ -35,6 +36,7 @@ internal sealed class FrameSegment
     public FrameSegment? Next { get; set; }
 
     /// <summary>A segment with no frames: a small one to start a queue (<paramref name="first"/>), else a large one.</summary>
+    [MethodImpl(HotPath.Compile)]
     public static FrameSegment Rent(bool first)
     {
         var pool = first ? FirstPool : Pool;
@@ -50,6 +52,7 @@ internal sealed class FrameSegment
     }
 
     /// <summary>Returns a segment; its slots must be cleared first (by the taker, or <paramref name="clear"/>), so no payload is kept alive.</summary>
+    [MethodImpl(HotPath.Compile)]
     public static void Return(FrameSegment segment, bool clear)
     {
         segment.Next = null;

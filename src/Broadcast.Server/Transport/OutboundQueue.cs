@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Broadcast.Server.Transport;
 
 /// <summary>
@@ -58,6 +59,7 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
     /// <summary>What a flush finds, read under one lock: nothing to do, work waiting, or the end reached.</summary>
     public QueueState State
     {
+        [MethodImpl(HotPath.Compile)]
         get
         {
             lock (_lock)
@@ -80,6 +82,7 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
     /// <see cref="SlowConsumerPolicy.Disconnect"/>, or a reply, finds the queue full (nothing is added then).
     /// </summary>
     /// <param name="dropped">Frames this call removed or refused under a drop policy.</param>
+    [MethodImpl(HotPath.Compile)]
     public AddResult TryAdd(in OutboundFrame frame, out int dropped)
     {
         dropped = 0;
@@ -151,6 +154,7 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
     /// Moves frames into <paramref name="batch"/> until it holds about <paramref name="maxBytes"/>, after a
     /// notice for every channel that lost frames since the last take.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     public void TakeInto<TBatch>(ref TBatch batch, int maxBytes)
         where TBatch : struct, IFrameBatch
     {
@@ -228,6 +232,7 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
     public bool HasReplayWaiters => Volatile.Read(ref _replayWaiters) is not null;
 
     /// <summary>The subscriptions whose replay waits for room, if there is room now (they are removed).</summary>
+    [MethodImpl(HotPath.Compile)]
     public List<IFrameSource>? TakeReplayWaiters()
     {
         // Read without the lock first: every flush asks, and almost always nothing waits.
@@ -289,6 +294,7 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
         _live++;
     }
 
+    [MethodImpl(HotPath.Compile)]
     private void Append(in OutboundFrame frame)
     {
         if (_tail is null)
@@ -310,6 +316,7 @@ internal sealed class OutboundQueue(int capacity, long byteCapacity)
     }
 
     /// <summary>Gives the head segment back to the pool (its slots already cleared by the taker, unless <paramref name="clear"/>).</summary>
+    [MethodImpl(HotPath.Compile)]
     private void ReleaseHead(bool clear = false)
     {
         var segment = _head!;

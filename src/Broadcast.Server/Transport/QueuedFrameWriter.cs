@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 
 namespace Broadcast.Server.Transport;
 
@@ -118,12 +119,14 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
 
     public void UseBinaryFrames() => SendsBinary = true;
 
+    [MethodImpl(HotPath.Compile)]
     public bool EnqueueLive(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false) =>
         Add(new OutboundFrame(frame, OutboundFrameKind.Live, publishedUtcTicks, source, compressed));
 
     public bool EnqueueReplay(ReadOnlyMemory<byte> frame, long publishedUtcTicks, IFrameSource? source, bool compressed = false) =>
         Add(new OutboundFrame(frame, OutboundFrameKind.Replay, publishedUtcTicks, source, compressed));
 
+    [MethodImpl(HotPath.Compile)]
     private bool Add(in OutboundFrame frame, bool reply = false)
     {
         if (CloseRequest is not null)
@@ -167,9 +170,10 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
     }
 
     /// <summary>Puts the connection in the flusher's next round, unless it is already waiting for one or writing.</summary>
+    [MethodImpl(HotPath.Compile)]
     protected void ScheduleFlush()
     {
-        if (Volatile.Read(ref _flushState) == Idle && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        if (TryTakeIdle())
         {
             _flusher.Schedule(this);
         }
@@ -183,11 +187,20 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
     /// </summary>
     private void FlushAloneIfIdle()
     {
-        if (Volatile.Read(ref _flushState) == Idle && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        if (TryTakeIdle())
         {
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
         }
     }
+
+    /// <summary>
+    /// Takes the connection from idle to scheduled; true makes the caller its one writer (it must see a flush
+    /// started). The plain read first spares the compare-exchange on the hot path, where the connection is
+    /// almost always already scheduled.
+    /// </summary>
+    [MethodImpl(HotPath.Compile)]
+    private bool TryTakeIdle() =>
+        Volatile.Read(ref _flushState) == Idle && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle;
 
     /// <summary>The write <see cref="FlushAloneIfIdle"/> started: a round of one, with a buffer of its own.</summary>
     void IThreadPoolWorkItem.Execute()
@@ -247,6 +260,7 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
     protected abstract void OnQueueFinished();
 
     /// <summary>Lets replays paused for room queue their next portion, ahead of this write (never on the hot path: a list only while one waits).</summary>
+    [MethodImpl(HotPath.Compile)]
     protected void ContinueReplays()
     {
         if (Queue.TakeReplayWaiters() is { } waiters)
@@ -260,6 +274,7 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
 
     // Counted per batch: shared totals are touched once per write, and one latency sample per batch (its
     // oldest live frame, the one that waited longest) keeps the hot path cheap.
+    [MethodImpl(HotPath.Compile)]
     protected void Written(int publications, int bytes, long oldestLiveTicks)
     {
         Observer.FramesSent(publications, bytes);
@@ -273,6 +288,7 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
     /// After a write: more frames (or the close) waiting means another round; otherwise the connection goes
     /// idle, and the next frame queued schedules it again. Once the queue is finished, the close may follow.
     /// </summary>
+    [MethodImpl(HotPath.Compile)]
     protected void FinishFlush()
     {
         switch (Queue.State)
@@ -297,7 +313,7 @@ internal abstract partial class QueuedFrameWriter : IFrameSink, IFlushTarget, IT
 
         // A frame (or the close, or a replay's wait for room) queued between the check and the reset saw
         // "scheduled" and did not schedule: look again.
-        if ((Queue.State != OutboundQueue.QueueState.Empty || HasPendingControl || Queue.HasReplayWaiters) && Interlocked.CompareExchange(ref _flushState, Scheduled, Idle) == Idle)
+        if ((Queue.State != OutboundQueue.QueueState.Empty || HasPendingControl || Queue.HasReplayWaiters) && TryTakeIdle())
         {
             _flusher.Schedule(this);
         }

@@ -57,9 +57,12 @@ public sealed class TransportOptions
     /// How far heavy write rounds may stretch past <see cref="FlushIntervalMax"/> while their writes are sparse: carry
     /// fewer than two frames each on average (many clients, each getting a message now and then, so nearly every
     /// delivery pays for a whole write). The interval doubles up to this while they stay so, and halves back down to
-    /// <see cref="FlushIntervalMax"/> once writes carry more than four frames. Clients that get messages often (a chat),
-    /// or a busy writer whose writes are already full, fill their writes within <see cref="FlushIntervalMax"/> and never
-    /// wait longer. Not above <see cref="FlushIntervalMax"/> (the same, or less): no further stretching.
+    /// <see cref="FlushIntervalMax"/> once writes carry more than four frames. Clients that get messages often (a chat)
+    /// fill their writes within <see cref="FlushIntervalMax"/> and never wait longer. It also bounds the stretch of a
+    /// writer that cannot keep up although its writes carry eight frames or more (rounds back to back): up to four
+    /// times <see cref="FlushIntervalMax"/> (8 ms by default), until the writer is mostly idle or its writes carry
+    /// fewer than twelve frames. Not above
+    /// <see cref="FlushIntervalMax"/> (the same, or less): no further stretching.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:00.100", ErrorMessage = "Broadcast:FlushIntervalSparseMax must be between {1} and {2}.")]
     public TimeSpan FlushIntervalSparseMax { get; set; } = TimeSpan.FromMilliseconds(16);

@@ -212,19 +212,88 @@ public sealed class FlushCadenceTests
     }
 
     [Fact]
-    public void A_saturated_writer_whose_writes_are_already_full_does_not_stretch_past_the_first_bound()
+    public void A_saturated_writer_with_dense_writes_stretches_up_to_four_times_the_first_bound()
     {
         // 500 clients at 2,000 frames a second on a core that cannot keep up: each round lasts longer than any
-        // interval and the next one starts as it ends, a dozen frames per write. Waiting longer was measured to buy
-        // nothing there but latency.
+        // interval and the next one starts as it ends, a dozen frames per write. Its frames wait a whole round anyway,
+        // and fewer, fuller sends give the core room back (measured: bench/analysis.md).
         var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        var seen = new List<long>();
         for (var i = 0; i < 12; i++)
         {
             rounds.Run(SparseMax, writes: Many, frames: Many * 12, share: 4);
-            Assert.True(rounds.Interval <= Max, $"round {i}: {rounds.Interval}");
+            seen.Add(rounds.Interval);
+        }
+
+        Assert.Equal([2 * Base, Max, 2 * Max, FlushCadence.SaturatedStretch * Max, FlushCadence.SaturatedStretch * Max], seen.Take(5));
+        Assert.Equal(FlushCadence.SaturatedStretch * Max, rounds.Interval);
+    }
+
+    [Fact]
+    public void A_saturated_writer_stays_stretched_while_its_writes_stay_full_and_it_has_work()
+    {
+        // Stretched, the same writer now has room (rounds take three eighths of the stretched interval) and its writes
+        // carry more than ever: coming back would only make it saturated again.
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.StretchSaturated();
+        for (var i = 0; i < 20; i++)
+        {
+            rounds.Run(FlushCadence.SaturatedStretch * Max * 3 / 8, writes: Many, frames: Many * 24, share: 4);
+            Assert.Equal(FlushCadence.SaturatedStretch * Max, rounds.Interval);
+        }
+    }
+
+    [Fact]
+    public void A_saturated_writer_comes_back_to_the_first_bound_once_it_is_mostly_idle()
+    {
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.StretchSaturated();
+
+        // The load fell: rounds take a thirtieth of the stretched interval, writes still full.
+        for (var i = 0; i < 8; i++)
+        {
+            rounds.Run(Heavy, writes: Many, frames: Many * 6);
         }
 
         Assert.Equal(Max, rounds.Interval);
+
+        // Back at the first bound, full writes of a writer with room hold it there (as a chat's do).
+        for (var i = 0; i < 8; i++)
+        {
+            rounds.Run(Heavy, writes: Many, frames: Many * 6, share: 2);
+            Assert.Equal(Max, rounds.Interval);
+        }
+    }
+
+    [Fact]
+    public void A_saturated_writer_whose_writes_thin_out_comes_back_although_it_is_still_busy()
+    {
+        // Stretched, then the frames thin out (a chat left on a shard a busy core had pushed there): eight frames per
+        // write at four times the first bound, and a round's frames and length follow the interval, the writer busy
+        // three eighths of the time. Half the interval would no longer fill its writes, so it comes back, and its
+        // frames wait no longer than a chat's should.
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        rounds.StretchSaturated();
+        var stretched = rounds.Interval;
+        for (var i = 0; i < 8; i++)
+        {
+            var interval = rounds.Interval;
+            rounds.Run(interval * 3 / 8, writes: Many, frames: (int)(Many * 8 * interval / stretched), share: 4);
+        }
+
+        Assert.Equal(Max, rounds.Interval);
+    }
+
+    [Fact]
+    public void A_writer_that_is_busy_but_not_saturated_with_full_writes_does_not_stretch_past_the_first_bound()
+    {
+        // Rounds take five eighths of the time, a dozen frames per write: it keeps up, so its frames are not held longer.
+        var rounds = new Rounds(new FlushCadence(Base, Max, SparseMax));
+        for (var i = 0; i < 50; i++)
+        {
+            rounds.Run(Max * 5 / 8, writes: Many, frames: Many * 12, busyEighths: 5);
+            Assert.True(rounds.Interval <= Max, $"round {i}: {rounds.Interval}");
+        }
     }
 
     [Fact]
@@ -271,15 +340,27 @@ public sealed class FlushCadenceTests
 
         public long LastStart { get; private set; }
 
-        public void Run(long took, int writes = 1, int frames = 1, int share = 1)
+        /// <param name="busyEighths">When set, the rounds take this many eighths of the time instead (<paramref name="share"/> ignored).</param>
+        public void Run(long took, int writes = 1, int frames = 1, int share = 1, int busyEighths = 0)
         {
             LastStart = Now;
             Cadence.RoundEnded(LastStart, LastStart + took, writes, frames);
 
             // The next round is asked for once the writer sat idle long enough for the rounds to take share/4 of the
             // time, and starts when the cadence lets it.
-            var asked = LastStart + (took * 4 / share);
+            var cycle = busyEighths > 0 ? took * 8 / busyEighths : took * 4 / share;
+            var asked = LastStart + cycle;
             Now = asked + Math.Max(0, Cadence.WaitTicks(LastStart, asked));
+        }
+
+        public void StretchSaturated()
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                Run(SparseMax, writes: Many, frames: Many * 12, share: 4);
+            }
+
+            Assert.Equal(FlushCadence.SaturatedStretch * Max, Interval);
         }
 
         public void StretchToSparseMax()

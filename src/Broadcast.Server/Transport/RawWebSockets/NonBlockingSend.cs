@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace Broadcast.Server.Transport.RawWebSockets;
@@ -23,6 +24,7 @@ internal static class NonBlockingSend
     public static bool Supported { get; } = OperatingSystem.IsLinux();
 
     /// <summary>Bytes the kernel took: 0 when the socket's buffer is full, -1 when the connection failed or the socket is closed.</summary>
+    [MethodImpl(HotPath.Compile)]
     public static int Send(Socket socket, ReadOnlySpan<byte> bytes)
     {
         var handle = socket.SafeHandle;

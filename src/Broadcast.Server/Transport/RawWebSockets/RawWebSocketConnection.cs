@@ -4,6 +4,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Unicode;
 using Broadcast.Server.Transport.Compression;
@@ -487,6 +488,7 @@ internal sealed class RawWebSocketConnection : QueuedFrameWriter, IClientConnect
 
     // ---- writing ----
 
+    [MethodImpl(HotPath.Compile)]
     public override int Flush(ref byte[] buffer)
     {
         ContinueReplays();

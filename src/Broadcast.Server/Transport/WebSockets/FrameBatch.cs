@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 
 namespace Broadcast.Server.Transport.WebSockets;
 
@@ -27,6 +28,7 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
     /// <summary>Frames as binary (opcode 2) rather than text (opcode 1): the connection's dialect is a binary one.</summary>
     public bool Binary { get; init; }
 
+    [MethodImpl(HotPath.Compile)]
     public void Add(in OutboundFrame frame)
     {
         _tally.Count(frame);
@@ -50,6 +52,7 @@ internal struct FrameBatch(byte[] buffer, List<OutboundFrame>? unframed = null) 
     }
 
     /// <summary>Writes an unmasked, final text or binary frame (RFC 6455 section 5.2) and returns its length.</summary>
+    [MethodImpl(HotPath.Compile)]
     private static int WriteDataFrame(ReadOnlySpan<byte> payload, Span<byte> destination, bool binary)
     {
         destination[0] = binary ? (byte)0x82 : (byte)0x81; // FIN + binary or text
