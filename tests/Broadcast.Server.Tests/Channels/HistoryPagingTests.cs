@@ -154,6 +154,13 @@ public abstract class HistoryPagingTests(EngineUnderTest engine)
         await resumer.SendTextAsync("""{"type":"hello"}""");
         await resumer.SendTextAsync(JsonSerializer.Serialize(new { type = "subscribe", channel = "big", since = new { epoch, offset = 0 } }));
 
+        // It reads as far as the subscribe's answer, which the server sends before the replay: from then on the
+        // live publications are held behind that replay. Publishing before the subscribe had read the history let
+        // live 1 push publication 1 out of the 1,000 kept (HistorySize), and the resume was rightly refused.
+        var subscribed = await ReceiveUntilAsync(resumer, "subscribed");
+        Assert.True(subscribed.GetProperty("recovered").GetBoolean(), subscribed.ToString());
+        Assert.Equal(1000, subscribed.GetProperty("offset").GetInt64());
+
         // Live publications meanwhile are held behind the replay, and bounded like a queue: past 16, it is cut off.
         await using var publisher = await ExtendedClient.ConnectAsync(server);
         for (var i = 1; i <= 40; i++)
@@ -184,7 +191,23 @@ public abstract class HistoryPagingTests(EngineUnderTest engine)
         Assert.InRange(offsets.Count, 1, 999);
         Assert.Equal(Enumerable.Range(1, offsets.Count).Select(i => (long)i), offsets);
     }
+
+    /// <summary>Reads frames until a text frame of <paramref name="type"/> comes (a close or the end fails the test).</summary>
+    private static async Task<JsonElement> ReceiveUntilAsync(RawWebSocket socket, string type)
+    {
+        while (true)
+        {
+            var frame = await socket.ReceiveFrameAsync(TimeSpan.FromSeconds(60));
+            Assert.NotNull(frame);
+            Assert.NotEqual(RawWebSocket.Close, frame.Opcode);
+            if (frame.Opcode == RawWebSocket.Text && JsonDocument.Parse(frame.Payload).RootElement is var json && json.GetProperty("type").GetString() == type)
+            {
+                return json;
+            }
+        }
+    }
 }
+
 
 public sealed class HistoryPagingTestsOnMemory(MemoryEngineUnderTest engine) : HistoryPagingTests(engine), IClassFixture<MemoryEngineUnderTest>;
 
