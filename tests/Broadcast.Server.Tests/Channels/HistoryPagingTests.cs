@@ -154,12 +154,15 @@ public abstract class HistoryPagingTests(EngineUnderTest engine)
         await resumer.SendTextAsync("""{"type":"hello"}""");
         await resumer.SendTextAsync(JsonSerializer.Serialize(new { type = "subscribe", channel = "big", since = new { epoch, offset = 0 } }));
 
-        // It reads as far as the subscribe's answer, which the server sends before the replay: from then on the
-        // live publications are held behind that replay. Publishing before the subscribe had read the history let
-        // live 1 push publication 1 out of the 1,000 kept (HistorySize), and the resume was rightly refused.
+        // It reads as far as the subscribe's answer and the replay's first publication, then stops: from then on
+        // the live publications are held behind a replay that is under way. (Publishing before the subscribe had
+        // read the history let live 1 push publication 1 out of the 1,000 kept, HistorySize, and the resume was
+        // rightly refused; publishing before any of the replay was written let the cut-off discard all of it,
+        // rightly too, leaving nothing to check the order of.)
         var subscribed = await ReceiveUntilAsync(resumer, "subscribed");
         Assert.True(subscribed.GetProperty("recovered").GetBoolean(), subscribed.ToString());
         Assert.Equal(1000, subscribed.GetProperty("offset").GetInt64());
+        var offsets = new List<long> { (await ReceiveUntilAsync(resumer, "pub")).GetProperty("offset").GetInt64() };
 
         // Live publications meanwhile are held behind the replay, and bounded like a queue: past 16, it is cut off.
         await using var publisher = await ExtendedClient.ConnectAsync(server);
@@ -168,8 +171,7 @@ public abstract class HistoryPagingTests(EngineUnderTest engine)
             await publisher.PublishAsync("big", $"live {i}", $"live-{i}");
         }
 
-        // Reading at last: the reply, the part of the replay that was sent, in order, nothing live, then the close.
-        var offsets = new List<long>();
+        // Reading at last: the rest of the replay that was sent, in order, nothing live, then the close.
         RawWebSocket.Frame? frame;
         while ((frame = await resumer.ReceiveFrameAsync(TimeSpan.FromSeconds(60))) is { Opcode: not RawWebSocket.Close })
         {
